@@ -1,0 +1,41 @@
+# voxelio developer commands. Everything runs inside a git-ignored virtualenv
+# (.venv) that the first command creates; only python3, pip and make are needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+PLUGINS := $(wildcard plugins/*)
+TEST_PLUGINS := $(wildcard tests/plugins/*)
+INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml) \
+	$(wildcard tests/plugins/*/pyproject.toml)
+
+.PHONY: venv test lint demo bench docs clean
+
+venv: $(STAMP)
+
+$(STAMP): $(INSTALL_INPUTS)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[fast]" $(foreach p,$(PLUGINS),-e ./$(p)) \
+		$(foreach p,$(TEST_PLUGINS),./$(p)) -r requirements-test.txt
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check framework plugins tests benchmarks
+
+test: lint
+	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) -q -p no:cacheprovider
+
+demo: $(STAMP)
+	$(BIN)/python -m voxelio.demo demo-output
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/run.py
+
+docs: $(STAMP)
+	$(BIN)/python -m pip install --quiet sphinx
+	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build demo-output

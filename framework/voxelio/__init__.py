@@ -1,0 +1,77 @@
+"""voxelio: read and write neuro-imaging volumes through one call.
+
+>>> import voxelio as vx
+>>> img = vx.load("sub-01_T1w.nii.gz")          # doctest: +SKIP
+>>> img.shape, img.affine                        # doctest: +SKIP
+
+The framework knows no file format itself: formats come from plugins,
+discovered on first use (never at import time, which stays cheap). Names
+such as ``voxelio.Nifti1Image`` resolve lazily from installed plugins.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+from .errors import (
+    HeaderDataError,
+    HeaderTypeError,
+    ImageDataError,
+    ImageFileError,
+    VoxelioError,
+    WriterError,
+)
+
+__version__ = "0.1.0"
+
+# Public names and the modules that define them; imported on first access so
+# that `import voxelio` costs almost nothing.
+_LAZY = {
+    "SpatialImage": "voxelio.image",
+    "Header": "voxelio.header",
+    "StructHeader": "voxelio.structheader",
+    "ArrayProxy": "voxelio.proxy",
+    "is_proxy": "voxelio.proxy",
+    "FileHolder": "voxelio.files",
+    "supported_np_types": "voxelio.dtypes",
+    "load": "voxelio.api",
+    "save": "voxelio.api",
+    "sniff": "voxelio.api",
+    "formats": "voxelio.api",
+    "register_format": "voxelio.api",
+    "unregister_format": "voxelio.api",
+    "refresh_plugins": "voxelio.api",
+    "FormatSpec": "voxelio.registry.spec",
+    "MagicRule": "voxelio.registry.spec",
+    "hookimpl": "voxelio.hookspecs",
+}
+
+__all__ = [
+    "HeaderDataError",
+    "HeaderTypeError",
+    "ImageDataError",
+    "ImageFileError",
+    "VoxelioError",
+    "WriterError",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is not None:
+        value = getattr(import_module(module), name)
+        globals()[name] = value
+        return value
+    if name.startswith("__"):
+        raise AttributeError(name)
+    try:
+        from .registry.exports import resolve_export
+    except ImportError:
+        raise AttributeError(f"module 'voxelio' has no attribute {name!r}") from None
+    return resolve_export(name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

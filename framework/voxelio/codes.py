@@ -1,0 +1,122 @@
+"""Lookup tables between a format's integer codes, labels and values.
+
+Formats store enumerations (data type codes, orientation codes, units...)
+as integers. :class:`CodeTable` maps each code to its label and an optional
+value (a numpy dtype, a unit name...) and back, with clear errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import HeaderDataError
+
+
+@dataclass(frozen=True)
+class Code:
+    """One entry of a :class:`CodeTable`."""
+
+    code: int
+    label: str
+    value: Any = None
+    aliases: tuple[str, ...] = ()
+
+
+class CodeTable:
+    """Bidirectional table of ``Code`` entries.
+
+    Parameters
+    ----------
+    name : str
+        What the codes mean, used in error messages ("data type").
+    entries : iterable of Code
+        The entries; codes and labels must be unique.
+    """
+
+    def __init__(self, name: str, entries: Iterable[Code]) -> None:
+        self.name = name
+        self._entries = tuple(entries)
+        self._by_code = {e.code: e for e in self._entries}
+        self._by_label: dict[str, Code] = {}
+        for entry in self._entries:
+            for label in (entry.label, *entry.aliases):
+                self._by_label[label.lower()] = entry
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self._entries)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self.lookup(key)
+        except (HeaderDataError, TypeError):
+            return False
+        return True
+
+    def codes(self) -> tuple[int, ...]:
+        """All codes, in table order."""
+        return tuple(e.code for e in self._entries)
+
+    def lookup(self, key: Any) -> Code:
+        """Entry for an integer code or a label (case-insensitive)."""
+        if isinstance(key, str):
+            entry = self._by_label.get(key.lower())
+        else:
+            try:
+                entry = self._by_code.get(int(key))
+            except (TypeError, ValueError):
+                entry = None
+        if entry is None:
+            raise HeaderDataError(f"{self.name} {key!r} is not recognised")
+        return entry
+
+    def code(self, key: Any) -> int:
+        """Integer code for a code or label."""
+        return self.lookup(key).code
+
+    def label(self, key: Any) -> str:
+        """Label for a code or label."""
+        return self.lookup(key).label
+
+
+class DtypeTable(CodeTable):
+    """A :class:`CodeTable` whose values are numpy dtypes (byte order ignored).
+
+    An entry whose value is None is a code the format defines but this
+    implementation cannot hold in numpy; looking up its dtype raises.
+    """
+
+    def dtype(self, key: Any) -> np.dtype:
+        """Numpy dtype (native byte order) for a code or label."""
+        entry = self.lookup(key)
+        if entry.value is None:
+            raise HeaderDataError(f"{self.name} {entry.label} (code {entry.code}) is not supported")
+        return np.dtype(entry.value)
+
+    def code_for_dtype(self, dtype: Any) -> int:
+        """Code for a numpy dtype; raises HeaderDataError naming the supported dtypes."""
+        try:
+            wanted = np.dtype(dtype)
+        except TypeError as err:
+            raise HeaderDataError(f"{dtype!r} is not a numpy data type: {err}") from None
+        wanted = wanted.newbyteorder("=") if wanted.byteorder in "<>" else wanted
+        for entry in self._entries:
+            if entry.value is not None and _same_dtype(np.dtype(entry.value), wanted):
+                return entry.code
+        raise HeaderDataError(
+            f"data dtype {wanted} is not supported by this format; supported: "
+            + ", ".join(str(d) for d in self.supported_dtypes())
+        )
+
+    def supported_dtypes(self) -> tuple[np.dtype, ...]:
+        """The numpy dtypes this table can hold."""
+        return tuple(np.dtype(e.value) for e in self._entries if e.value is not None)
+
+
+def _same_dtype(a: np.dtype, b: np.dtype) -> bool:
+    if a.fields or b.fields:
+        return a.descr == b.descr if a.fields and b.fields else False
+    return a.newbyteorder("=") == b.newbyteorder("=")

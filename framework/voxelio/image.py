@@ -1,0 +1,480 @@
+"""The spatial image: an N-d array, an affine, a header, extras and files.
+
+:class:`SpatialImage` follows the ``spatialimages`` model: ``dataobj`` (an
+array or a lazy :class:`~voxelio.proxy.ArrayProxy`), a 4x4 ``affine`` from
+voxel indices to world coordinates (or None), a format ``header``, an
+``extra`` dict and a ``file_map`` of the files the image lives in.
+
+Format plugins subclass it, set the class attributes (``header_class``,
+``files_types``, ``valid_exts``...) and implement :meth:`from_file_map` and
+:meth:`to_file_map`; everything else (file names, bytes, slicing, caching,
+conversion) comes from here.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+import zipfile
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from . import files as _files
+from .errors import HeaderDataError, ImageDataError, ImageFileError
+from .files import FileHolder, FileMap
+from .geometry import slice_affine, voxel_sizes
+from .header import Header
+from .proxy import is_proxy
+from .slicing import is_fancy, plan_index
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+class SpatialImage:
+    """An image array with its affine, header, extras and files.
+
+    Parameters
+    ----------
+    dataobj : array-like
+        The data: an ndarray, an array proxy, or anything with ``shape``
+        that ``np.asanyarray`` turns into an array.
+    affine : None or (4, 4) array-like
+        Voxel-to-world transform. None means unknown; the format then
+        writes its own default.
+    header : header or None, optional
+        Format metadata; a header of another class is converted with
+        ``header_class.from_header``.
+    extra : mapping, optional
+        Metadata this format cannot store.
+    file_map : mapping, optional
+        File type -> :class:`~voxelio.files.FileHolder`.
+    """
+
+    header_class: ClassVar[type[Header]] = Header
+    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = (("image", None),)
+    valid_exts: ClassVar[tuple[str, ...]] = ()
+    compressed_suffixes: ClassVar[tuple[str, ...]] = (".gz", ".bz2", ".zst")
+    #: extensions that imply a codec on write, e.g. {'.mgz': 'gzip'}
+    compression_aliases: ClassVar[Mapping[str, str]] = {}
+    rw: ClassVar[bool] = False
+    makeable: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        dataobj: Any,
+        affine: Any,
+        header: Any = None,
+        extra: Mapping[str, Any] | None = None,
+        file_map: Mapping[str, FileHolder] | None = None,
+    ) -> None:
+        if not hasattr(dataobj, "shape"):
+            dataobj = np.asanyarray(dataobj)
+        self._dataobj = dataobj
+        self._affine = _as_affine(affine)
+        self._header = self.header_class.from_header(header)
+        if header is None and hasattr(dataobj, "dtype"):
+            self._set_dtype_from_data(np.dtype(dataobj.dtype))
+        self._extra = dict(extra or {})
+        self.file_map: FileMap = dict(file_map) if file_map is not None else self.make_file_map()
+        #: name of the format that read or wrote this image (set by the registry)
+        self.format_name: str | None = None
+        self._data_cache: np.ndarray | None = None
+        self._fdata_cache: np.ndarray | None = None
+        self.update_header()
+
+    def _set_dtype_from_data(self, dtype: np.dtype) -> None:
+        try:
+            self._header.set_data_dtype(dtype)
+        except HeaderDataError as err:
+            raise HeaderDataError(
+                f"{type(self).__name__} cannot store {dtype} data ({err}); convert the array "
+                "first (arr.astype(...)) or pass a header with a supported dtype"
+            ) from None
+
+    # -- properties --------------------------------------------------------------------
+    @property
+    def dataobj(self) -> Any:
+        """The array or array proxy holding the image data."""
+        return self._dataobj
+
+    @property
+    def affine(self) -> np.ndarray | None:
+        """The 4x4 voxel-to-world affine, or None."""
+        return self._affine
+
+    @property
+    def header(self) -> Header:
+        """The format header."""
+        return self._header
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Metadata the format cannot store."""
+        return self._extra
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self._dataobj.shape)
+
+    @property
+    def ndim(self) -> int:
+        return len(self._dataobj.shape)
+
+    @property
+    def in_memory(self) -> bool:
+        """True when the data are in memory (an array image, or a filled cache)."""
+        return (
+            isinstance(self._dataobj, np.ndarray)
+            or self._data_cache is not None
+            or self._fdata_cache is not None
+        )
+
+    # -- deprecated getters ------------------------------------------------------------------
+    def get_affine(self) -> np.ndarray | None:
+        """Deprecated: use the ``affine`` property."""
+        warnings.warn("get_affine() is deprecated; use img.affine", DeprecationWarning, 2)
+        return self.affine
+
+    def get_header(self) -> Header:
+        """Deprecated: use the ``header`` property."""
+        warnings.warn("get_header() is deprecated; use img.header", DeprecationWarning, 2)
+        return self.header
+
+    def get_shape(self) -> tuple[int, ...]:
+        """Deprecated: use the ``shape`` property."""
+        warnings.warn("get_shape() is deprecated; use img.shape", DeprecationWarning, 2)
+        return self.shape
+
+    # -- data access ---------------------------------------------------------------------------
+    def get_fdata(self, caching: str = "fill", dtype: Any = np.float64) -> np.ndarray:
+        """Scaled image data as floating point, cached by default.
+
+        Parameters
+        ----------
+        caching : {'fill', 'unchanged'}
+            'fill' keeps the result for later calls; 'unchanged' does not
+            fill an empty cache (a filled one is still used).
+        dtype : floating or complex dtype
+            The type of the returned array.
+        """
+        _check_caching(caching)
+        dtype = np.dtype(dtype)
+        if not issubclass(dtype.type, np.inexact):
+            raise ValueError(f"get_fdata needs a floating point dtype, not {dtype}")
+        cache = self._fdata_cache
+        if cache is not None and cache.dtype == dtype:
+            return cache
+        stored = getattr(self._dataobj, "dtype", None)
+        if stored is not None and np.dtype(stored).fields is not None:
+            raise ImageDataError(
+                f"{self._dataobj.dtype} data (e.g. RGB) have no floating point form; "
+                "use np.asarray(img.dataobj)"
+            )
+        data = np.asanyarray(self._dataobj, dtype=dtype)
+        if caching == "fill":
+            self._fdata_cache = data
+        return data
+
+    def get_data(self, caching: str = "fill") -> np.ndarray:
+        """Scaled image data in their natural dtype, cached by default.
+
+        With ``caching='fill'`` the array read from a proxy is kept and
+        returned by later calls, so changes to it show in later results
+        (and are what :meth:`to_file_map` writes). ``'unchanged'`` does not
+        fill an empty cache. :meth:`uncache` empties it.
+        """
+        _check_caching(caching)
+        if self._data_cache is not None:
+            return self._data_cache
+        data = np.asanyarray(self._dataobj)
+        if caching == "fill":
+            self._data_cache = data
+        return data
+
+    def uncache(self) -> None:
+        """Drop cached data of a proxy image (array images are unaffected)."""
+        if is_proxy(self._dataobj):
+            self._data_cache = None
+            self._fdata_cache = None
+
+    def __getitem__(self, index: Any) -> None:
+        raise TypeError(
+            "images cannot be indexed directly; use img.slicer[...] for a new image "
+            "with the affine adjusted, or img.dataobj[...] for the data"
+        )
+
+    @property
+    def slicer(self) -> ImageSlicer:
+        """``img.slicer[...]`` returns a sub-image with its affine adjusted."""
+        return ImageSlicer(self)
+
+    def get_data_dtype(self) -> np.dtype:
+        """The on-disk data dtype the header records."""
+        return self._header.get_data_dtype()
+
+    def set_data_dtype(self, dtype: Any) -> None:
+        """Set the on-disk data dtype used when saving."""
+        self._header.set_data_dtype(dtype)
+
+    # -- header harmonisation --------------------------------------------------------------
+    def update_header(self) -> None:
+        """Make the header agree with the data shape and the affine."""
+        hdr = self._header
+        shape = self.shape
+        if tuple(hdr.get_data_shape()) != shape:
+            hdr.set_data_shape(shape)
+        if self._affine is not None:
+            self._affine2header()
+
+    def _affine2header(self) -> None:
+        """Store the affine in the header; the template stores the voxel sizes."""
+        hdr = self._header
+        zooms = list(hdr.get_zooms())
+        n = min(3, len(zooms))
+        zooms[:n] = voxel_sizes(self._affine)[:n]
+        hdr.set_zooms(zooms)
+
+    # -- files -------------------------------------------------------------------------------
+    def get_filename(self) -> str | None:
+        """The characteristic file name (the image file of a pair), or None."""
+        holder = self.file_map.get("image") or next(iter(self.file_map.values()), None)
+        return None if holder is None else holder.filename
+
+    def set_filename(self, filename: str | os.PathLike) -> None:
+        """Point the file map at the files implied by ``filename``."""
+        self.file_map = self.filespec_to_file_map(filename)
+
+    @classmethod
+    def make_file_map(cls, mapping: Mapping[str, Any] | None = None) -> FileMap:
+        """A file map for this class, filled from file names or objects in ``mapping``."""
+        return _files.make_file_map(cls.files_types, mapping)
+
+    @classmethod
+    def filespec_to_file_map(cls, filespec: str | os.PathLike) -> FileMap:
+        """File map of names implied by ``filespec``; ImageFileError if it does not fit."""
+        return _files.filespec_to_file_map(
+            filespec, cls.files_types, cls.valid_exts, cls.compressed_suffixes
+        )
+
+    @classmethod
+    def from_file_map(
+        cls, file_map: Mapping[str, FileHolder], *, mmap: bool | str = True,
+        keep_file_open: bool | None = None,
+    ) -> SpatialImage:
+        """Read an image from a file map (implemented by each format)."""
+        raise NotImplementedError(f"{cls.__name__} cannot read files")
+
+    @classmethod
+    def from_filename(
+        cls, filename: str | os.PathLike, *, mmap: bool | str = True,
+        keep_file_open: bool | None = None,
+    ) -> SpatialImage:
+        """Read an image from the file(s) implied by ``filename``."""
+        file_map = cls.filespec_to_file_map(filename)
+        return cls.from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open)
+
+    load = from_filename
+
+    def to_file_map(self, file_map: Mapping[str, FileHolder] | None = None, **options: Any) -> None:
+        """Write the image to a file map (implemented by each format)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot write files")
+
+    def to_filename(self, filename: str | os.PathLike, **options: Any) -> None:
+        """Write the image to the file(s) implied by ``filename``.
+
+        ``options`` go to :meth:`to_file_map` (``dtype``, ``compresslevel``...).
+        The image's file map then points at the new files.
+        """
+        file_map = self.filespec_to_file_map(filename)
+        self.to_file_map(file_map, **options)
+        self.file_map = file_map
+
+    @classmethod
+    def instance_to_filename(cls, img: Any, filename: str | os.PathLike, **options: Any) -> None:
+        """Save any image in this class's format under ``filename``."""
+        cls.from_image(img).to_filename(filename, **options)
+
+    # -- bytes -------------------------------------------------------------------------------
+    def to_bytes(self, **options: Any) -> bytes:
+        """The image as the bytes of its file.
+
+        A format stored in one file gives exactly that file's bytes. A
+        format stored in several files (header + image pairs) gives an
+        uncompressed ZIP archive holding one member per file type, named
+        ``image`` plus the file type's extension (``image.hdr``,
+        ``image.img``): unzipped, it is a valid file set.
+        """
+        file_map = {ft: FileHolder(fileobj=io.BytesIO()) for ft, _ in self.files_types}
+        self.to_file_map(file_map, **options)
+        if len(self.files_types) == 1:
+            return file_map[self.files_types[0][0]].fileobj.getvalue()
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
+            for file_type, ext in self.files_types:
+                info = zipfile.ZipInfo(f"image{ext or '.' + file_type}", date_time=(1980, 1, 1, 0, 0, 0))
+                archive.writestr(info, file_map[file_type].fileobj.getvalue())
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, bytestring: bytes, **kwargs: Any) -> SpatialImage:
+        """An image from bytes made by :meth:`to_bytes` (loaded fully into memory)."""
+        data = bytes(bytestring)
+        if len(cls.files_types) == 1:
+            file_map = {cls.files_types[0][0]: FileHolder(fileobj=io.BytesIO(data))}
+            return cls.from_file_map(file_map, **kwargs)
+        if not data.startswith(_ZIP_MAGIC):
+            raise ImageFileError(
+                f"{cls.__name__} bytes must be the ZIP archive to_bytes() makes "
+                f"(one member per file type: {[t for t, _ in cls.files_types]})"
+            )
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                members = {os.path.splitext(n)[1].lower(): archive.read(n) for n in archive.namelist()}
+        except zipfile.BadZipFile as err:
+            raise ImageFileError(f"corrupt {cls.__name__} archive: {err}") from None
+        file_map = {}
+        for file_type, ext in cls.files_types:
+            key = (ext or "." + file_type).lower()
+            if key not in members:
+                raise ImageFileError(f"{cls.__name__} archive has no {key} member")
+            file_map[file_type] = FileHolder(fileobj=io.BytesIO(members[key]))
+        return cls.from_file_map(file_map, **kwargs)
+
+    # -- conversion ----------------------------------------------------------------------------
+    @classmethod
+    def from_image(cls, img: Any, *, dtype: Any = None) -> SpatialImage:
+        """An image of this class with the data, affine, header and extras of ``img``.
+
+        Parameters
+        ----------
+        img : image
+            Any object with ``dataobj``, ``affine``, ``header`` and ``extra``.
+        dtype : dtype-like, optional
+            On-disk dtype for the new image. By default the source's dtype is
+            kept; if this format cannot store it, HeaderDataError says which
+            dtypes it can store, rather than losing precision silently.
+        """
+        header = cls.header_class.from_header(img.header)
+        wanted = np.dtype(dtype) if dtype is not None else _source_dtype(img)
+        if wanted is not None:
+            try:
+                header.set_data_dtype(wanted)
+            except HeaderDataError as err:
+                raise HeaderDataError(_conversion_message(cls, wanted, err)) from None
+        new = cls(img.dataobj, img.affine, header, extra=getattr(img, "extra", None))
+        new._data_cache = getattr(img, "_data_cache", None)
+        return new
+
+    def data_for_write(self) -> Any:
+        """What a save writes: the ``get_data`` cache if filled, else ``dataobj``."""
+        return self._data_cache if self._data_cache is not None else self._dataobj
+
+    def __str__(self) -> str:
+        affine = "None" if self._affine is None else np.array2string(self._affine, precision=4)
+        return (
+            f"{type(self).__name__}\n  data shape {self.shape}\n  data dtype {self.get_data_dtype()}"
+            f"\n  affine:\n{affine}\n  header: {type(self._header).__name__}"
+        )
+
+    # -- old names ---------------------------------------------------------------------------
+    @classmethod
+    def from_files(cls, file_map: Mapping[str, FileHolder], **kwargs: Any) -> SpatialImage:
+        """Deprecated alias of :meth:`from_file_map`."""
+        warnings.warn("from_files is deprecated; use from_file_map", DeprecationWarning, 2)
+        return cls.from_file_map(file_map, **kwargs)
+
+    @classmethod
+    def from_filespec(cls, filespec: str | os.PathLike, **kwargs: Any) -> SpatialImage:
+        """Deprecated alias of :meth:`from_filename`."""
+        warnings.warn("from_filespec is deprecated; use from_filename", DeprecationWarning, 2)
+        return cls.from_filename(filespec, **kwargs)
+
+    @classmethod
+    def filespec_to_files(cls, filespec: str | os.PathLike) -> FileMap:
+        """Deprecated alias of :meth:`filespec_to_file_map`."""
+        warnings.warn("filespec_to_files is deprecated; use filespec_to_file_map", DeprecationWarning, 2)
+        return cls.filespec_to_file_map(filespec)
+
+    def to_files(self, file_map: Mapping[str, FileHolder] | None = None, **options: Any) -> None:
+        """Deprecated alias of :meth:`to_file_map`."""
+        warnings.warn("to_files is deprecated; use to_file_map", DeprecationWarning, 2)
+        self.to_file_map(file_map, **options)
+
+    def to_filespec(self, filename: str | os.PathLike, **options: Any) -> None:
+        """Deprecated alias of :meth:`to_filename`."""
+        warnings.warn("to_filespec is deprecated; use to_filename", DeprecationWarning, 2)
+        self.to_filename(filename, **options)
+
+
+class ImageSlicer:
+    """``img.slicer[index]``: a new image of a sub-array, with its affine.
+
+    Integer indices and ``None`` are refused on the three spatial axes (the
+    affine needs them); use ``i:i+1`` to keep one plane. Later axes (time,
+    ...) accept integers, which drop the axis.
+    """
+
+    def __init__(self, img: SpatialImage) -> None:
+        self.img = img
+
+    def __getitem__(self, index: Any) -> SpatialImage:
+        img = self.img
+        if is_fancy(index):
+            raise IndexError("img.slicer takes ints, slices and Ellipsis only (no arrays)")
+        plan = plan_index(index, img.shape)
+        items = index if isinstance(index, tuple) else (index,)
+        spatial = min(3, img.ndim)
+        if any(p.drop for p in plan.picks[:spatial]):
+            raise IndexError(
+                "cannot index a spatial axis with an integer through img.slicer: "
+                "use a slice such as i:i+1 to keep one plane"
+            )
+        if plan.newaxes and min(plan.newaxes) < spatial:
+            raise IndexError("cannot insert new axes among the spatial axes")
+        data = img.dataobj[items] if is_proxy(img.dataobj) else np.asanyarray(img.dataobj)[items]
+        affine = None
+        if img.affine is not None:
+            starts = [p.last if p.flip else p.start for p in plan.picks[:spatial]]
+            steps = [-p.step if p.flip else p.step for p in plan.picks[:spatial]]
+            affine = slice_affine(img.affine, starts, steps)
+        new = type(img)(data, affine, img.header.copy(), extra=dict(img.extra))
+        return new
+
+
+def _as_affine(affine: Any) -> np.ndarray | None:
+    if affine is None:
+        return None
+    arr = np.array(affine, dtype=np.float64)
+    if arr.shape != (4, 4):
+        raise ValueError(f"affine must be a 4x4 array, not shape {arr.shape}")
+    return arr
+
+
+def _check_caching(caching: str) -> None:
+    if caching not in ("fill", "unchanged"):
+        raise ValueError(f"caching must be 'fill' or 'unchanged', not {caching!r}")
+
+
+def _source_dtype(img: Any) -> np.dtype | None:
+    try:
+        return np.dtype(img.get_data_dtype())
+    except (AttributeError, TypeError):
+        dataobj = getattr(img, "dataobj", None)
+        return np.dtype(dataobj.dtype) if hasattr(dataobj, "dtype") else None
+
+
+def _conversion_message(cls: type, dtype: np.dtype, err: Exception) -> str:
+    try:
+        from .dtypes import supported_np_types
+
+        names = ", ".join(sorted(str(np.dtype(t)) for t in supported_np_types(cls)))
+    except Exception:  # the listing is a courtesy; the conversion error is what matters
+        names = "(see voxelio formats)"
+    return (
+        f"{cls.__name__} cannot store {dtype} data ({err}). It stores: {names}. "
+        "Choose one explicitly: voxelio.save(img, path, dtype=...), "
+        "Klass.from_image(img, dtype=...) or `voxelio convert IN OUT --dtype ...`"
+    )

@@ -1,0 +1,432 @@
+"""Lazy array proxies: image data that stays on disk until asked for.
+
+An :class:`ArrayProxy` knows where an array lives (a file name or file
+object, the byte offset, shape, dtype with byte order, memory order) and how
+to scale its stored values (``slope``, ``inter``). Nothing is read until the
+data are asked for:
+
+- ``np.asarray(proxy)`` reads everything and applies the scaling;
+- ``proxy[idx]`` reads only the bytes the index needs;
+- ``proxy.get_unscaled()`` gives the stored values.
+
+Uncompressed files are memory-mapped when allowed (``mmap``); compressed
+files are decompressed transparently through :mod:`voxelio.codecs`. Reads
+from one proxy are safe from several threads at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from . import codecs
+from .errors import ImageDataError, ImageFileError
+from .slicing import (
+    AxisPick,
+    IndexPlan,
+    box_span,
+    check_order,
+    is_fancy,
+    layout_strides,
+    plan_index,
+    slowest_axis,
+)
+
+#: bytes converted per step when reading and scaling a contiguous run
+CHUNK_BYTES = 8 * 1024 * 1024
+#: a strided read of the slowest axis is split into one read per pick when
+#: reading through would fetch more than this many times the bytes needed
+SPARSE_FACTOR = 2
+
+_MMAP_MODES = {True: "c", "c": "c", "r": "r", "r+": "r+", False: None, None: None}
+
+
+class ArrayProxy:
+    """A stored array, read lazily.
+
+    Parameters
+    ----------
+    file_like : str, os.PathLike or file-like
+        Where the array lives. A file-like object is used as it is (and
+        never closed); a name is opened when needed.
+    spec : tuple
+        ``(shape, dtype)`` plus optionally ``offset``, ``slope`` and
+        ``inter``: the stored array's shape, its on-disk dtype (byte order
+        included), the byte offset of its first element in the
+        (decompressed) stream, and the scaling applied on read
+        (``value = stored * slope + inter``).
+    mmap : {True, False, 'c', 'r', 'r+'}, optional
+        Memory-map uncompressed files (True means copy-on-write 'c').
+    order : {'F', 'C'}, optional
+        Memory order of the stored array; neuro-imaging formats use 'F'.
+    keep_file_open : {None, True, False}, optional
+        Keep one open file (and its decompression index) between reads;
+        None keeps compressed files open and reopens plain ones each time.
+    """
+
+    is_proxy = True
+
+    def __init__(
+        self,
+        file_like: str | os.PathLike | BinaryIO,
+        spec: Sequence[Any],
+        *,
+        mmap: bool | str = True,
+        order: str = "F",
+        keep_file_open: bool | None = None,
+    ) -> None:
+        shape, dtype, offset, slope, inter = _unpack_spec(spec)
+        if mmap not in _MMAP_MODES:
+            raise ValueError(f"mmap must be one of True, False, 'c', 'r', 'r+'; not {mmap!r}")
+        if keep_file_open not in (None, True, False):
+            raise ValueError(f"keep_file_open must be None, True or False; not {keep_file_open!r}")
+        self.file_like = os.fspath(file_like) if isinstance(file_like, os.PathLike) else file_like
+        self._shape = shape
+        self._dtype = dtype
+        self.offset = offset
+        self.slope = slope
+        self.inter = inter
+        self.order = check_order(order)
+        self._mmap_mode = _MMAP_MODES[mmap]
+        self._keep_file_open = keep_file_open
+        self._lock = threading.RLock()
+        self._compression: str | None | bool = False  # False: not detected yet
+        self._kept: BinaryIO | None = None
+        self._kept_stack: contextlib.ExitStack | None = None
+
+    # -- array-like attributes -------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._shape
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The stored (on-disk) dtype."""
+        return self._dtype
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self._shape, dtype=np.int64))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the stored array occupies (decompressed)."""
+        return self.size * self._dtype.itemsize
+
+    @property
+    def is_scaled(self) -> bool:
+        return not (self.slope == 1 and self.inter == 0)
+
+    @property
+    def scaled_dtype(self) -> np.dtype:
+        """The dtype ``np.asarray(proxy)`` returns."""
+        return scaled_dtype(self._dtype, self.slope, self.inter)
+
+    def __len__(self) -> int:
+        if not self._shape:
+            raise TypeError("len() of a 0-d proxy")
+        return self._shape[0]
+
+    def __repr__(self) -> str:
+        where = self.file_like if isinstance(self.file_like, str) else type(self.file_like).__name__
+        return (
+            f"<ArrayProxy {where!s} shape={self._shape} dtype={self._dtype} "
+            f"offset={self.offset} slope={self.slope} inter={self.inter}>"
+        )
+
+    # -- reading -------------------------------------------------------------------
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        arr = self._read(None, dtype)
+        if dtype is not None and arr.dtype != np.dtype(dtype):
+            arr = arr.astype(dtype)
+        return arr
+
+    def get_unscaled(self) -> np.ndarray:
+        """The stored values, without scaling (memory-mapped when possible)."""
+        return self._read(None, None, scale=False)
+
+    def get_scaled(self, dtype: Any = None) -> np.ndarray:
+        """The scaled values, computed in ``dtype`` if given."""
+        return np.asarray(self, dtype=dtype)
+
+    def __getitem__(self, index: Any) -> np.ndarray:
+        return self._read(index, None)
+
+    def read(self, index: Any = (), dtype: Any = None, scale: bool = True) -> np.ndarray:
+        """Read ``self[index]``, scaled into ``dtype`` (or unscaled)."""
+        return self._read(index, dtype, scale=scale)
+
+    def _read(self, index: Any, dtype: Any, scale: bool = True) -> np.ndarray:
+        out_dtype = self._output_dtype(dtype, scale)
+        slope, inter = (self.slope, self.inter) if scale else (1.0, 0.0)
+        if index is not None and is_fancy(index):
+            full = self._read(None, dtype, scale)
+            try:
+                return np.asarray(full[index])
+            except IndexError as err:
+                raise IndexError(f"cannot index {self.shape} proxy with {index!r}: {err}") from None
+        plan = plan_index(() if index is None else index, self._shape)
+        if self.size == 0 or 0 in plan.counts:
+            empty = np.empty(plan.counts, dtype=out_dtype, order=self.order)
+            return plan.finish(empty)
+        mm = self._memmap()
+        if mm is not None:
+            box = mm[tuple(slice(p.start, p.last + 1, p.step) for p in plan.picks)]
+            if plan.is_full(self._shape) and out_dtype == self._dtype and not (slope != 1 or inter):
+                return box
+            return plan.finish(_scale_into(box, out_dtype, slope, inter))
+        with self._open() as fobj:
+            box = self._read_box(fobj, plan, out_dtype, slope, inter)
+        return plan.finish(box)
+
+    def _output_dtype(self, dtype: Any, scale: bool) -> np.dtype:
+        if dtype is not None:
+            return np.dtype(dtype)
+        if scale and self.is_scaled:
+            return self.scaled_dtype
+        return self._dtype.newbyteorder("=") if self._dtype.byteorder in "<>" else self._dtype
+
+    def _read_box(
+        self, fobj: BinaryIO, plan: IndexPlan, out_dtype: np.dtype, slope: float, inter: float
+    ) -> np.ndarray:
+        itemsize = self._dtype.itemsize
+        strides = layout_strides(self._shape, itemsize, self.order)
+        out = np.empty(plan.counts, dtype=out_dtype, order=self.order)
+        if _is_contiguous(plan.picks, self._shape, self.order):
+            start, length = box_span(plan.picks, strides, itemsize)
+            flat = out.reshape(-1, order=self.order)
+            self._read_run(fobj, self.offset + start, flat, slope, inter)
+            return out
+        slow = slowest_axis(self.ndim, self.order)
+        for target, picks in _split_sparse(plan.picks, slow, strides, itemsize):
+            start, length = box_span(picks, strides, itemsize)
+            raw = _read_exact(fobj, self.offset + start, length, self._describe())
+            box_strides = tuple(p.step * s for p, s in zip(picks, strides))
+            box = np.ndarray(
+                tuple(p.count for p in picks), dtype=self._dtype, buffer=raw, strides=box_strides
+            )
+            out_part = out[target]
+            _scale_into(box, out_dtype, slope, inter, out=out_part)
+        return out
+
+    def _read_run(
+        self, fobj: BinaryIO, start: int, flat_out: np.ndarray, slope: float, inter: float
+    ) -> None:
+        """Read a contiguous run of stored values into ``flat_out``, scaling as it goes."""
+        stored = self._dtype
+        if flat_out.dtype == stored.newbyteorder("=") and slope == 1 and inter == 0:
+            _readinto_exact(fobj, start, flat_out.view(np.uint8), self._describe())
+            if stored.byteorder not in "=|" and stored.newbyteorder("=") != stored:
+                flat_out.byteswap(inplace=True)
+            return
+        per_chunk = max(1, CHUNK_BYTES // stored.itemsize)
+        buf = np.empty(min(per_chunk, flat_out.size), dtype=stored)
+        done = 0
+        fobj.seek(start)
+        while done < flat_out.size:
+            n = min(per_chunk, flat_out.size - done)
+            _readinto_exact(fobj, None, buf[:n].view(np.uint8), self._describe())
+            _scale_into(buf[:n], flat_out.dtype, slope, inter, out=flat_out[done : done + n])
+            done += n
+
+    def _describe(self) -> str:
+        if isinstance(self.file_like, str):
+            return repr(self.file_like)
+        return f"the {type(self.file_like).__name__} object"
+
+    # -- file handling --------------------------------------------------------------
+    def _detect_compression(self) -> str | None:
+        if self._compression is False:
+            if isinstance(self.file_like, str):
+                try:
+                    with open(self.file_like, "rb") as f:
+                        prefix = f.read(8)
+                except FileNotFoundError:
+                    raise ImageFileError(f"image data file {self.file_like!r} is missing") from None
+                except OSError as err:
+                    raise ImageFileError(f"cannot open {self.file_like!r}: {err}") from None
+                self._compression = codecs.detect_compression(prefix)
+            else:
+                self._compression = "auto"
+        return self._compression  # type: ignore[return-value]
+
+    def _memmap(self) -> np.ndarray | None:
+        if self._mmap_mode is None or not isinstance(self.file_like, str):
+            return None
+        if self._detect_compression() is not None:
+            return None
+        needed = self.offset + self.nbytes
+        size = os.path.getsize(self.file_like)
+        if size < needed:
+            raise ImageFileError(
+                f"{self.file_like!r} is too short: the image needs bytes up to {needed}, "
+                f"the file has {size}"
+            )
+        return np.memmap(
+            self.file_like, dtype=self._dtype, mode=self._mmap_mode, offset=self.offset,
+            shape=self._shape, order=self.order,
+        )
+
+    @contextlib.contextmanager
+    def _open(self) -> Iterator[BinaryIO]:
+        compression = self._detect_compression()
+        keep = self._keep_file_open
+        if keep is None:
+            keep = compression is not None and compression != "auto"
+        if not isinstance(self.file_like, str):
+            keep = True
+        if not keep:
+            with codecs.opened(self.file_like, "rb", compression=compression or None) as fobj:
+                yield fobj
+            return
+        with self._lock:
+            if self._kept is None:
+                stack = contextlib.ExitStack()
+                self._kept = stack.enter_context(
+                    codecs.opened(self.file_like, "rb", compression=compression or None)
+                )
+                self._kept_stack = stack
+            yield self._kept
+
+    def close(self) -> None:
+        """Close a file kept open between reads (it is reopened when needed)."""
+        with self._lock:
+            if self._kept_stack is not None:
+                self._kept_stack.close()
+            self._kept = None
+            self._kept_stack = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
+
+def is_proxy(obj: Any) -> bool:
+    """True if ``obj`` reads its data lazily (has a true ``is_proxy`` attribute)."""
+    try:
+        return obj.is_proxy is True
+    except AttributeError:
+        return False
+
+
+def scaled_dtype(stored: np.dtype, slope: float, inter: float) -> np.dtype:
+    """The dtype scaled values come in: the stored one if unscaled, else float64/complex128."""
+    if slope == 1 and inter == 0:
+        return stored.newbyteorder("=") if stored.byteorder in "<>" else stored
+    if stored.kind == "c":
+        return np.dtype(np.complex128)
+    return np.dtype(np.float64)
+
+
+def read_array(
+    fileobj: BinaryIO, dtype: Any, shape: Sequence[int], offset: int = 0, order: str = "F"
+) -> np.ndarray:
+    """Read a whole stored array from ``fileobj`` (eagerly, into memory)."""
+    proxy = ArrayProxy(fileobj, (tuple(shape), np.dtype(dtype), offset), mmap=False, order=order)
+    return proxy.get_unscaled()
+
+
+# -- helpers -------------------------------------------------------------------------------
+def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, float, float]:
+    if len(spec) < 2 or len(spec) > 5:
+        raise ValueError("spec must be (shape, dtype[, offset[, slope[, inter]]])")
+    shape = tuple(int(n) for n in spec[0])
+    if any(n < 0 for n in shape):
+        raise ImageDataError(f"negative length in shape {shape}")
+    dtype = np.dtype(spec[1])
+    offset = int(spec[2]) if len(spec) > 2 else 0
+    if offset < 0:
+        raise ImageDataError(f"negative data offset {offset}")
+    slope = 1.0 if len(spec) < 4 or spec[3] is None else float(spec[3])
+    inter = 0.0 if len(spec) < 5 or spec[4] is None else float(spec[4])
+    return shape, dtype, offset, slope, inter
+
+
+def _is_contiguous(picks: Sequence[AxisPick], shape: Sequence[int], order: str) -> bool:
+    """True if the picked box is one contiguous run of the stored array."""
+    axes = list(range(len(shape))) if order == "F" else list(reversed(range(len(shape))))
+    for k, axis in enumerate(axes):
+        p = picks[axis]
+        full = p.start == 0 and p.count == shape[axis] and p.step == 1
+        if full:
+            continue
+        # a partial axis: everything slower must be a single element
+        if p.step != 1 and p.count > 1:
+            return False
+        return all(picks[a].count == 1 for a in axes[k + 1 :])
+    return True
+
+
+def _split_sparse(
+    picks: Sequence[AxisPick], slow: int, strides: Sequence[int], itemsize: int
+) -> Iterator[tuple[tuple[Any, ...], tuple[AxisPick, ...]]]:
+    """One box for the whole pick, or one per pick of the slowest axis when sparse."""
+    p = picks[slow]
+    whole_start, whole_len = box_span(picks, strides, itemsize)
+    one = list(picks)
+    one[slow] = AxisPick(p.start, 1, 1)
+    _, one_len = box_span(one, strides, itemsize)
+    everything = tuple(slice(None) for _ in picks)
+    if p.count == 1 or whole_len <= SPARSE_FACTOR * p.count * one_len:
+        yield everything, tuple(picks)
+        return
+    for i in range(p.count):
+        one[slow] = AxisPick(p.start + i * p.step, 1, 1)
+        target = list(everything)
+        target[slow] = slice(i, i + 1)
+        yield tuple(target), tuple(one)
+
+
+def _scale_into(
+    raw: np.ndarray, dtype: np.dtype, slope: float, inter: float, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``raw * slope + inter`` computed in ``dtype`` (into ``out`` if given)."""
+    if out is None:
+        out = np.empty(raw.shape, dtype=dtype, order="F" if raw.flags.f_contiguous else "C")
+    if raw.dtype.fields is not None or out.dtype.fields is not None:
+        out[...] = raw
+        return out
+    np.copyto(out, raw, casting="unsafe")
+    if slope != 1:
+        out *= slope
+    if inter != 0:
+        out += inter
+    return out
+
+
+def _read_exact(fobj: BinaryIO, start: int, length: int, where: str) -> bytearray:
+    buf = bytearray(length)
+    _readinto_exact(fobj, start, memoryview(buf), where)
+    return buf
+
+
+def _readinto_exact(fobj: BinaryIO, start: int | None, buf: Any, where: str) -> None:
+    view = memoryview(buf).cast("B")
+    try:
+        if start is not None:
+            fobj.seek(start)
+        got = 0
+        while got < len(view):
+            n = fobj.readinto(view[got:])
+            if not n:
+                break
+            got += n
+    except ImageFileError:
+        raise
+    except (OSError, EOFError, ValueError) as err:
+        raise ImageFileError(f"cannot read image data from {where}: {err}") from None
+    if got < len(view):
+        raise ImageFileError(
+            f"{where} ends early: expected {len(view)} bytes of image data, got {got}"
+        )

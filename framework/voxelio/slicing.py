@@ -1,0 +1,164 @@
+"""Planning which bytes of a stored array an index needs.
+
+An index (ints, slices with any step, Ellipsis, None) on a stored N-d array
+selects a strided box of elements. :func:`plan_index` normalises the index
+to one positive-step :class:`AxisPick` per stored axis; :func:`box_span`
+gives the byte range of the box in the file, so a reader fetches only that
+range (or, for sparse picks along the slowest axis, one range per pick).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .errors import ImageDataError
+
+
+@dataclass(frozen=True)
+class AxisPick:
+    """Elements ``start, start + step, ...`` (``count`` of them) of one axis."""
+
+    start: int
+    count: int
+    step: int
+    drop: bool = False  # an integer index: the axis disappears from the result
+    flip: bool = False  # a negative-step slice: reverse after reading
+
+    @property
+    def last(self) -> int:
+        return self.start + (self.count - 1) * self.step
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """A basic index resolved against a shape."""
+
+    picks: tuple[AxisPick, ...]
+    newaxes: tuple[int, ...]  # positions of None in the result
+
+    @property
+    def counts(self) -> tuple[int, ...]:
+        return tuple(p.count for p in self.picks)
+
+    def is_full(self, shape: Sequence[int]) -> bool:
+        return not self.newaxes and all(
+            p.start == 0 and p.step == 1 and p.count == n and not p.drop and not p.flip
+            for p, n in zip(self.picks, shape)
+        )
+
+    def finish(self, box: np.ndarray) -> np.ndarray:
+        """Turn the read box into the indexed result: flips, dropped and new axes."""
+        flips = tuple(slice(None, None, -1) if p.flip else slice(None) for p in self.picks)
+        if any(p.flip for p in self.picks):
+            box = box[flips]
+        kept = tuple(0 if p.drop else slice(None) for p in self.picks)
+        result = box[kept]
+        for position in self.newaxes:
+            result = np.expand_dims(result, position)
+        return result
+
+
+def is_fancy(index: Any) -> bool:
+    """True if ``index`` holds arrays, lists or booleans (numpy advanced indexing)."""
+    items = index if isinstance(index, tuple) else (index,)
+    for item in items:
+        if item is None or item is Ellipsis or isinstance(item, slice):
+            continue
+        if isinstance(item, (bool, np.bool_)):
+            return True
+        try:
+            operator.index(item)
+        except TypeError:
+            return True
+    return False
+
+
+def plan_index(index: Any, shape: Sequence[int]) -> IndexPlan:
+    """Resolve a basic index (no arrays) against ``shape``.
+
+    Raises
+    ------
+    IndexError
+        For too many indices, integers out of range, several Ellipses or a
+        zero step, with numpy's meaning.
+    """
+    items = list(index) if isinstance(index, tuple) else [index]
+    if sum(item is Ellipsis for item in items) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    n_real = sum(item is not None and item is not Ellipsis for item in items)
+    if n_real > len(shape):
+        raise IndexError(
+            f"too many indices: array is {len(shape)}-dimensional, but {n_real} were indexed"
+        )
+    if Ellipsis in items:
+        at = next(i for i, item in enumerate(items) if item is Ellipsis)
+        items[at : at + 1] = [slice(None)] * (len(shape) - n_real)
+    else:
+        items += [slice(None)] * (len(shape) - n_real)
+    picks: list[AxisPick] = []
+    newaxes: list[int] = []
+    out_axis = 0
+    for item in items:
+        if item is None:
+            newaxes.append(out_axis)
+            out_axis += 1
+            continue
+        length = shape[len(picks)]
+        if isinstance(item, slice):
+            picks.append(_slice_pick(item, length))
+            out_axis += 1
+        else:
+            i = operator.index(item)
+            if not -length <= i < length:
+                raise IndexError(
+                    f"index {i} is out of bounds for axis {len(picks)} with size {length}"
+                )
+            picks.append(AxisPick(i % length, 1, 1, drop=True))
+    return IndexPlan(tuple(picks), tuple(newaxes))
+
+
+def _slice_pick(item: slice, length: int) -> AxisPick:
+    start, stop, step = item.indices(length)
+    count = len(range(start, stop, step))
+    if count == 0:
+        return AxisPick(0, 0, 1)
+    if step > 0:
+        return AxisPick(start, count, step)
+    first = start + (count - 1) * step
+    return AxisPick(first, count, -step, flip=True)
+
+
+def layout_strides(shape: Sequence[int], itemsize: int, order: str) -> tuple[int, ...]:
+    """Byte strides of an array stored contiguously in ``order`` ('F' or 'C')."""
+    strides = [0] * len(shape)
+    step = itemsize
+    axes = range(len(shape)) if order == "F" else reversed(range(len(shape)))
+    for axis in axes:
+        strides[axis] = step
+        step *= max(int(shape[axis]), 1)
+    return tuple(strides)
+
+
+def slowest_axis(ndim: int, order: str) -> int:
+    """The axis whose elements lie furthest apart on disk."""
+    return ndim - 1 if order == "F" else 0
+
+
+def box_span(picks: Sequence[AxisPick], strides: Sequence[int], itemsize: int) -> tuple[int, int]:
+    """Byte offset (from the array start) and length covering the picked box."""
+    first = sum(p.start * s for p, s in zip(picks, strides))
+    last = sum(p.last * s for p, s in zip(picks, strides))
+    return first, last - first + itemsize
+
+
+def check_order(order: str) -> str:
+    """Validate a memory order string."""
+    order = str(order).upper()
+    if order not in ("F", "C"):
+        raise ImageDataError(f"array order must be 'F' or 'C', not {order!r}")
+    return order

@@ -1,0 +1,328 @@
+"""Binary headers laid out as a C struct.
+
+A format whose header is a fixed block of bytes declares a numpy structured
+dtype (``template_dtype``), the default values of its fields (``defaults``)
+and a battery of checks (``checks``); :class:`StructHeader` gives it field
+access by name, byte-order detection and swapping, a byte-exact
+``binaryblock`` round trip and check/fix diagnostics with human messages.
+
+A check is a plain function ``check(header, fix) -> Report | None``. It
+returns None when the header is fine; otherwise a :class:`Report` saying
+what is wrong, and, when ``fix`` is true and the problem can be mended, it
+mends the header in place and says how in ``fix_msg``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, BinaryIO, ClassVar
+
+import numpy as np
+
+from .errors import HeaderDataError
+from .header import Header
+
+NATIVE = "<" if sys.byteorder == "little" else ">"
+SWAPPED = ">" if NATIVE == "<" else "<"
+
+#: problem levels, as in the logging module: the larger, the worse
+OK, INFO, WARNING, MODERATE, ERROR, CRITICAL = 0, 10, 20, 30, 40, 50
+
+logger = logging.getLogger("voxelio.header")
+
+_ENDIAN_ALIASES = {
+    "<": "<", "little": "<", "l": "<", "le": "<",
+    ">": ">", "big": ">", "b": ">", "be": ">",
+    "=": NATIVE, "native": NATIVE, "n": NATIVE,
+    "swapped": SWAPPED, "s": SWAPPED, "|": NATIVE,
+}
+
+
+def endian_code(endianness: str) -> str:
+    """Normalise a byte-order name ('<', 'little', 'big', 'native', ...) to '<' or '>'."""
+    try:
+        return _ENDIAN_ALIASES[str(endianness).lower()]
+    except KeyError:
+        raise HeaderDataError(f"unknown byte order {endianness!r}") from None
+
+
+@dataclass
+class Report:
+    """One problem a header check found.
+
+    Attributes
+    ----------
+    problem_level : int
+        0 (fine) to 50 (critical); 40 and above make loading fail.
+    problem_msg : str
+        What is wrong, in words a person can act on.
+    fix_msg : str
+        How it was fixed, or '' when it was not (or cannot be).
+    """
+
+    problem_level: int = OK
+    problem_msg: str = ""
+    fix_msg: str = ""
+
+    @property
+    def message(self) -> str:
+        """The problem and its fix as one sentence."""
+        if not self.problem_msg:
+            return ""
+        return f"{self.problem_msg}; {self.fix_msg}" if self.fix_msg else self.problem_msg
+
+    def __str__(self) -> str:
+        return f"level {self.problem_level}: {self.message}"
+
+
+Check = Callable[["StructHeader", bool], "Report | None"]
+
+
+class StructHeader(Header):
+    """Base class of headers stored as one fixed-size binary block.
+
+    Subclasses set ``template_dtype`` (the field layout; its byte order does
+    not matter), ``defaults`` (field name -> default value) and ``checks``,
+    and implement the template protocol (``get_data_dtype`` and friends)
+    in terms of their fields.
+
+    Parameters
+    ----------
+    binaryblock : bytes-like, optional
+        At least ``template_dtype.itemsize`` bytes holding a header. None
+        makes a default header.
+    endianness : str, optional
+        Byte order of a new header, or the byte order to read
+        ``binaryblock`` with (guessed with :meth:`guessed_endian` if None).
+    check : bool, optional
+        Run the checks (fixing what they can) on a header read from bytes.
+    """
+
+    template_dtype: ClassVar[np.dtype] = np.dtype([])
+    defaults: ClassVar[Mapping[str, Any]] = {}
+    checks: ClassVar[tuple[Check, ...]] = ()
+    #: set when the format allows only one byte order ('<' or '>')
+    fixed_endianness: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        binaryblock: bytes | bytearray | memoryview | None = None,
+        endianness: str | None = None,
+        check: bool = True,
+    ) -> None:
+        self.load_reports: list[Report] = []
+        if endianness is not None:
+            endianness = endian_code(endianness)
+            self._check_allowed_endianness(endianness)
+        if binaryblock is None:
+            self._structarr = self.default_structarr(endianness)
+            return
+        size = self.template_dtype.itemsize
+        block = bytes(binaryblock[:size])
+        if len(block) < size:
+            raise HeaderDataError(
+                f"{type(self).__name__} needs {size} bytes, got only {len(block)}: "
+                "the header is truncated"
+            )
+        if endianness is None:
+            endianness = self.guessed_endian(block)
+        self._structarr = np.frombuffer(
+            block, dtype=self.template_dtype.newbyteorder(endianness)
+        )[0:1].reshape(()).copy()
+        if check:
+            self.load_reports = self.check_fix()
+
+    # -- construction ---------------------------------------------------------
+    @classmethod
+    def default_structarr(cls, endianness: str | None = None) -> np.ndarray:
+        """A 0-d structured array holding this format's default values."""
+        order = endian_code(endianness or cls.fixed_endianness or NATIVE)
+        arr = np.zeros((), dtype=cls.template_dtype.newbyteorder(order))
+        for name, value in cls.defaults.items():
+            arr[name] = value
+        return arr
+
+    @classmethod
+    def guessed_endian(cls, binaryblock: bytes) -> str:
+        """Byte order of a header block; formats with a marker field override this."""
+        return cls.fixed_endianness or NATIVE
+
+    @classmethod
+    def from_fileobj(cls, fileobj: BinaryIO, endianness: str | None = None, check: bool = True):
+        """Read a header from the current position of ``fileobj``."""
+        block = fileobj.read(cls.template_dtype.itemsize)
+        return cls(block, endianness, check)
+
+    @classmethod
+    def from_header(cls, header: Any = None):
+        """Make a header of this class from another header (or None).
+
+        A header of the same class is copied; otherwise a default header gets
+        the other header's dtype, shape and zooms, where this format can
+        store them (a dtype it cannot store is left at the default).
+        """
+        if header is None:
+            return cls()
+        if type(header) is cls:
+            return header.copy()
+        obj = cls()
+        try:
+            obj.set_data_dtype(header.get_data_dtype())
+        except HeaderDataError:
+            pass
+        obj.set_data_shape(header.get_data_shape())
+        obj.set_zooms(header.get_zooms())
+        return obj
+
+    def copy(self):
+        """Return an independent copy of this header."""
+        obj = type(self)(self.binaryblock, self.endianness, check=False)
+        obj.load_reports = list(self.load_reports)
+        return obj
+
+    def _check_allowed_endianness(self, endianness: str) -> None:
+        fixed = self.fixed_endianness
+        if fixed is not None and endianness != fixed:
+            name = "big" if fixed == ">" else "little"
+            raise HeaderDataError(f"{type(self).__name__} is always {name}-endian")
+
+    # -- the binary block -------------------------------------------------------
+    @property
+    def binaryblock(self) -> bytes:
+        """The header as the bytes stored on disk."""
+        return self._structarr.tobytes()
+
+    @property
+    def structarr(self) -> np.ndarray:
+        """A read-only view of the underlying 0-d structured array."""
+        view = self._structarr.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def endianness(self) -> str:
+        """Byte order of the header on disk: '<' or '>'."""
+        order = self._structarr.dtype.fields[self.template_dtype.names[0]][0].byteorder
+        if order in "=|":
+            return NATIVE
+        return order
+
+    def as_byteswapped(self, endianness: str | None = None):
+        """Copy of this header in the given byte order (default: the other one)."""
+        target = SWAPPED if endianness is None else endian_code(endianness)
+        if endianness is None and self.endianness == SWAPPED:
+            target = NATIVE
+        self._check_allowed_endianness(target)
+        obj = self.copy()
+        obj._structarr = self._structarr.astype(self.template_dtype.newbyteorder(target))
+        return obj
+
+    def write_to(self, fileobj: BinaryIO) -> None:
+        """Write the header block at the current position of ``fileobj``."""
+        fileobj.write(self.binaryblock)
+
+    # -- fields by name -----------------------------------------------------------
+    def __getitem__(self, name: str) -> np.ndarray:
+        try:
+            return self._structarr[name]
+        except (ValueError, KeyError):
+            raise KeyError(f"{type(self).__name__} has no field {name!r}") from None
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        try:
+            self._structarr[name] = value
+        except (ValueError, KeyError) as err:
+            if name not in self.template_dtype.names:
+                raise KeyError(f"{type(self).__name__} has no field {name!r}") from None
+            raise HeaderDataError(f"cannot set {name!r} to {value!r}: {err}") from None
+
+    def keys(self) -> list[str]:
+        """Field names, in on-disk order."""
+        return list(self.template_dtype.names)
+
+    def values(self) -> list[np.ndarray]:
+        """Field values, in on-disk order."""
+        return [self[name] for name in self.keys()]
+
+    def items(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(name, value) pairs, in on-disk order."""
+        return zip(self.keys(), self.values())
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The field's value, or ``default`` if there is no such field."""
+        return self[name] if name in self.template_dtype.names else default
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.template_dtype.names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.template_dtype.names)
+
+    # -- diagnostics --------------------------------------------------------------
+    def check(self, fix: bool = False) -> list[Report]:
+        """Run every check; return the reports of the problems found.
+
+        With ``fix=False`` (the default) the header is not changed.
+        """
+        target = self if fix else self.copy()
+        reports = []
+        for chk in self.checks:
+            report = chk(target, fix)
+            if report is not None and report.problem_level > OK:
+                reports.append(report)
+        return reports
+
+    def check_fix(self, log: logging.Logger | None = None, error_level: int = ERROR) -> list[Report]:
+        """Fix what can be fixed in place, log every problem, raise on serious ones.
+
+        Returns
+        -------
+        reports : list of Report
+            The problems found (fixed ones carry a ``fix_msg``).
+
+        Raises
+        ------
+        HeaderDataError
+            If a problem at ``error_level`` or above remains.
+        """
+        log = log or logger
+        reports = self.check(fix=True)
+        serious = [r for r in reports if r.problem_level >= error_level]
+        for report in reports:
+            log.log(report.problem_level, report.message)
+        if serious:
+            raise HeaderDataError(
+                f"invalid {type(self).__name__}: " + "; ".join(r.message for r in serious)
+            )
+        return reports
+
+    # -- comparison and display --------------------------------------------------
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StructHeader):
+            return NotImplemented
+        if type(self) is not type(other):
+            return False
+        if other.endianness != self.endianness:
+            other = other.as_byteswapped(self.endianness)
+        return self.binaryblock == other.binaryblock
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __str__(self) -> str:
+        order = "little" if self.endianness == "<" else "big"
+        lines = [f"{type(self).__name__} ({order}-endian)"]
+        for name, value in self.items():
+            lines.append(f"  {name:<16}: {_show(value)}")
+        return "\n".join(lines)
+
+
+def _show(value: np.ndarray) -> str:
+    if value.dtype.kind == "S":
+        return repr(value.item())
+    return str(value)

@@ -1,0 +1,336 @@
+"""Writing arrays: type conversion, integer scaling, safe file replacement.
+
+Rules (they hold for every format):
+
+- Values are never clipped silently. If a value cannot be represented in
+  the on-disk type (even after the scaling the format can store), writing
+  raises :class:`~voxelio.errors.WriterError` naming the value range.
+- Integer output from float data: values are rounded to the nearest stored
+  integer. NaN is stored as the integer that reads back closest to 0 (0
+  when there is no scaling); +/-inf cannot be stored and raises.
+- Float output narrower than the data (float64 -> float32): finite values
+  beyond the output's range raise; NaN and inf are kept.
+- Complex data cannot be written to a real type (the imaginary part would
+  be lost): raises.
+- Files are written aside and moved over the target only when complete
+  (:func:`safe_replace`), so a failed save leaves the old file untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from .errors import WriterError
+
+CHUNK_ELEMENTS = 1 << 20
+
+
+# -- scaling choice ------------------------------------------------------------------
+def finite_range(data: np.ndarray) -> tuple[float, float, bool, bool]:
+    """(min, max) of the finite values, and whether NaN / inf occur."""
+    arr = np.asarray(data)
+    if arr.size == 0 or arr.dtype.kind in "biu":
+        if arr.size == 0:
+            return 0.0, 0.0, False, False
+        return float(arr.min()), float(arr.max()), False, False
+    finite = np.isfinite(arr)
+    has_nan = bool(np.isnan(arr).any())
+    has_inf = bool(np.isinf(arr).any())
+    if not finite.any():
+        return 0.0, 0.0, has_nan, has_inf
+    if finite.all():
+        return float(arr.min()), float(arr.max()), False, False
+    vals = arr[finite]
+    return float(vals.min()), float(vals.max()), has_nan, has_inf
+
+
+def choose_scaling(
+    data: np.ndarray,
+    out_dtype: Any,
+    can_slope: bool = True,
+    can_inter: bool = True,
+    scale_dtype: Any = np.float32,
+) -> tuple[float, float]:
+    """Slope and intercept that store ``data`` in ``out_dtype`` with least loss.
+
+    Returns ``(1.0, 0.0)`` whenever the values fit exactly (integers in
+    range, or any values to a float type). Otherwise, for integer output,
+    the slope (and intercept, if the format can store one) spread the data
+    range over the whole integer range. ``scale_dtype`` is the precision the
+    format stores the factors in; the factors returned are exactly
+    representable in it.
+
+    Raises
+    ------
+    WriterError
+        If the data cannot be stored even with the scaling allowed.
+    """
+    out = np.dtype(out_dtype)
+    arr = np.asarray(data)
+    _check_kinds(arr.dtype, out)
+    if out.kind not in "iu" or arr.dtype.fields is not None:
+        return 1.0, 0.0
+    mn, mx, _, has_inf = finite_range(arr)
+    if has_inf:
+        raise WriterError(f"data contain infinite values, which {out} cannot store")
+    info = np.iinfo(out)
+    integral = arr.dtype.kind in "biu" or _all_integral(arr)
+    if integral and info.min <= mn and mx <= info.max:
+        return 1.0, 0.0
+    if not can_slope:
+        raise WriterError(_no_fit_message(mn, mx, out, "this format cannot store scaling"))
+    sdt = np.dtype(scale_dtype)
+    if can_inter:
+        if mx == mn:
+            slope, inter = 1.0, mn
+        else:
+            slope = (mx - mn) / (float(info.max) - float(info.min))
+            inter = mn - float(info.min) * slope
+    else:
+        if mn < 0 and info.min == 0:
+            raise WriterError(_no_fit_message(mn, mx, out, "negative values need an intercept"))
+        slope = max(mx / float(info.max), mn / float(info.min) if info.min else 0.0)
+        inter = 0.0
+        if slope == 0:
+            slope = 1.0
+    slope, inter = _representable(slope, inter, mn, mx, info, sdt)
+    return slope, inter
+
+
+def _representable(slope, inter, mn, mx, info, sdt) -> tuple[float, float]:
+    """Round factors to the storage precision, widening the slope until the range fits."""
+    fi = np.finfo(sdt)
+    inter = float(sdt.type(inter))
+    slope = float(sdt.type(slope))
+    for _ in range(64):
+        lo = (mn - inter) / slope
+        hi = (mx - inter) / slope
+        if np.round(lo) >= info.min and np.round(hi) <= info.max:
+            break
+        slope = float(sdt.type(slope * (1 + 4 * fi.eps)))
+    if not np.isfinite(slope) or slope == 0:
+        raise WriterError(f"cannot find a scale factor for the range [{mn}, {mx}]")
+    return slope, inter
+
+
+def _all_integral(arr: np.ndarray) -> bool:
+    if arr.dtype.kind not in "f":
+        return False
+    finite = arr[np.isfinite(arr)] if not np.isfinite(arr).all() else arr
+    return bool(np.all(np.mod(finite, 1) == 0))
+
+
+def _check_kinds(src: np.dtype, out: np.dtype) -> None:
+    if src.fields is not None or out.fields is not None:
+        if src.fields is None or out.fields is None or src.names != out.names:
+            raise WriterError(f"cannot write {src} data as {out}")
+        return
+    if src.kind == "c" and out.kind != "c":
+        raise WriterError(f"cannot write complex data as {out}: the imaginary part would be lost")
+    if src.kind not in "biufc":
+        raise WriterError(f"cannot write data of type {src}")
+
+
+def _no_fit_message(mn: float, mx: float, out: np.dtype, why: str) -> str:
+    info = np.iinfo(out)
+    return (
+        f"data range [{mn:g}, {mx:g}] does not fit {out} ([{info.min}, {info.max}]) and {why}; "
+        "choose a wider dtype (e.g. save(..., dtype='float32'))"
+    )
+
+
+# -- conversion and writing ------------------------------------------------------------
+def to_stored(
+    chunk: np.ndarray, out_dtype: np.dtype, slope: float = 1.0, inter: float = 0.0
+) -> np.ndarray:
+    """Convert values to stored values ``(value - inter) / slope`` in ``out_dtype``."""
+    out = np.dtype(out_dtype)
+    _check_kinds(chunk.dtype, out)
+    if chunk.dtype.fields is not None:
+        return chunk.astype(out)
+    scaled = slope != 1 or inter != 0
+    if out.kind in "iu":
+        vals = chunk
+        if scaled:
+            vals = (chunk.astype(np.float64) - inter) / slope
+        if vals.dtype.kind in "fc":
+            return _float_to_int(vals, out, slope, inter)
+        info = np.iinfo(out)
+        if vals.size and (vals.min() < info.min or vals.max() > info.max):
+            raise WriterError(_no_fit_message(float(vals.min()), float(vals.max()), out, "no scaling was allowed"))
+        return vals.astype(out)
+    vals = chunk
+    if scaled:
+        vals = (chunk.astype(np.promote_types(chunk.dtype, np.float64)) - inter) / slope
+    if out.kind == "f" and vals.dtype.kind == "f" and out.itemsize < vals.dtype.itemsize:
+        big = np.finfo(out).max
+        finite = np.isfinite(vals)
+        if np.any(np.abs(vals[finite]) > big):
+            raise WriterError(f"data values exceed the range of {out} (max {big:g})")
+    return vals.astype(out)
+
+
+def _float_to_int(vals: np.ndarray, out: np.dtype, slope: float, inter: float) -> np.ndarray:
+    info = np.iinfo(out)
+    nan = np.isnan(vals)
+    if np.isinf(vals).any():
+        raise WriterError(f"data contain infinite values, which {out} cannot store")
+    rounded = np.rint(vals)
+    if nan.any():
+        rounded[nan] = np.clip(np.rint(-inter / slope), info.min, info.max)
+    if rounded.size:
+        lo, hi = rounded.min(), rounded.max()
+        if lo < info.min or hi > info.max:
+            mn = lo * slope + inter
+            mx = hi * slope + inter
+            raise WriterError(_no_fit_message(mn, mx, out, "the scaling chosen cannot reach it"))
+    return rounded.astype(out)
+
+
+def write_array(
+    data: np.ndarray,
+    fileobj: BinaryIO,
+    out_dtype: Any,
+    offset: int | None = None,
+    order: str = "F",
+    slope: float = 1.0,
+    inter: float = 0.0,
+) -> None:
+    """Write ``data`` as stored values in ``out_dtype`` (byte order included).
+
+    Parameters
+    ----------
+    data : array-like
+        The values (``stored * slope + inter`` is what a reader sees).
+    fileobj : file-like
+        Open for writing; data go at ``offset`` (padding with zeros when the
+        stream is before it and cannot seek), or at the current position.
+    out_dtype : dtype-like
+        On-disk dtype, with the byte order to store.
+    order : {'F', 'C'}
+        Memory order to store the array in.
+    """
+    arr = np.asanyarray(data)
+    out = np.dtype(out_dtype)
+    if offset is not None:
+        _seek_or_pad(fileobj, offset)
+    flat = arr.reshape(-1, order=order) if arr.ndim else arr.reshape(1)
+    for start in range(0, flat.size, CHUNK_ELEMENTS):
+        chunk = np.asarray(flat[start : start + CHUNK_ELEMENTS])
+        fileobj.write(to_stored(chunk, out, slope, inter).tobytes())
+
+
+def _seek_or_pad(fileobj: BinaryIO, offset: int) -> None:
+    try:
+        here = fileobj.tell()
+    except (OSError, AttributeError):
+        here = None
+    if here == offset:
+        return
+    if here is not None and here < offset:
+        fileobj.write(b"\x00" * (offset - here))
+        return
+    fileobj.seek(offset)
+
+
+# -- safe replacement --------------------------------------------------------------------
+@contextlib.contextmanager
+def safe_replace(*targets: str | os.PathLike) -> Iterator[list[str]]:
+    """Write files aside and move them over ``targets`` only if all succeed.
+
+    Yields temporary names in the targets' folders, one per target. When
+    the block ends normally, each temporary file replaces its target
+    (``os.replace``: atomic on one file system); when it raises, the
+    temporary files are removed and every target is left as it was.
+
+    Existing targets that are memory-mapped keep their old content for
+    the mapping, so an image can be saved over the file it was read from.
+    """
+    temps: list[str] = []
+    try:
+        for target in targets:
+            path = os.path.abspath(os.fspath(target))
+            folder, name = os.path.split(path)
+            fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".voxelio-tmp", dir=folder)
+            os.close(fd)
+            temps.append(temp)
+        yield temps
+        for temp, target in zip(temps, targets):
+            _copy_mode(os.fspath(target), temp)
+            os.replace(temp, os.fspath(target))
+    finally:
+        for temp in temps:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+
+def _copy_mode(target: str, temp: str) -> None:
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(temp, mode)
+
+
+# -- what a save stores ------------------------------------------------------------------
+class StoragePlan:
+    """What to write for an image's data, and the scaling to record.
+
+    Attributes
+    ----------
+    values : array-like
+        Passed to :func:`write_array`.
+    slope, inter : float
+        The scaling a reader applies (what the header must record).
+    values_are_stored : bool
+        True when ``values`` already are stored values (an unchanged proxy
+        re-saved in its own stored dtype: no re-scaling, no drift).
+    """
+
+    def __init__(self, values: Any, slope: float, inter: float, values_are_stored: bool) -> None:
+        self.values = values
+        self.slope = slope
+        self.inter = inter
+        self.values_are_stored = values_are_stored
+
+    def write(self, fileobj: BinaryIO, out_dtype: Any, offset: int | None = None, order: str = "F") -> None:
+        """Write the values as ``out_dtype`` at ``offset``."""
+        if self.values_are_stored:
+            write_array(self.values, fileobj, out_dtype, offset, order)
+        else:
+            write_array(self.values, fileobj, out_dtype, offset, order, self.slope, self.inter)
+
+
+def plan_storage(
+    dataobj: Any,
+    out_dtype: Any,
+    can_slope: bool = True,
+    can_inter: bool = True,
+    scale_dtype: Any = np.float32,
+) -> StoragePlan:
+    """Decide how to store an image's data in ``out_dtype``.
+
+    A proxy whose stored dtype is ``out_dtype`` and whose scaling the format
+    can record is written from its stored values with the same scaling, so
+    that re-saving never drifts the scale factors. Anything else is read
+    (scaled) and given the scaling :func:`choose_scaling` picks.
+    """
+    out = np.dtype(out_dtype)
+    stored = getattr(dataobj, "dtype", None)
+    if getattr(dataobj, "is_proxy", False) and stored is not None:
+        same = np.dtype(stored).newbyteorder("=") == out.newbyteorder("=")
+        slope, inter = float(dataobj.slope), float(dataobj.inter)
+        storable = (slope == 1 or can_slope) and (inter == 0 or can_inter)
+        if same and storable:
+            return StoragePlan(dataobj.get_unscaled(), slope, inter, True)
+    data = np.asanyarray(dataobj)
+    slope, inter = choose_scaling(data, out, can_slope, can_inter, scale_dtype)
+    return StoragePlan(data, slope, inter, False)
