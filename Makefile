@@ -17,7 +17,7 @@ $(STAMP): $(INSTALL_INPUTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[fast]" $(foreach p,$(PLUGINS),-e ./$(p)) \
-		$(foreach p,$(TEST_PLUGINS),./$(p)) -r requirements-test.txt
+		$(foreach p,$(TEST_PLUGINS),-e ./$(p)) -r requirements-test.txt
 	touch $(STAMP)
 
 lint: $(STAMP)
