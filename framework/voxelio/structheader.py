@@ -205,10 +205,13 @@ class StructHeader(Header):
     @property
     def endianness(self) -> str:
         """Byte order of the header on disk: '<' or '>'."""
-        order = self._structarr.dtype.fields[self.template_dtype.names[0]][0].byteorder
-        if order in "=|":
-            return NATIVE
-        return order
+        for field_dtype, *_ in self._structarr.dtype.fields.values():
+            order = field_dtype.base.byteorder
+            if order in "<>":
+                return order
+            if order == "=":
+                return NATIVE
+        return NATIVE
 
     def as_byteswapped(self, endianness: str | None = None):
         """Copy of this header in the given byte order (default: the other one)."""
