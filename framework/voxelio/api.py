@@ -1,0 +1,487 @@
+"""The format-independent entry points: load, save, sniff, formats, registration.
+
+Every function here finds formats through the registry (plugins discovered
+on first use); none knows a format by name. How ``load`` ranks candidate
+formats is documented in :mod:`voxelio.registry.dispatch`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import ImageFileError, VoxelioError
+from .registry import dispatch
+from .registry.discovery import describe_exception
+from .registry.dispatch import Candidate
+from .registry.spec import DEFAULT_COMPRESSED_SUFFIXES, FormatSpec, spec_field_names
+from .registry.store import (
+    FormatEntry,
+    Registry,
+    add_runtime_format,
+    get_registry,
+    refresh,
+    remove_format,
+)
+
+logger = logging.getLogger("voxelio")
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FormatInfo:
+    """One row of :func:`formats`: a format (or a plugin that provides none).
+
+    Attributes
+    ----------
+    name : str
+        Format name (for a broken or disabled plugin without formats, the
+        plugin's name).
+    distribution, version : str or None
+        The distribution that provides it, when known.
+    plugin : str
+        Where it came from: entry point, VOXELIO_PLUGINS module, or runtime.
+    image_class : str
+        ``"module:attr"`` of the image class ('' when unknown).
+    extensions : tuple of str
+        Every suffix naming the format, compressed variants included.
+    files_types : tuple of (str, str or None)
+    dtypes : tuple of str
+    can_read, can_write : bool
+    status : str
+        'ok', or why the format or its plugin is disabled or broken.
+    description : str
+    """
+
+    name: str
+    distribution: str | None
+    version: str | None
+    plugin: str
+    image_class: str = ""
+    extensions: tuple[str, ...] = ()
+    files_types: tuple[tuple[str, str | None], ...] = ()
+    dtypes: tuple[str, ...] = ()
+    can_read: bool = False
+    can_write: bool = False
+    status: str = "ok"
+    description: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """True when the format is usable."""
+        return self.status == "ok"
+
+
+# -- load ------------------------------------------------------------------------------
+def load(
+    path: str | os.PathLike,
+    *,
+    format: str | None = None,
+    mmap: bool | str = True,
+    keep_file_open: bool | None = None,
+) -> Any:
+    """Load an image of whatever installed format reads it.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read (for a pair, either of its files).
+    format : str, optional
+        A format name (see :func:`formats`); skips format detection.
+    mmap : {True, False, 'c', 'r'}
+        Passed to the image class: whether (and how) to memory-map data.
+    keep_file_open : bool or None
+        Passed to the image class.
+
+    Returns
+    -------
+    SpatialImage
+        The image; ``img.format_name`` says which format read it.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ImageFileError
+        If the file is empty, or no format could read it: the message lists
+        every format, why it declined or failed, broken plugins, and which
+        distribution to install when a known plugin would read the name.
+    """
+    filename = _filename(path)
+    dispatch.check_readable_file(filename)
+    reg = get_registry()
+    if format is not None:
+        entry = _entry_for(format, reg, "read")
+        by_ext = bool(entry.spec.match_suffix(os.path.basename(filename)))
+        img = _read(entry, reg, filename, by_ext, mmap, keep_file_open)
+    else:
+        readable = [e for e in reg.ok_entries() if e.spec.can_read]
+        candidates = dispatch.rank(filename, reg, readable)
+        img, entry = _first_reader(candidates, reg, filename, mmap, keep_file_open)
+    _after_load(img, entry, reg, filename)
+    return img
+
+
+def _first_reader(
+    candidates: list[Candidate], reg: Registry, filename: str, mmap: Any, keep: Any
+) -> tuple[Any, FormatEntry]:
+    failures: list[tuple[str, str]] = []
+    for cand in candidates:
+        entry = reg.entries.get(cand.name)
+        if not cand.accepted or entry is None or not entry.ok:
+            continue
+        try:
+            return _read(entry, reg, filename, cand.by_extension, mmap, keep), entry
+        except VoxelioError as exc:
+            failures.append((cand.name, describe_exception(exc)))
+    raise ImageFileError(dispatch.no_match_message(filename, candidates, failures, reg))
+
+
+def _read(
+    entry: FormatEntry, reg: Registry, filename: str, by_ext: bool, mmap: Any, keep: Any
+) -> Any:
+    klass = _image_class(entry, reg)
+    spec = entry.spec
+    if by_ext or len(spec.files_types) > 1:
+        return klass.from_filename(filename, mmap=mmap, keep_file_open=keep)
+    # content-only match: the class would reject the name, so hand it the file
+    from .files import FileHolder
+
+    file_map = {spec.files_types[0][0]: FileHolder(filename=filename)}
+    return klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep)
+
+
+def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> None:
+    img.format_name = entry.name
+    for record, fixes in reg.call_each(
+        "voxelio_fix_header", header=img.header, format_name=entry.name, path=filename
+    ):
+        for fix in fixes or ():
+            logger.info("%s: header fix by %s: %s", filename, record.label, fix)
+    reg.call_each("voxelio_after_load", image=img, path=filename, format_name=entry.name)
+
+
+# -- save ------------------------------------------------------------------------------
+def save(
+    img: Any,
+    path: str | os.PathLike,
+    *,
+    format: str | None = None,
+    dtype: Any = None,
+    **options: Any,
+) -> None:
+    """Save an image in the format its target name implies.
+
+    Parameters
+    ----------
+    img : SpatialImage
+        Any image; converted with ``Klass.from_image`` when the target
+        format's class differs from the image's.
+    path : str or os.PathLike
+        Target file name; its suffix chooses the format (``.nii.gz``...).
+    format : str, optional
+        A format name, overriding the choice by name.
+    dtype : dtype-like, optional
+        On-disk data type.
+    **options
+        Passed to ``to_filename`` (``compresslevel``...).
+
+    Raises
+    ------
+    ImageFileError
+        If no installed format writes files named like ``path``.
+
+    Notes
+    -----
+    Among writable formats whose suffixes fit the name, the image's own
+    class is preferred, then the format that read it, then the longest
+    matching suffix, ``supersedes`` depth, ``priority`` and name.
+    """
+    filename = _filename(path)
+    reg = get_registry()
+    entry = _entry_for(format, reg, "write") if format else _choose_writer(img, filename, reg)
+    klass = _image_class(entry, reg)
+    if type(img) is klass:
+        out = img
+    else:
+        out = klass.from_image(img) if dtype is None else klass.from_image(img, dtype=dtype)
+    reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
+    if dtype is not None:
+        options["dtype"] = dtype
+    out.to_filename(filename, **options)
+    out.format_name = entry.name
+
+
+def _class_matches(spec: FormatSpec, cls: type) -> bool:
+    return spec.image_class is cls or spec.image_class == f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _choose_writer(img: Any, filename: str, reg: Registry) -> FormatEntry:
+    base = os.path.basename(filename)
+    own = getattr(img, "format_name", None)
+    keyed = []
+    for entry in reg.ok_entries():
+        suffix = entry.spec.match_suffix(base)
+        if not suffix or not entry.spec.can_write:
+            continue
+        key = (
+            not _class_matches(entry.spec, type(img)),
+            entry.name != own,
+            -len(suffix),
+            -reg.supersede_depth(entry.name),
+            -entry.spec.priority,
+            entry.name,
+        )
+        keyed.append((key, entry))
+    if keyed:
+        return min(keyed, key=lambda item: item[0])[1]
+    writable = sorted({s for e in reg.ok_entries() if e.spec.can_write for s in e.spec.suffixes})
+    lines = [f"cannot save {filename!r}: no installed format writes files named like this"]
+    lines.append(f"writable suffixes: {', '.join(writable) or '(none)'}")
+    lines += [f"hint: {h}" for h in dispatch.install_hints(filename, reg)]
+    raise ImageFileError("\n".join(lines))
+
+
+# -- sniff and formats ---------------------------------------------------------------
+def sniff(path: str | os.PathLike) -> tuple[Candidate, ...]:
+    """How every usable format judges a file, in the order ``load`` would try them.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    tuple of Candidate
+        Accepted candidates first (``verdict`` 'yes', 'weak' or
+        'extension'), in trial order; then those that declined ('no'), by
+        name. Each has its ``evidence``.
+    """
+    filename = _filename(path)
+    dispatch.check_readable_file(filename)
+    return tuple(dispatch.rank(filename, get_registry()))
+
+
+def formats() -> tuple[FormatInfo, ...]:
+    """Every format known to this session, usable or not, sorted by name.
+
+    Plugins that are broken or disabled before declaring any format appear
+    as rows of their own, with the plugin's name and status.
+    """
+    reg = get_registry()
+    rows = [_info(entry) for _, entry in sorted(reg.entries.items())]
+    providers = {id(e.plugin) for e in reg.entries.values()}
+    for record in reg.plugins:
+        if not record.ok and id(record) not in providers:
+            rows.append(
+                FormatInfo(record.name, record.distribution, record.version, record.label,
+                           status=record.status)
+            )
+    return tuple(sorted(rows, key=lambda r: r.name))
+
+
+def _info(entry: FormatEntry) -> FormatInfo:
+    spec, plugin = entry.spec, entry.plugin
+    return FormatInfo(
+        name=spec.name,
+        distribution=plugin.distribution,
+        version=plugin.version,
+        plugin=plugin.label,
+        image_class=spec.image_class_ref,
+        extensions=spec.suffixes,
+        files_types=spec.files_types,
+        dtypes=spec.dtypes,
+        can_read=spec.can_read,
+        can_write=spec.can_write,
+        status=entry.status,
+        description=spec.description,
+    )
+
+
+def environment_report() -> dict[str, dict[str, str]]:
+    """Versions and plugin-reported facts, for bug reports.
+
+    Returns
+    -------
+    dict
+        Section name ('voxelio' or a plugin label) -> facts.
+    """
+    import platform
+
+    import pluggy
+
+    from . import __version__
+
+    core = {
+        "voxelio": __version__,
+        "python": platform.python_version(),
+        "pluggy": pluggy.__version__,
+    }
+    report = {"voxelio": core}
+    for record, facts in get_registry().call_each("voxelio_environment_report"):
+        if facts:
+            report[record.label] = {str(k): str(v) for k, v in dict(facts).items()}
+    return report
+
+
+# -- registration ----------------------------------------------------------------------
+def register_format(obj: Any = None, /, *, replace: bool = False, **fields: Any) -> Any:
+    """Register a format in this session (also a class decorator).
+
+    Parameters
+    ----------
+    obj : FormatSpec or image class
+        A spec, or a :class:`~voxelio.image.SpatialImage` subclass from
+        whose attributes a spec is built (see Notes).
+    replace : bool
+        Allow replacing a plugin's format of the same name. An earlier
+        runtime registration of the same name is always replaced.
+    **fields
+        :class:`FormatSpec` fields overriding those of ``obj``.
+
+    Returns
+    -------
+    obj
+        Unchanged, so that ``@register_format`` and
+        ``@register_format(magic=[(0, b'LAB1')])`` both work on classes.
+
+    Notes
+    -----
+    A spec built from an image class takes ``name`` from the class
+    attribute ``format_name`` (default: the class name in lower case),
+    ``extensions`` from ``files_types`` and ``valid_exts``, ``files_types``,
+    ``compressed_suffixes``, ``aliases`` from ``compression_aliases``,
+    ``can_write`` from ``rw``, and ``dtypes`` by probing the header class.
+    Any other field ``f`` comes from a class attribute ``format_<f>``
+    (``format_magic``, ``format_sniff``, ``format_sniff_bytes``,
+    ``format_priority``, ``format_supersedes``, ``format_description``...).
+    Runtime formats survive :func:`refresh_plugins`.
+    """
+    if obj is None:
+        return lambda target: register_format(target, replace=replace, **fields)
+    if isinstance(obj, FormatSpec):
+        spec = dataclasses.replace(obj, **fields) if fields else obj
+    elif isinstance(obj, type):
+        spec = spec_from_class(obj, **fields)
+    else:
+        raise TypeError(f"register_format needs a FormatSpec or an image class, not {obj!r}")
+    add_runtime_format(spec, replace=replace)
+    return obj
+
+
+def spec_from_class(cls: type, **overrides: Any) -> FormatSpec:
+    """Build a :class:`FormatSpec` from an image class's attributes.
+
+    See :func:`register_format` for the attributes consulted.
+    """
+    files_types = tuple(getattr(cls, "files_types", ()))
+    exts = [e for _, e in files_types if e] + list(getattr(cls, "valid_exts", ()))
+    fields: dict[str, Any] = {
+        # only the class's own format_name: a subclass is another format
+        "name": cls.__dict__.get("format_name") or cls.__name__.lower(),
+        "image_class": cls,
+        "extensions": tuple(dict.fromkeys(exts)),
+        "files_types": files_types,
+        "compressed_suffixes": tuple(
+            getattr(cls, "compressed_suffixes", DEFAULT_COMPRESSED_SUFFIXES)
+        ),
+        "aliases": tuple(getattr(cls, "compression_aliases", {}) or ()),
+        "can_write": bool(getattr(cls, "rw", False)),
+        "description": (cls.__doc__ or "").strip().split("\n")[0],
+    }
+    for name in spec_field_names():
+        if hasattr(cls, f"format_{name}"):
+            fields[name] = getattr(cls, f"format_{name}")
+    if "dtypes" not in fields and "dtypes" not in overrides:
+        fields["dtypes"] = _probe_dtypes(cls)
+    fields.update(overrides)
+    return FormatSpec(**fields)
+
+
+def _probe_dtypes(cls: type) -> tuple[str, ...]:
+    try:
+        import numpy as np
+
+        from .dtypes import supported_np_types
+
+        return tuple(sorted(np.dtype(t).name for t in supported_np_types(cls)))
+    except Exception:  # a class whose header cannot be probed declares no dtypes
+        return ()
+
+
+def unregister_format(name: str) -> None:
+    """Remove the format ``name`` from this session.
+
+    A plugin's format comes back at the next :func:`refresh_plugins`.
+
+    Raises
+    ------
+    KeyError
+        If no format has that name.
+    """
+    try:
+        remove_format(name)
+    except KeyError:
+        raise KeyError(f"no format named {name!r}") from None
+
+
+def refresh_plugins() -> None:
+    """Discover plugins again, e.g. after ``pip install`` in a running session."""
+    refresh()
+
+
+# -- helpers ---------------------------------------------------------------------------
+def _filename(path: Any) -> str:
+    filename = os.fspath(path)
+    if not isinstance(filename, str):
+        kind = type(filename).__name__
+        raise TypeError(f"file names must be str or os.PathLike of str, not {kind}")
+    return filename
+
+
+def _entry_for(name: str, reg: Registry, action: str) -> FormatEntry:
+    entry = reg.entries.get(name)
+    if entry is None:
+        from .registry.known import known_by_name
+
+        names = ", ".join(sorted(reg.entries)) or "(none)"
+        message = f"unknown format {name!r}; installed formats: {names}"
+        known = known_by_name(name)
+        if known is not None:
+            dist = known.distribution
+            message += f"; {name!r} comes with {dist}: pip install {dist}"
+        raise ImageFileError(message)
+    if not entry.ok:
+        raise ImageFileError(f"format {name!r} cannot be used: {entry.status}")
+    if not getattr(entry.spec, f"can_{action}"):
+        raise ImageFileError(f"format {name!r} cannot {action} files")
+    return entry
+
+
+def _image_class(entry: FormatEntry, reg: Registry) -> Callable[..., Any]:
+    try:
+        return entry.spec.load_image_class()
+    except Exception as exc:
+        ref = entry.spec.image_class_ref
+        cause = f"cannot import image class {ref}: {describe_exception(exc)}"
+        reg.mark_format_broken(entry, cause)
+        raise ImageFileError(f"format {entry.name!r}: {cause}") from exc
+
+
+__all__ = [
+    "FormatInfo",
+    "environment_report",
+    "formats",
+    "load",
+    "refresh_plugins",
+    "register_format",
+    "save",
+    "sniff",
+    "spec_from_class",
+    "unregister_format",
+]

@@ -1,0 +1,134 @@
+"""Hook specifications: what a voxelio plugin may implement.
+
+A plugin is a module (or any object) registered with a
+``pluggy.PluginManager`` of project name ``"voxelio"``. Mark its functions
+with :data:`hookimpl`; each must be named after one of the specifications
+below and may accept any subset of its arguments.
+
+Packaging a plugin::
+
+    # pyproject.toml of distribution "voxelio-minc"
+    [project.entry-points."voxelio.plugins"]
+    minc = "voxelio_minc.plugin"
+
+    # voxelio_minc/plugin.py -- keep it light: no numpy, no reader code
+    from voxelio.hookspecs import hookimpl
+    from voxelio.registry import FormatSpec
+
+    @hookimpl
+    def voxelio_formats():
+        return [FormatSpec(name="minc1", image_class="voxelio_minc.image:Minc1Image",
+                           extensions=(".mnc",), magic=[(0, b"CDF\\x01")])]
+
+Without packaging, ``VOXELIO_PLUGINS="my_lab.voxelio_plugin"`` loads the
+module at discovery time.
+
+Isolation: voxelio calls each plugin's implementation on its own. An
+exception from a plugin (other than a deliberate
+:class:`~voxelio.errors.VoxelioError` veto from :func:`voxelio_before_save`)
+marks that plugin broken for the session: one warning names it and the
+cause, ``voxelio.formats()`` shows it, and the other plugins keep working.
+Format choice never uses ``firstresult``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pluggy
+
+PROJECT_NAME = "voxelio"
+
+#: Decorator marking a hook specification (used by voxelio itself).
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+#: Decorator plugin authors put on their hook implementations.
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def voxelio_formats() -> Sequence[Any]:
+    """Declare the formats this plugin provides.
+
+    Called once per discovery, with no arguments.
+
+    Returns
+    -------
+    sequence of voxelio.registry.FormatSpec
+        One spec per format. Building them must import nothing heavy: the
+        image class is named as a ``"module:attr"`` string.
+    """
+
+
+@hookspec
+def voxelio_fix_header(header: Any, format_name: str, path: str | None) -> Sequence[str] | None:
+    """Policy: adjust a freshly loaded header in place (site conventions).
+
+    Called after a successful load, before :func:`voxelio_after_load`.
+
+    Parameters
+    ----------
+    header : Header
+        The loaded image's header; modify it in place.
+    format_name : str
+        Name of the format that loaded it.
+    path : str or None
+        The file name given to ``load``.
+
+    Returns
+    -------
+    sequence of str or None
+        Descriptions of the fixes made; voxelio logs them on the
+        ``voxelio`` logger at INFO level.
+    """
+
+
+@hookspec
+def voxelio_after_load(image: Any, path: str | None, format_name: str) -> None:
+    """Event: an image has been loaded by ``voxelio.load``.
+
+    Parameters
+    ----------
+    image : SpatialImage
+        The loaded image (``image.format_name`` is set).
+    path : str or None
+        The file name given to ``load``.
+    format_name : str
+        Name of the format that loaded it.
+    """
+
+
+@hookspec
+def voxelio_before_save(image: Any, path: str, format_name: str) -> None:
+    """Event and veto: ``voxelio.save`` is about to write ``image`` to ``path``.
+
+    ``image`` is already converted to the target format's class. Raise a
+    :class:`~voxelio.errors.VoxelioError` to refuse the save (the error
+    reaches the caller, nothing is written); any other exception marks the
+    plugin broken and the save goes on.
+    """
+
+
+@hookspec
+def voxelio_environment_report() -> Mapping[str, str] | None:
+    """Describe the plugin's environment for bug reports.
+
+    ``voxelio formats --verbose`` prints every plugin's report.
+
+    Returns
+    -------
+    mapping of str to str or None
+        Labelled facts, e.g. ``{"libminc": "2.4.06"}``.
+    """
+
+
+__all__ = [
+    "PROJECT_NAME",
+    "hookimpl",
+    "hookspec",
+    "voxelio_after_load",
+    "voxelio_before_save",
+    "voxelio_environment_report",
+    "voxelio_fix_header",
+    "voxelio_formats",
+]

@@ -1,0 +1,37 @@
+"""The format registry: declarations, discovery, and dispatch.
+
+Plugin authors need :class:`FormatSpec` (and perhaps :class:`MagicRule`,
+:class:`SniffResult`); everything else here serves ``voxelio.load`` and
+friends. Importing this package is cheap: it imports no plugin and no numpy.
+"""
+
+from .discovery import ENTRY_POINT_GROUP, PluginRecord, PluginWarning
+from .spec import (
+    API_VERSION,
+    NO,
+    WEAK,
+    YES,
+    FormatSpec,
+    InvalidSpecError,
+    MagicRule,
+    SniffResult,
+)
+from .store import FormatEntry, Registry, get_registry, refresh
+
+__all__ = [
+    "API_VERSION",
+    "ENTRY_POINT_GROUP",
+    "NO",
+    "WEAK",
+    "YES",
+    "FormatEntry",
+    "FormatSpec",
+    "InvalidSpecError",
+    "MagicRule",
+    "PluginRecord",
+    "PluginWarning",
+    "Registry",
+    "SniffResult",
+    "get_registry",
+    "refresh",
+]

@@ -1,0 +1,201 @@
+"""Finding plugins: entry points, ``VOXELIO_PLUGINS``, ``VOXELIO_DISABLE_PLUGINS``.
+
+Each plugin is loaded inside its own ``try`` so that one broken plugin
+cannot hide the others (``pluggy``'s ``load_setuptools_entrypoints`` stops
+at the first failure, which is why it is not used). Only ``Exception`` is
+caught: ``KeyboardInterrupt`` and ``SystemExit`` always propagate.
+
+Environment variables (read at each discovery):
+
+``VOXELIO_PLUGINS``
+    Comma-separated module names (``"my_lab.voxelio_plugin,other.mod"``)
+    loaded as plugins in addition to the entry points; no packaging needed.
+``VOXELIO_DISABLE_PLUGINS``
+    Comma-separated tokens; an entry-point plugin is skipped when a token
+    equals its entry-point name, its module, or its distribution name.
+    ``*`` skips every entry-point plugin.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pluggy
+
+ENTRY_POINT_GROUP = "voxelio.plugins"
+ENV_PLUGINS = "VOXELIO_PLUGINS"
+ENV_DISABLE = "VOXELIO_DISABLE_PLUGINS"
+
+SOURCE_ENTRY_POINT = "entry point"
+SOURCE_ENV = ENV_PLUGINS
+SOURCE_RUNTIME = "runtime"
+
+
+class PluginWarning(UserWarning):
+    """A plugin is broken; voxelio goes on without it."""
+
+
+@dataclass
+class PluginRecord:
+    """One plugin as discovery found it.
+
+    Attributes
+    ----------
+    name : str
+        Entry-point name, module name (``VOXELIO_PLUGINS``) or ``'runtime'``.
+    module : str or None
+        The plugin module's import name.
+    source : str
+        'entry point', 'VOXELIO_PLUGINS' or 'runtime'.
+    distribution, version : str or None
+        The installed distribution providing it, when known.
+    status : str
+        'ok', 'disabled by ...', or 'broken: <cause>'.
+    plugin : object or None
+        The loaded plugin object (module), once loaded.
+    """
+
+    name: str
+    module: str | None
+    source: str
+    distribution: str | None = None
+    version: str | None = None
+    status: str = "ok"
+    plugin: Any = None
+
+    @property
+    def ok(self) -> bool:
+        """True unless the plugin is disabled or broken."""
+        return self.status == "ok"
+
+    @property
+    def label(self) -> str:
+        """How messages name the plugin: distribution and entry point or module."""
+        if self.distribution:
+            return f"{self.distribution} ({self.source} {self.name!r})"
+        return f"{self.name!r} ({self.source})"
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def warn_broken(record: PluginRecord, cause: str) -> None:
+    """Issue the single :class:`PluginWarning` for this plugin and cause."""
+    key = (record.label, cause)
+    if key in _warned:
+        return
+    _warned.add(key)
+    warnings.warn(f"voxelio plugin {record.label} is broken: {cause}", PluginWarning, stacklevel=4)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``'TypeName: message'`` on one line, the form causes take in messages."""
+    text = one_line(str(exc))
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def one_line(text: str) -> str:
+    """Join a multi-line message (a heading and '- item' lines) into one line."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if len(lines) <= 1:
+        return lines[0] if lines else ""
+    items = [line.removeprefix("- ") for line in lines[1:]]
+    return f"{lines[0].rstrip(':')}: " + "; ".join(items)
+
+
+def _split_env(value: str | None) -> list[str]:
+    return [token.strip() for token in (value or "").split(",") if token.strip()]
+
+
+def _normalise_dist(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _is_disabled(ep: Any, dist_name: str | None, tokens: list[str]) -> bool:
+    names = {ep.name, ep.value, ep.value.partition(":")[0]}
+    if dist_name:
+        names.add(_normalise_dist(dist_name))
+    return any(t == "*" or t in names or _normalise_dist(t) in names for t in tokens)
+
+
+def _entry_points() -> list[Any]:
+    from importlib_metadata import entry_points
+
+    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
+
+
+def _load_entry_point(ep: Any, tokens: list[str]) -> PluginRecord:
+    dist = getattr(ep, "dist", None)
+    record = PluginRecord(
+        name=ep.name,
+        module=ep.value.partition(":")[0],
+        source=SOURCE_ENTRY_POINT,
+        distribution=getattr(dist, "name", None),
+        version=getattr(dist, "version", None),
+    )
+    if _is_disabled(ep, record.distribution, tokens):
+        record.status = f"disabled by {ENV_DISABLE}"
+        return record
+    try:
+        record.plugin = ep.load()
+    except Exception as exc:
+        record.status = f"broken: cannot import {ep.value}: {describe_exception(exc)}"
+    return record
+
+
+def _load_env_module(spec: str) -> PluginRecord:
+    from .spec import resolve_ref
+
+    module = spec.partition(":")[0]
+    record = PluginRecord(name=spec, module=module, source=SOURCE_ENV)
+    try:
+        record.plugin = resolve_ref(spec) if ":" in spec else importlib.import_module(spec)
+    except Exception as exc:
+        record.status = f"broken: cannot import {spec}: {describe_exception(exc)}"
+    return record
+
+
+def find_plugins(environ: Mapping[str, str] | None = None) -> Iterator[PluginRecord]:
+    """Load every plugin: entry points (sorted by name), then ``VOXELIO_PLUGINS``.
+
+    Yields records in a deterministic order; broken and disabled plugins are
+    yielded too, with their status saying why.
+    """
+    env = os.environ if environ is None else environ
+    tokens = _split_env(env.get(ENV_DISABLE))
+    for ep in _entry_points():
+        yield _load_entry_point(ep, tokens)
+    for spec in _split_env(env.get(ENV_PLUGINS)):
+        yield _load_env_module(spec)
+
+
+def register(pm: pluggy.PluginManager, record: PluginRecord) -> None:
+    """Register a loaded plugin with pluggy, marking the record broken on failure."""
+    if not record.ok or record.plugin is None:
+        return
+    if pm.is_registered(record.plugin):
+        # the same module reached twice (entry point and VOXELIO_PLUGINS)
+        record.status = "broken: duplicate of an already registered plugin module"
+        return
+    try:
+        pm.register(record.plugin, name=f"{record.source}:{record.name}")
+    except Exception as exc:
+        record.status = f"broken: rejected by the plugin manager: {describe_exception(exc)}"
+
+
+def hook_functions(pm: pluggy.PluginManager, hook_name: str, record: PluginRecord) -> list[Any]:
+    """The implementations of ``hook_name`` that ``record``'s plugin provides."""
+    caller = getattr(pm.hook, hook_name, None)
+    if caller is None or record.plugin is None:
+        return []
+    return [impl for impl in caller.get_hookimpls() if impl.plugin is record.plugin]
+
+
+def call_impl(impl: Any, kwargs: Mapping[str, Any]) -> Any:
+    """Call one pluggy hook implementation with the arguments it asks for."""
+    return impl.function(*[kwargs[name] for name in impl.argnames])

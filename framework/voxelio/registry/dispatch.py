@@ -1,0 +1,313 @@
+"""Choosing a format for a file: sniffing, ranking, and explaining refusals.
+
+How ``voxelio.load`` ranks formats (total and deterministic):
+
+1. Formats whose suffixes match the file name come first; formats that
+   only recognise the content follow, so a NIfTI file named ``.dat``
+   still loads.
+2. Within each group, by content verdict: 'yes' (a magic rule matched or
+   the sniff said yes) > 'weak' > 'extension' (no content rules at all).
+   A content 'no' excludes the format.
+3. Then by evidence strength (bytes of magic matched, or the strength a
+   sniff reports), higher first.
+4. Then by the length of the matched suffix (``.nii.gz`` beats ``.gz``).
+5. Then formats that ``supersede`` others rank above them (depth of the
+   ``supersedes`` chain), then by ``priority``, higher first.
+6. Finally by format name.
+
+Content rules: a spec's magic rules are tested first; when it has magic and
+none matches, the verdict is 'no' without calling ``sniff``. Otherwise
+``sniff`` (if any) decides; returning None abstains and keeps the magic
+verdict. Each file's leading bytes are read once, through decompression,
+as many as the most demanding spec needs; every spec sees exactly its own
+``sniff_bytes`` of them (fewer for a short file). For multi-file formats
+the file holding the magic (``sniff_file_type``) is examined.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import ImageFileError
+from ..files import FileHolder, filespec_to_file_map
+from .discovery import describe_exception
+from .known import known_for_filename
+from .spec import NO, VERDICTS, YES, FormatSpec, SniffResult
+from .store import FormatEntry, Registry
+
+EXTENSION_ONLY = "extension"
+_VERDICT_RANK = {"yes": 2, "weak": 1, EXTENSION_ONLY: 0}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One format's opinion about one file.
+
+    Attributes
+    ----------
+    name : str
+        Format name.
+    verdict : {'yes', 'weak', 'extension', 'no'}
+        Content verdict; 'extension' means the name matched and the format
+        has no content rules; 'no' means the format declined.
+    evidence : str
+        Why, in words.
+    by_extension : bool
+        Whether the file name ends with one of the format's suffixes.
+    suffix : str
+        The matched suffix ('' if none).
+    strength : int
+        Strength of the content evidence.
+    examined : str or None
+        The file whose leading bytes were examined (the header of a pair).
+    """
+
+    name: str
+    verdict: str
+    evidence: str
+    by_extension: bool = False
+    suffix: str = ""
+    strength: int = 0
+    examined: str | None = None
+    key: tuple = field(default=(), compare=False, repr=False)
+
+    @property
+    def accepted(self) -> bool:
+        """True when the format is willing to try the file."""
+        return self.verdict != NO
+
+
+# -- content -------------------------------------------------------------------
+def _normalise_sniff(value: Any) -> SniffResult | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = SniffResult(value)
+    elif isinstance(value, tuple) and not isinstance(value, SniffResult):
+        value = SniffResult(*value)
+    if not isinstance(value, SniffResult) or value.verdict not in VERDICTS:
+        raise TypeError(
+            f"sniff returned {value!r}; expected a SniffResult, 'yes', 'weak', 'no' or None"
+        )
+    return value
+
+
+def content_verdict(spec: FormatSpec, prefix: bytes, filespec: str | None) -> SniffResult | None:
+    """What ``spec``'s content rules say about ``prefix`` (None: it has none).
+
+    ``prefix`` is cut to ``spec.sniff_bytes``. Exceptions from the spec's
+    sniff function propagate; so does a malformed return value (TypeError).
+    """
+    prefix = prefix[: spec.sniff_bytes]
+    verdict: SniffResult | None = None
+    if spec.magic:
+        hits = [rule for rule in spec.magic if rule.matches(prefix)]
+        if not hits:
+            rule = spec.magic[0]
+            more = f" (nor {len(spec.magic) - 1} other magic rules)" if len(spec.magic) > 1 else ""
+            return SniffResult(NO, f"no magic {rule.data!r} at offset {rule.offset}{more}")
+        best = max(hits, key=lambda r: len(r.data))
+        verdict = SniffResult(YES, f"magic {best.data!r} at offset {best.offset}", len(best.data))
+    if spec.sniff is not None:
+        said = _normalise_sniff(spec.sniff(prefix, filespec))
+        if said is not None:
+            strength = max(said.strength, verdict.strength if verdict else 0)
+            evidence = "; ".join(e for e in (verdict and verdict.evidence, said.evidence) if e)
+            verdict = SniffResult(said.verdict, evidence or f"sniff says {said.verdict}", strength)
+    return verdict
+
+
+# -- reading prefixes ------------------------------------------------------------
+def _read_prefix(filename: str, nbytes: int) -> tuple[bytes, str]:
+    """Up to ``nbytes`` decompressed leading bytes, and a note if reading stopped early.
+
+    FileNotFoundError and IsADirectoryError propagate; decoding errors of a
+    damaged compressed stream keep what was read and explain in the note.
+    """
+    from ..fileio import reading
+
+    chunks: list[bytes] = []
+    got = 0
+    try:
+        with reading(FileHolder(filename=filename)) as stream:
+            while got < nbytes:
+                chunk = stream.read(nbytes - got)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                got += len(chunk)
+    except (FileNotFoundError, IsADirectoryError):
+        raise
+    except Exception as exc:  # zlib.error, EOFError, OSError, codec errors...
+        return b"".join(chunks), f"reading stopped after {got} bytes: {describe_exception(exc)}"
+    return b"".join(chunks), ""
+
+
+@dataclass
+class _Plan:
+    entry: FormatEntry
+    suffix: str
+    examined: str | None
+    declined: str = ""
+
+
+def _plan(entry: FormatEntry, path: str) -> _Plan:
+    spec = entry.spec
+    suffix = spec.match_suffix(os.path.basename(path))
+    if len(spec.files_types) == 1:
+        return _Plan(entry, suffix, path)
+    if not suffix:
+        exts = ", ".join(spec.extensions)
+        return _Plan(entry, "", None, f"multi-file format; the name must end in one of {exts}")
+    try:
+        file_map = filespec_to_file_map(
+            path, spec.files_types, spec.extensions, spec.compressed_suffixes
+        )
+        return _Plan(entry, suffix, file_map[spec.sniff_file_type].filename)
+    except Exception as exc:
+        why = f"cannot derive its file names: {describe_exception(exc)}"
+        return _Plan(entry, suffix, None, why)
+
+
+def _examine(
+    plan: _Plan, prefix: bytes, note: str, registry: Registry
+) -> tuple[str, str, int]:
+    spec = plan.entry.spec
+    try:
+        said = content_verdict(spec, prefix, plan.examined)
+    except Exception as exc:
+        cause = f"sniff raised {describe_exception(exc)}"
+        registry.mark_format_broken(plan.entry, cause)
+        return NO, cause, 0
+    if note:
+        note = f" ({note})"
+    if said is None:
+        if plan.suffix:
+            return EXTENSION_ONLY, f"name ends in {plan.suffix}; no content rules", 0
+        return NO, f"name does not end in {', '.join(spec.suffixes)}; no content rules", 0
+    return said.verdict, said.evidence + note, said.strength
+
+
+def rank(
+    path: str, registry: Registry, entries: Iterable[FormatEntry] | None = None
+) -> list[Candidate]:
+    """Every usable format's candidate for ``path``: accepted ones in trial order,
+    then declined ones by name. ``path`` must exist.
+
+    Sniff functions that raise mark their format broken (the candidate
+    declines with the cause).
+    """
+    plans = [_plan(e, path) for e in (registry.ok_entries() if entries is None else entries)]
+    needs: dict[str, int] = {}
+    for plan in plans:
+        if plan.examined is not None and not plan.declined:
+            needs[plan.examined] = max(needs.get(plan.examined, 0), plan.entry.spec.sniff_bytes)
+    prefixes: dict[str, tuple[bytes, str] | str] = {}
+    for filename, nbytes in needs.items():
+        try:
+            prefixes[filename] = _read_prefix(filename, nbytes) if nbytes else (b"", "")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            prefixes[filename] = f"{os.path.basename(filename)!r}: {describe_exception(exc)}"
+    accepted, declined = [], []
+    for plan in plans:
+        spec = plan.entry.spec
+        got = prefixes.get(plan.examined or "", ("", ""))
+        if plan.declined or isinstance(got, str):
+            reason = plan.declined or f"cannot read its {spec.sniff_file_type} file {got}"
+            declined.append(Candidate(spec.name, NO, reason, bool(plan.suffix), plan.suffix))
+            continue
+        verdict, evidence, strength = _examine(plan, got[0], got[1], registry)
+        by_ext = bool(plan.suffix)
+        if verdict == NO:
+            declined.append(
+                Candidate(spec.name, NO, evidence, by_ext, plan.suffix, 0, plan.examined)
+            )
+            continue
+        key = (
+            0 if by_ext else 1,
+            -_VERDICT_RANK[verdict],
+            -strength,
+            -len(plan.suffix),
+            -registry.supersede_depth(spec.name),
+            -spec.priority,
+            spec.name,
+        )
+        accepted.append(
+            Candidate(
+                spec.name, verdict, evidence, by_ext, plan.suffix, strength, plan.examined, key
+            )
+        )
+    accepted.sort(key=lambda c: c.key)
+    declined.sort(key=lambda c: c.name)
+    return accepted + declined
+
+
+# -- the failure message --------------------------------------------------------------
+def check_readable_file(path: str) -> None:
+    """Raise FileNotFoundError for a missing file and ImageFileError for an empty one."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+    if os.path.isdir(path):
+        raise ImageFileError(f"{path!r} is a directory, not an image file")
+    with contextlib.suppress(OSError):
+        if os.path.getsize(path) == 0:
+            raise ImageFileError(f"{path!r} is empty (0 bytes): there is no image to read")
+
+
+def install_hints(path: str, registry: Registry) -> list[str]:
+    """Advice for file names that a known but unavailable plugin would read."""
+    hints = []
+    for known in known_for_filename(os.path.basename(path)):
+        entry = registry.entries.get(known.name)
+        if entry is not None and entry.ok:
+            continue
+        plugin = next((p for p in registry.plugins if p.distribution == known.distribution), None)
+        if entry is not None:
+            state = f"is installed but broken ({entry.status})"
+        elif plugin is not None:
+            state = f"is installed but {plugin.status}"
+        else:
+            state = f"is not installed: pip install {known.distribution}"
+        hints.append(
+            f"format {known.name!r} (files {', '.join(known.suffixes)}) comes with "
+            f"{known.distribution}, which {state}"
+        )
+    return hints
+
+
+def no_match_message(
+    path: str,
+    candidates: list[Candidate],
+    failures: list[tuple[str, str]],
+    registry: Registry,
+) -> str:
+    """The ImageFileError text when no format could read ``path``."""
+    lines = [f"cannot read {path!r}: no installed format could read it"]
+    if failures:
+        lines.append("formats that tried and failed:")
+        lines += [f"  - {name}: {why}" for name, why in failures]
+    tried = {name for name, _ in failures}
+    rest = [c for c in candidates if c.name not in tried]
+    if rest:
+        lines.append("formats that declined:")
+        lines += [f"  - {c.name}: {c.evidence}" for c in rest]
+    if not candidates and not failures:
+        lines.append("no formats are installed (see `voxelio formats`)")
+    broken = registry.broken_plugins()
+    broken_formats = [e for e in registry.entries.values() if not e.ok and e.plugin.ok]
+    if broken or broken_formats:
+        lines.append("broken plugins (not consulted):")
+        lines += [f"  - {p.label}: {p.status.removeprefix('broken: ')}" for p in broken]
+        lines += [
+            f"  - format {e.name!r} of {e.plugin.label}: {e.status.removeprefix('broken: ')}"
+            for e in broken_formats
+        ]
+    hints = install_hints(path, registry)
+    if hints:
+        lines.append("hint:")
+        lines += [f"  - {h}" for h in hints]
+    return "\n".join(lines)

@@ -1,0 +1,419 @@
+"""``FormatSpec``: what a format plugin declares about its format, as data.
+
+A plugin's ``voxelio_formats()`` hook returns one :class:`FormatSpec` per
+format. The spec is everything the registry needs to *choose* a format (file
+name suffixes, magic bytes, an optional pure sniff function) and to *find*
+its code later (the image class as a lazy ``"module:attr"`` reference), so
+discovery never imports reader code or numpy.
+
+Construction validates the spec and raises :class:`InvalidSpecError` listing
+every problem at once. Checks that need numpy (dtype names) run later, in
+:func:`validate_spec`, when the registry adopts the spec.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
+
+from ..errors import VoxelioError
+
+#: Version of the plugin contract this voxelio speaks. A spec declaring another
+#: version is reported as broken instead of being half understood.
+API_VERSION = 1
+
+#: Most leading bytes a spec may ask to see; keeps sniffing cheap.
+MAX_SNIFF_BYTES = 1 << 20
+
+#: The content verdicts a sniff may give.
+YES, WEAK, NO = "yes", "weak", "no"
+VERDICTS = (YES, WEAK, NO)
+
+DEFAULT_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst")
+
+_NAME_RE = re.compile(r"^[a-z][a-z0-9_.+-]*$")
+_REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
+_SUFFIX_RE = re.compile(r"^(\.[A-Za-z0-9_+-]+)+$")
+
+
+class InvalidSpecError(VoxelioError, ValueError):
+    """A :class:`FormatSpec` (or what should be one) is malformed.
+
+    The message names the spec and lists every problem found.
+    """
+
+
+class SniffResult(NamedTuple):
+    """What a sniff function says about a file's leading bytes.
+
+    Attributes
+    ----------
+    verdict : {'yes', 'weak', 'no'}
+        'yes': the bytes are this format; 'weak': plausible, not proven;
+        'no': certainly not this format (the format is excluded).
+    evidence : str
+        A short human-readable reason, shown by ``voxelio sniff`` and in
+        error messages.
+    strength : int
+        How specific the evidence is, in the unit of magic bytes matched;
+        ranks candidates with the same verdict.
+    """
+
+    verdict: str
+    evidence: str = ""
+    strength: int = 0
+
+
+@dataclass(frozen=True)
+class MagicRule:
+    """Bytes expected at an offset of the (decompressed) file.
+
+    Parameters
+    ----------
+    offset : int
+        Byte offset from the start of the file that holds the magic.
+    data : bytes
+        The expected bytes; ``len(data)`` is the rule's strength.
+    """
+
+    offset: int
+    data: bytes
+
+    def matches(self, prefix: bytes) -> bool:
+        """True when ``prefix`` holds ``data`` at ``offset``."""
+        return prefix[self.offset : self.offset + len(self.data)] == self.data
+
+    @property
+    def end(self) -> int:
+        """Number of leading bytes needed to test this rule."""
+        return self.offset + len(self.data)
+
+
+SniffFunction = Callable[[bytes, "str | None"], "SniffResult | str | None"]
+
+
+@dataclass(frozen=True)
+class FormatSpec:
+    """The declaration of one file format, returned by ``voxelio_formats()``.
+
+    Parameters
+    ----------
+    name : str
+        Unique lower-case format name (``'nifti1'``); what ``format=`` takes.
+    image_class : str or type
+        ``"module:attr"`` of the image class, imported only when the format is
+        chosen. Runtime registrations may pass the class itself.
+    extensions : tuple of str
+        Suffixes of the format's files, with the leading dot (``('.nii',)``;
+        a pair lists both, ``('.img', '.hdr')``). Matching ignores case.
+    api_version : int
+        The plugin contract version the spec was written for
+        (:data:`API_VERSION`).
+    files_types : tuple of (str, str or None)
+        The image class's file types; defaults to one ``'image'`` file with
+        the first extension.
+    compressed_suffixes : tuple of str
+        Suffixes that may follow an extension (``'.nii.gz'``); ``()`` if the
+        format cannot be compressed.
+    aliases : tuple of str
+        Further complete suffixes naming the format (``'.mgz'``).
+    magic : tuple of MagicRule or (offset, bytes)
+        Content rules; any one matching gives the verdict 'yes'.
+    sniff : callable, optional
+        A pure function ``sniff(prefix, filespec)`` for logic beyond magic,
+        returning a :class:`SniffResult`, a verdict string, or None to
+        abstain. It receives at most ``sniff_bytes`` decompressed leading
+        bytes (fewer for short files) and the file name or None. It must
+        not raise and must not import heavy modules.
+    sniff_bytes : int
+        How many leading bytes the content rules need; defaults to what the
+        magic rules need. Required (> 0) when ``sniff`` is given.
+    sniff_file_type : str, optional
+        Which file type holds the magic; defaults to 'header' when the
+        format has one, else the first file type.
+    exports : mapping of str to str
+        Extra top-level attributes (``{'Nifti1Header': 'pkg.header:Nifti1Header'}``);
+        the image class's own name is exported automatically.
+    can_read, can_write : bool
+        What the image class supports.
+    dtypes : tuple of str
+        Numpy dtype names the format stores (``'uint8'``, ``'<f4'``, a
+        structured dtype as its list literal).
+    supersedes : tuple of str
+        Names of formats this one refines; it ranks above them when both
+        accept a file (a NIfTI-1 pair is also a valid Analyze pair).
+    priority : int
+        Tie-breaker after ``supersedes``; higher ranks first.
+    description : str
+        One line for ``voxelio formats``.
+
+    Raises
+    ------
+    InvalidSpecError
+        Listing every problem when the declaration is malformed.
+    """
+
+    name: str
+    image_class: Any
+    extensions: tuple[str, ...] = ()
+    api_version: int = API_VERSION
+    files_types: tuple[tuple[str, str | None], ...] = ()
+    compressed_suffixes: tuple[str, ...] = DEFAULT_COMPRESSED_SUFFIXES
+    aliases: tuple[str, ...] = ()
+    magic: tuple[MagicRule, ...] = ()
+    sniff: SniffFunction | None = field(default=None, compare=False)
+    sniff_bytes: int = 0
+    sniff_file_type: str | None = None
+    exports: tuple[tuple[str, str], ...] = ()
+    can_read: bool = True
+    can_write: bool = True
+    dtypes: tuple[str, ...] = ()
+    supersedes: tuple[str, ...] = ()
+    priority: int = 0
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        _normalise(self, problems)
+        if problems:
+            raise InvalidSpecError(_problem_message(self.name, problems))
+
+    # -- derived views -------------------------------------------------------
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        """Every suffix that names this format: extensions, their compressed
+        variants and aliases, lower case, longest first."""
+        found = {e.lower() for e in self.extensions} | {a.lower() for a in self.aliases}
+        found |= {
+            (e + c).lower() for e in self.extensions for c in self.compressed_suffixes
+        }
+        return tuple(sorted(found, key=lambda s: (-len(s), s)))
+
+    def match_suffix(self, filename: str) -> str:
+        """The longest of :attr:`suffixes` that ``filename`` ends with, or ''."""
+        lower = filename.lower()
+        for suffix in self.suffixes:
+            if lower.endswith(suffix) and len(lower) > len(suffix):
+                return suffix
+        return ""
+
+    @property
+    def export_map(self) -> dict[str, str | type]:
+        """Top-level attribute name -> reference, image class included."""
+        out: dict[str, Any] = {}
+        ref = self.image_class
+        attr = ref.rsplit(":", 1)[1].rsplit(".", 1)[-1] if isinstance(ref, str) else ref.__name__
+        out[attr] = ref
+        out.update(dict(self.exports))
+        return out
+
+    @property
+    def image_class_ref(self) -> str:
+        """The image class as a ``"module:attr"`` string (also for classes)."""
+        ref = self.image_class
+        if isinstance(ref, str):
+            return ref
+        return f"{ref.__module__}:{ref.__qualname__}"
+
+    def load_image_class(self) -> type:
+        """Import and return the image class (the only import of reader code)."""
+        return resolve_ref(self.image_class)
+
+
+def resolve_ref(ref: str | Any) -> Any:
+    """Import ``"module:attr"`` (``attr`` may be dotted) and return the object.
+
+    Objects that are not strings are returned as they are.
+    """
+    if not isinstance(ref, str):
+        return ref
+    module_name, _, attr_path = ref.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr_path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def parse_dtype(name: str) -> Any:
+    """Return the numpy dtype a spec's dtype string names (imports numpy)."""
+    import numpy as np
+
+    text = name.strip()
+    if text.startswith("["):
+        return np.dtype(ast.literal_eval(text))
+    return np.dtype(text)
+
+
+def validate_spec(spec: FormatSpec) -> list[str]:
+    """Problems that need more than the spec itself to see (numpy dtypes).
+
+    Returns
+    -------
+    list of str
+        Empty when the spec is sound.
+    """
+    problems = []
+    for name in spec.dtypes:
+        try:
+            parse_dtype(name)
+        except Exception as exc:  # numpy raises TypeError, SyntaxError from literal_eval...
+            problems.append(f"dtypes entry {name!r} is not a numpy dtype ({exc})")
+    return problems
+
+
+# -- normalisation and structural checks ---------------------------------------
+def _set(spec: FormatSpec, name: str, value: Any) -> None:
+    object.__setattr__(spec, name, value)
+
+
+def _as_tuple(value: Any, what: str, problems: list[str]) -> tuple:
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        problems.append(f"{what} must be a sequence, not {type(value).__name__}")
+        return ()
+    return tuple(value)
+
+
+def _normalise(spec: FormatSpec, problems: list[str]) -> None:
+    _check_identity(spec, problems)
+    _check_names(spec, problems)
+    _check_files(spec, problems)
+    _check_content(spec, problems)
+    _check_flags(spec, problems)
+
+
+def _check_identity(spec: FormatSpec, problems: list[str]) -> None:
+    if not isinstance(spec.name, str) or not _NAME_RE.match(spec.name):
+        problems.append(
+            f"name {spec.name!r} must be a lower-case word (letters, digits, '_', '-', '.', '+')"
+        )
+    if type(spec.api_version) is not int:
+        problems.append(f"api_version must be an int, not {spec.api_version!r}")
+    ref = spec.image_class
+    if isinstance(ref, str):
+        if not _REF_RE.match(ref):
+            problems.append(f"image_class {ref!r} must look like 'package.module:ClassName'")
+    elif not isinstance(ref, type):
+        problems.append(f"image_class must be a 'module:attr' string or a class, not {ref!r}")
+    exports = spec.exports
+    if isinstance(exports, Mapping):
+        exports = tuple(sorted(exports.items()))
+    exports = _as_tuple(exports, "exports", problems)
+    for item in exports:
+        if (
+            not isinstance(item, tuple)
+            or len(item) != 2
+            or not isinstance(item[0], str)
+            or not item[0].isidentifier()
+            or not isinstance(item[1], str)
+            or not _REF_RE.match(item[1])
+        ):
+            problems.append(f"exports entry {item!r} must map an identifier to 'module:attr'")
+    _set(spec, "exports", exports)
+
+
+def _suffix_tuple(spec: FormatSpec, attr: str, problems: list[str]) -> tuple[str, ...]:
+    values = _as_tuple(getattr(spec, attr), attr, problems)
+    for value in values:
+        if not isinstance(value, str) or not _SUFFIX_RE.match(value):
+            problems.append(f"{attr} entry {value!r} must be a suffix like '.nii' (leading dot)")
+    _set(spec, attr, values)
+    return values
+
+
+def _check_names(spec: FormatSpec, problems: list[str]) -> None:
+    extensions = _suffix_tuple(spec, "extensions", problems)
+    aliases = _suffix_tuple(spec, "aliases", problems)
+    _suffix_tuple(spec, "compressed_suffixes", problems)
+    if not extensions and not aliases and not spec.magic and spec.sniff is None:
+        problems.append("no extensions, aliases, magic or sniff: nothing could ever select it")
+
+
+def _check_files(spec: FormatSpec, problems: list[str]) -> None:
+    files_types = _as_tuple(spec.files_types, "files_types", problems)
+    if not files_types and spec.extensions:
+        files_types = (("image", spec.extensions[0]),)
+    elif not files_types:
+        files_types = (("image", None),)
+    clean = []
+    for item in files_types:
+        ok = isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str)
+        if not ok or not (item[1] is None or isinstance(item[1], str)):
+            problems.append(f"files_types entry {item!r} must be (file_type, extension or None)")
+            continue
+        clean.append((item[0], item[1]))
+    _set(spec, "files_types", tuple(clean))
+    keys = [k for k, _ in clean]
+    if len(set(keys)) != len(keys):
+        problems.append(f"files_types has repeated file types {keys}")
+    if spec.sniff_file_type is None and clean:
+        _set(spec, "sniff_file_type", "header" if "header" in keys else keys[0])
+    elif spec.sniff_file_type not in keys:
+        problems.append(f"sniff_file_type {spec.sniff_file_type!r} is not one of {keys}")
+
+
+def _check_content(spec: FormatSpec, problems: list[str]) -> None:
+    rules = []
+    for item in _as_tuple(spec.magic, "magic", problems):
+        if isinstance(item, (tuple, list)) and len(item) == 2:
+            item = MagicRule(*item)
+        if (
+            not isinstance(item, MagicRule)
+            or type(item.offset) is not int
+            or item.offset < 0
+            or not isinstance(item.data, bytes)
+            or not item.data
+        ):
+            problems.append(f"magic entry {item!r} must be (offset >= 0, non-empty bytes)")
+            continue
+        rules.append(item)
+    _set(spec, "magic", tuple(rules))
+    if spec.sniff is not None and not callable(spec.sniff):
+        problems.append(f"sniff must be callable, not {type(spec.sniff).__name__}")
+    needed = max((r.end for r in rules), default=0)
+    nbytes = spec.sniff_bytes
+    if type(nbytes) is not int or nbytes < 0:
+        problems.append(f"sniff_bytes must be an int >= 0, not {nbytes!r}")
+        return
+    if nbytes == 0:
+        nbytes = needed
+    if nbytes < needed:
+        problems.append(f"sniff_bytes={nbytes} is less than the {needed} bytes the magic needs")
+    if spec.sniff is not None and nbytes == 0:
+        problems.append("sniff_bytes must say how many leading bytes sniff() needs")
+    if nbytes > MAX_SNIFF_BYTES:
+        problems.append(f"sniff_bytes={nbytes} exceeds the limit of {MAX_SNIFF_BYTES}")
+    _set(spec, "sniff_bytes", nbytes)
+
+
+def _check_flags(spec: FormatSpec, problems: list[str]) -> None:
+    for attr in ("can_read", "can_write"):
+        if not isinstance(getattr(spec, attr), bool):
+            problems.append(f"{attr} must be True or False, not {getattr(spec, attr)!r}")
+    dtypes = _as_tuple(spec.dtypes, "dtypes", problems)
+    for value in dtypes:
+        if not isinstance(value, str) or not value.strip():
+            problems.append(f"dtypes entry {value!r} must be a numpy dtype name like 'int16'")
+    _set(spec, "dtypes", dtypes)
+    supersedes = _as_tuple(spec.supersedes, "supersedes", problems)
+    for value in supersedes:
+        if not isinstance(value, str) or value == spec.name:
+            problems.append(f"supersedes entry {value!r} must name another format")
+    _set(spec, "supersedes", supersedes)
+    if type(spec.priority) is not int:
+        problems.append(f"priority must be an int, not {spec.priority!r}")
+    if not isinstance(spec.description, str):
+        problems.append("description must be a string")
+
+
+def _problem_message(name: Any, problems: list[str]) -> str:
+    lines = "\n".join(f"  - {p}" for p in problems)
+    return f"invalid FormatSpec {name!r}:\n{lines}"
+
+
+def spec_field_names() -> tuple[str, ...]:
+    """Names of the :class:`FormatSpec` fields (for building specs from classes)."""
+    return tuple(f.name for f in fields(FormatSpec))

@@ -1,0 +1,1 @@
+"""Test-only voxelio plugin that is broken on purpose (invalid-spec)."""
