@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -90,7 +91,21 @@ def warn_broken(record: PluginRecord, cause: str) -> None:
     if key in _warned:
         return
     _warned.add(key)
-    warnings.warn(f"voxelio plugin {record.label} is broken: {cause}", PluginWarning, stacklevel=4)
+    message = f"voxelio plugin {record.label} is broken: {cause}"
+    warnings.warn(message, PluginWarning, stacklevel=_caller_level())
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _caller_level() -> int:
+    """``stacklevel`` that points a warning at the first frame outside voxelio."""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def describe_exception(exc: BaseException) -> str:

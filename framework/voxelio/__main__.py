@@ -1,0 +1,8 @@
+"""``python -m voxelio``: the same command as ``voxelio``."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

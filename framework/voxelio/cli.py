@@ -1,0 +1,294 @@
+"""The ``voxelio`` command (also ``python -m voxelio``).
+
+Sub-commands: ``formats``, ``info FILE...``, ``sniff FILE...``,
+``convert IN OUT``, ``check FILE... [--fix OUT]``.
+
+Exit status: 0 when everything worked, 1 when some file failed (could not
+be read or written, or ``check`` found problems), 2 for usage errors.
+Errors go to stderr as one message without a traceback, unless
+``--debug`` is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from .registry.discovery import PluginWarning
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _UsageError(Exception):
+    """A command failed in an expected way; its message is for the user."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default ``sys.argv[1:]``).
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse exits 2 on usage errors, 0 on --help
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_usage(sys.stderr)
+        return EXIT_USAGE
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            if args.command == "formats":  # the table shows broken plugins already
+                warnings.simplefilter("ignore", PluginWarning)
+            return args.run(args, sys.stdout)
+    except KeyboardInterrupt:
+        print("voxelio: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if args.debug:
+            raise
+        _error(exc)
+        return EXIT_FAILED
+
+
+def _show_warning(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+    print(f"voxelio: warning: {message}", file=sys.stderr)
+
+
+def _error(exc: BaseException, prefix: str = "") -> None:
+    text = str(exc) if isinstance(exc, _UsageError) else _describe(exc)
+    print(f"voxelio: {prefix}{text}", file=sys.stderr)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FileNotFoundError) and exc.filename:
+        return f"no such file: {exc.filename}"
+    name = type(exc).__name__
+    return f"{name}: {exc}" if str(exc) else name
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="voxelio", description="Inspect and convert neuro-imaging volumes."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("formats", help="list installed formats and plugin health")
+    p.add_argument("-v", "--verbose", action="store_true", help="image classes and environment")
+    p.set_defaults(run=cmd_formats)
+
+    p = sub.add_parser("info", help="one line per image: format, dtype, shape, zooms, scaling")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-v", "--verbose", action="store_true", help="affine and files too")
+    p.add_argument("--format", help="read as this format instead of detecting it")
+    p.set_defaults(run=cmd_info)
+
+    p = sub.add_parser("sniff", help="how each format judges a file, in trial order")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.set_defaults(run=cmd_sniff)
+
+    p = sub.add_parser("convert", help="save an image in the format its new name implies")
+    p.add_argument("input", metavar="IN")
+    p.add_argument("output", metavar="OUT")
+    p.add_argument("--dtype", help="on-disk data type of OUT (numpy name, e.g. int16)")
+    p.add_argument("--format", help="format of OUT instead of choosing by its name")
+    p.add_argument("--in-format", help="format of IN instead of detecting it")
+    p.set_defaults(run=cmd_convert)
+
+    p = sub.add_parser("check", help="report header problems")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--fix", metavar="OUT", help="write a fixed copy of the (single) FILE to OUT")
+    p.set_defaults(run=cmd_check)
+    return parser
+
+
+# -- formats ---------------------------------------------------------------------------
+def cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio formats``: a table of formats; broken plugins included."""
+    from .api import environment_report, formats
+
+    rows = [("NAME", "DISTRIBUTION", "EXTENSIONS", "DTYPES", "R/W", "STATUS")]
+    for info in formats():
+        dist = f"{info.distribution} {info.version}" if info.distribution else info.plugin
+        rw = ("r" if info.can_read else "-") + ("w" if info.can_write else "-")
+        plain = [e for e in info.extensions if not e.endswith((".gz", ".bz2", ".zst"))]
+        exts = " ".join(sorted(plain))
+        if len(plain) < len(info.extensions):
+            exts += " (+.gz .bz2 .zst)"
+        rows.append((info.name, dist, exts, " ".join(info.dtypes), rw, info.status))
+        if args.verbose:
+            rows.append(("", f"  class {info.image_class or '-'}", info.description, "", "", ""))
+    _table(rows, out)
+    if args.verbose:
+        for section, facts in environment_report().items():
+            print(f"\n[{section}]", file=out)
+            for key, value in facts.items():
+                print(f"  {key}: {value}", file=out)
+    return EXIT_OK
+
+
+def _table(rows: list[tuple[str, ...]], out: TextIO) -> None:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths, strict=True)]
+        print("  ".join([*cells, row[-1]]).rstrip(), file=out)
+
+
+# -- info ------------------------------------------------------------------------------
+def _each_file(files: Sequence[str], work: Callable[[str], None], debug: bool) -> int:
+    """Run ``work`` on every file; report failures and go on."""
+    status = EXIT_OK
+    for name in files:
+        try:
+            work(name)
+        except Exception as exc:
+            if debug:
+                raise
+            _error(exc, f"{name}: ")
+            status = EXIT_FAILED
+    return status
+
+
+def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio info``: format, dtype, shape, zooms and scaling of each file."""
+    from .api import load
+
+    width = max(len(f) for f in args.files)
+
+    def show(name: str) -> None:
+        img = load(name, format=args.format)
+        print(f"{name.ljust(width)}  {_summary(img)}", file=out)
+        if args.verbose:
+            for line in _details(img):
+                print(f"    {line}", file=out)
+
+    return _each_file(args.files, show, args.debug)
+
+
+def _summary(img: Any) -> str:
+    zooms = _zooms(img)
+    parts = [
+        str(img.format_name),
+        str(img.get_data_dtype()),
+        "[" + ", ".join(str(n) for n in img.shape) + "]",
+        "zooms " + ("(" + ", ".join(f"{z:g}" for z in zooms) + ")" if zooms else "?"),
+    ]
+    scaling = _scaling(img)
+    if scaling:
+        parts.append(scaling)
+    return "  ".join(parts)
+
+
+def _zooms(img: Any) -> tuple[float, ...]:
+    try:
+        return tuple(float(z) for z in img.header.get_zooms())
+    except Exception:  # a header without zooms still gets a line
+        return ()
+
+
+def _scaling(img: Any) -> str:
+    slope = getattr(img.dataobj, "slope", 1.0)
+    inter = getattr(img.dataobj, "inter", 0.0)
+    try:
+        if float(slope) == 1.0 and float(inter) == 0.0:
+            return ""
+        return f"scaling *{float(slope):g} +{float(inter):g}"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _details(img: Any) -> list[str]:
+    lines = [f"class {type(img).__module__}:{type(img).__qualname__}"]
+    affine = getattr(img, "affine", None)
+    if affine is None:
+        lines.append("affine unknown")
+    else:
+        lines.append("affine")
+        lines += ["  " + "  ".join(f"{v:10.4f}" for v in row) for row in affine]
+    for file_type, holder in sorted(getattr(img, "file_map", {}).items()):
+        lines.append(f"{file_type} file {holder.filename}")
+    return lines
+
+
+# -- sniff -------------------------------------------------------------------------------
+def cmd_sniff(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio sniff``: ranked candidates with their evidence."""
+    from .api import sniff
+
+
+    def show(name: str) -> None:
+        candidates = sniff(name)
+        print(f"{name}:", file=out)
+        accepted = [c for c in candidates if c.accepted]
+        for rank, cand in enumerate(accepted, 1):
+            how = "name and content" if cand.by_extension and cand.verdict != "extension" else (
+                "name" if cand.by_extension else "content only"
+            )
+            print(f"  {rank}. {cand.name:<14} {cand.verdict:<9} ({how}) {cand.evidence}", file=out)
+        if not accepted:
+            print("  no format accepts this file", file=out)
+        for cand in candidates[len(accepted) :]:
+            print(f"  -  {cand.name:<14} no        {cand.evidence}", file=out)
+
+    return _each_file(args.files, show, args.debug)
+
+
+# -- convert -------------------------------------------------------------------------------
+def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio convert IN OUT``: load, then save in the format OUT's name implies."""
+    from .api import load, save
+
+    img = load(args.input, format=args.in_format)
+    dtype = None
+    if args.dtype:
+        import numpy as np
+
+        try:
+            dtype = np.dtype(args.dtype)
+        except TypeError:
+            raise _UsageError(f"--dtype {args.dtype!r} is not a numpy data type") from None
+    save(img, args.output, format=args.format, dtype=dtype)
+    return EXIT_OK
+
+
+# -- check -------------------------------------------------------------------------------
+def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio check``: header problems found at load and remaining ones."""
+    from .api import load, save
+
+    if args.fix and len(args.files) != 1:
+        raise _UsageError("--fix takes exactly one FILE")
+    found = {"problems": False}
+
+    def check(name: str) -> None:
+        img = load(name)
+        header = img.header
+        fixed = list(getattr(header, "load_reports", ()))
+        remaining = header.check() if hasattr(header, "check") else []
+        if not hasattr(header, "check"):
+            print(f"{name}: {img.format_name} headers have no checks", file=out)
+            return
+        if not fixed and not remaining:
+            print(f"{name}: ok", file=out)
+            return
+        found["problems"] = True
+        for report in fixed:
+            note = "fixed on load" if report.fix_msg else "not fixable"
+            print(f"{name}: level {report.problem_level}: {report.message} ({note})", file=out)
+        for report in remaining:
+            print(f"{name}: level {report.problem_level}: {report.message}", file=out)
+        if args.fix:
+            save(img, args.fix)
+            print(f"{name}: wrote fixed copy {args.fix}", file=out)
+            found["problems"] = bool(load(args.fix).header.check())
+
+    status = _each_file(args.files, check, args.debug)
+    return EXIT_FAILED if status or found["problems"] else EXIT_OK
