@@ -64,8 +64,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(module), name)
         globals()[name] = value
         return value
-    if name.startswith("__"):
-        raise AttributeError(name)
+    if not name[:1].isupper():
+        # submodule imports (`from voxelio import codecs`) ask here first: only
+        # class-like names are looked up in the plugin registry
+        raise AttributeError(f"module 'voxelio' has no attribute {name!r}")
     try:
         from .registry.exports import resolve_export
     except ImportError:

@@ -45,6 +45,11 @@ SPARSE_FACTOR = 2
 
 _MMAP_MODES = {True: "c", "c": "c", "r": "r", "r+": "r+", False: None, None: None}
 
+#: most decompressed bytes one compressed byte can stand for, per codec; a
+#: header claiming more data than the file could hold is refused before any
+#: allocation (deflate cannot exceed ~1032:1; the others get a generous cap)
+MAX_EXPANSION = {None: 1, "gzip": 1100, "bz2": 100_000, "zstd": 100_000}
+
 
 class ArrayProxy:
     """A stored array, read lazily.
@@ -184,9 +189,27 @@ class ArrayProxy:
             if plan.is_full(self._shape) and out_dtype == self._dtype and not (slope != 1 or inter):
                 return box
             return plan.finish(_scale_into(box, out_dtype, slope, inter))
+        self._check_plausible_size()
         with self._open() as fobj:
             box = self._read_box(fobj, plan, out_dtype, slope, inter)
         return plan.finish(box)
+
+    def _check_plausible_size(self) -> None:
+        """Refuse reads whose size the stored file cannot possibly hold."""
+        available = _stored_size(self.file_like)
+        if available is None:
+            return
+        codec = self._detect_compression()
+        if codec == "auto":
+            codec = "bz2"  # unknown until opened: use a generous cap
+        limit = available * MAX_EXPANSION.get(codec, 100_000)
+        needed = self.offset + self.nbytes
+        if needed > limit:
+            what = "the file" if codec is None else f"the {codec}-compressed file"
+            raise ImageFileError(
+                f"{self._describe()} claims {needed} bytes of image data, more than {what} "
+                f"({available} bytes) can hold: the header is corrupt or the file is truncated"
+            )
 
     def _output_dtype(self, dtype: Any, scale: bool) -> np.dtype:
         if dtype is not None:
@@ -305,6 +328,15 @@ class ArrayProxy:
             self._kept = None
             self._kept_stack = None
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.update(_lock=None, _kept=None, _kept_stack=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     def __del__(self) -> None:
         try:
             self.close()
@@ -351,6 +383,22 @@ def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, f
     slope = 1.0 if len(spec) < 4 or spec[3] is None else float(spec[3])
     inter = 0.0 if len(spec) < 5 or spec[4] is None else float(spec[4])
     return shape, dtype, offset, slope, inter
+
+
+def _stored_size(file_like: Any) -> int | None:
+    """Bytes the stored file has (a name, or a seekable object from its position)."""
+    if isinstance(file_like, str):
+        try:
+            return os.path.getsize(file_like)
+        except OSError:
+            return None
+    try:
+        here = file_like.tell()
+        end = file_like.seek(0, os.SEEK_END)
+        file_like.seek(here)
+        return int(end)
+    except (AttributeError, OSError, ValueError):
+        return None
 
 
 def _is_contiguous(picks: Sequence[AxisPick], shape: Sequence[int], order: str) -> bool:

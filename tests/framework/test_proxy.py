@@ -153,3 +153,31 @@ def test_bad_arguments_are_rejected(tmp_path):
         ArrayProxy("x", ((2,), "u1"), keep_file_open="auto")
     with pytest.raises(ValueError):
         ArrayProxy("x", ((2,),))
+
+
+def test_header_claiming_more_than_the_file_holds_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "tiny.gz"
+    import gzip as _gzip
+
+    path.write_bytes(_gzip.compress(b"\0" * 100))
+    huge = (32767, 32767, 32767, 100)
+    for mmap in (True, False):
+        proxy = ArrayProxy(str(path), (huge, "f8"), mmap=mmap)
+        with pytest.raises(ImageFileError, match="claims"):
+            np.asarray(proxy)
+    raw = tmp_path / "tiny.raw"
+    raw.write_bytes(b"\0" * 100)
+    with pytest.raises(ImageFileError, match="short|claims"):
+        np.asarray(ArrayProxy(str(raw), (huge, "f8"), mmap=False))
+    with pytest.raises(ImageFileError, match="claims"):
+        ArrayProxy(io.BytesIO(b"\0" * 100), (huge, "f8"))[0, 0, 0]
+
+
+def test_proxies_pickle(tmp_path):
+    import pickle
+
+    arr = np.arange(24, dtype="i2").reshape((2, 3, 4))
+    proxy = ArrayProxy(_write(tmp_path / "a", arr), (arr.shape, arr.dtype, 0, 2.0, 1.0))
+    np.asarray(proxy)
+    clone = pickle.loads(pickle.dumps(proxy))
+    assert np.array_equal(np.asarray(clone), arr * 2.0 + 1.0)
