@@ -93,7 +93,9 @@ class DtypeTable(CodeTable):
         """Numpy dtype (native byte order) for a code or label."""
         entry = self.lookup(key)
         if entry.value is None:
-            raise HeaderDataError(f"{self.name} {entry.label} (code {entry.code}) is not supported")
+            raise HeaderDataError(
+                f"{self.name} {entry.label} (code {entry.code}) is not supported"
+            )
         return np.dtype(entry.value)
 
     def code_for_dtype(self, dtype: Any) -> int:

@@ -25,7 +25,7 @@ import voxelio as vx
 def sample_volume(shape: Sequence[int] = (48, 56, 40)) -> np.ndarray:
     """A smooth ellipsoidal 'head' with darker 'ventricles' and a little noise (int16)."""
     grid = np.meshgrid(*[np.linspace(-1, 1, n) for n in shape], indexing="ij")
-    radius = np.sqrt(sum((g / s) ** 2 for g, s in zip(grid, (0.8, 0.9, 0.85))))
+    radius = np.sqrt(sum((g / s) ** 2 for g, s in zip(grid, (0.8, 0.9, 0.85), strict=False)))
     head = np.clip(1.2 - radius, 0, None) * 1000
     ventricles = np.exp(-((grid[0] / 0.15) ** 2 + (grid[1] / 0.3) ** 2 + (grid[2] / 0.2) ** 2))
     rng = np.random.default_rng(0)
@@ -85,8 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.makedirs(out_dir, exist_ok=True)
     infos = vx.formats()
     writable = [i for i in infos if i.status == "ok" and i.can_write and i.can_read]
-    print(f"voxelio {vx.__version__}: {len(infos)} formats installed "
-          f"({', '.join(i.name for i in infos) or 'none'})")
+    print(
+        f"voxelio {vx.__version__}: {len(infos)} formats installed "
+        f"({', '.join(i.name for i in infos) or 'none'})"
+    )
     if not writable:
         print("no installed format can write: install a plugin (e.g. pip install voxelio-nifti1)")
         return 1
@@ -115,8 +117,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         corner = np.array([10, 20, 30, 1.0])
         same_world = np.allclose(back.affine @ corner, source.affine @ corner, atol=1e-3)
         ok &= same_voxels and same_world
-        print(f"  {_summary(target, back)}  voxels {'equal' if same_voxels else 'DIFFER'}, "
-              f"world coordinates {'equal' if same_world else 'DIFFER'}")
+        print(
+            f"  {_summary(target, back)}  voxels {'equal' if same_voxels else 'DIFFER'}, "
+            f"world coordinates {'equal' if same_world else 'DIFFER'}"
+        )
     print("\ndemo finished" + ("" if ok else " with DIFFERENCES"))
     return 0 if ok else 1
 

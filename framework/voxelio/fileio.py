@@ -75,7 +75,7 @@ def writing(
             names[file_type] = holder.filename
     unique = list(dict.fromkeys(names.values()))
     with safe_replace(*unique) as temps:
-        temp_of = dict(zip(unique, temps))
+        temp_of = dict(zip(unique, temps, strict=False))
         with contextlib.ExitStack() as stack:
             files: dict[str, BinaryIO] = {}
             opened: dict[str, BinaryIO] = {}
@@ -83,7 +83,12 @@ def writing(
                 if name not in opened:
                     codec = compression_for_name(name, compression_aliases)
                     opened[name] = stack.enter_context(
-                        codecs.opened(temp_of[name], "wb", compression=codec, **_only_for(codec, codec_options))
+                        codecs.opened(
+                            temp_of[name],
+                            "wb",
+                            compression=codec,
+                            **_only_for(codec, codec_options),
+                        )
                     )
                 files[file_type] = opened[name]
             for file_type, holder in file_map.items():

@@ -171,7 +171,9 @@ def make_file_map(files_types: FilesTypes, mapping: Mapping[str, Any] | None = N
         else:
             file_map[file_type] = FileHolder(fileobj=value)
     if mapping:
-        raise ImageFileError(f"unknown file types {sorted(mapping)}; expected {[t for t, _ in files_types]}")
+        raise ImageFileError(
+            f"unknown file types {sorted(mapping)}; expected {[t for t, _ in files_types]}"
+        )
     return file_map
 
 

@@ -125,7 +125,10 @@ class Header:
         from .writing import write_array
 
         write_array(
-            np.asanyarray(data), fileobj, self.get_data_dtype(), offset=fileobj.tell(),
+            np.asanyarray(data),
+            fileobj,
+            self.get_data_dtype(),
+            offset=fileobj.tell(),
             order=self.data_layout,
         )
 

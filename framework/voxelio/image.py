@@ -261,7 +261,10 @@ class SpatialImage:
 
     @classmethod
     def from_file_map(
-        cls, file_map: Mapping[str, FileHolder], *, mmap: bool | str = True,
+        cls,
+        file_map: Mapping[str, FileHolder],
+        *,
+        mmap: bool | str = True,
         keep_file_open: bool | None = None,
     ) -> SpatialImage:
         """Read an image from a file map (implemented by each format)."""
@@ -269,7 +272,10 @@ class SpatialImage:
 
     @classmethod
     def from_filename(
-        cls, filename: str | os.PathLike, *, mmap: bool | str = True,
+        cls,
+        filename: str | os.PathLike,
+        *,
+        mmap: bool | str = True,
         keep_file_open: bool | None = None,
     ) -> SpatialImage:
         """Read an image from the file(s) implied by ``filename``."""
@@ -278,7 +284,9 @@ class SpatialImage:
 
     load = from_filename
 
-    def to_file_map(self, file_map: Mapping[str, FileHolder] | None = None, **options: Any) -> None:
+    def to_file_map(
+        self, file_map: Mapping[str, FileHolder] | None = None, **options: Any
+    ) -> None:
         """Write the image to a file map (implemented by each format)."""
         raise NotImplementedError(f"{type(self).__name__} cannot write files")
 
@@ -314,7 +322,9 @@ class SpatialImage:
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
             for file_type, ext in self.files_types:
-                info = zipfile.ZipInfo(f"image{ext or '.' + file_type}", date_time=(1980, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(
+                    f"image{ext or '.' + file_type}", date_time=(1980, 1, 1, 0, 0, 0)
+                )
                 archive.writestr(info, file_map[file_type].fileobj.getvalue())
         return out.getvalue()
 
@@ -332,7 +342,9 @@ class SpatialImage:
             )
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = {os.path.splitext(n)[1].lower(): archive.read(n) for n in archive.namelist()}
+                members = {
+                    os.path.splitext(n)[1].lower(): archive.read(n) for n in archive.namelist()
+                }
         except zipfile.BadZipFile as err:
             raise ImageFileError(f"corrupt {cls.__name__} archive: {err}") from None
         file_map = {}
@@ -375,8 +387,8 @@ class SpatialImage:
     def __str__(self) -> str:
         affine = "None" if self._affine is None else np.array2string(self._affine, precision=4)
         return (
-            f"{type(self).__name__}\n  data shape {self.shape}\n  data dtype {self.get_data_dtype()}"
-            f"\n  affine:\n{affine}\n  header: {type(self._header).__name__}"
+            f"{type(self).__name__}\n  data shape {self.shape}"
+            f"\n  data dtype {self.get_data_dtype()}\n  affine:\n{affine}\n  header: {type(self._header).__name__}"
         )
 
     # -- old names ---------------------------------------------------------------------------
@@ -395,7 +407,9 @@ class SpatialImage:
     @classmethod
     def filespec_to_files(cls, filespec: str | os.PathLike) -> FileMap:
         """Deprecated alias of :meth:`filespec_to_file_map`."""
-        warnings.warn("filespec_to_files is deprecated; use filespec_to_file_map", DeprecationWarning, 2)
+        warnings.warn(
+            "filespec_to_files is deprecated; use filespec_to_file_map", DeprecationWarning, 2
+        )
         return cls.filespec_to_file_map(filespec)
 
     def to_files(self, file_map: Mapping[str, FileHolder] | None = None, **options: Any) -> None:

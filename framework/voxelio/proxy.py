@@ -100,7 +100,7 @@ class ArrayProxy:
         self._mmap_mode = _MMAP_MODES[mmap]
         self._keep_file_open = keep_file_open
         self._lock = threading.RLock()
-        self._compression: str | None | bool = False  # False: not detected yet
+        self._compression: str | bool | None = False  # False: not detected yet
         self._kept: BinaryIO | None = None
         self._kept_stack: contextlib.ExitStack | None = None
 
@@ -142,7 +142,9 @@ class ArrayProxy:
         return self._shape[0]
 
     def __repr__(self) -> str:
-        where = self.file_like if isinstance(self.file_like, str) else type(self.file_like).__name__
+        where = (
+            self.file_like if isinstance(self.file_like, str) else type(self.file_like).__name__
+        )
         return (
             f"<ArrayProxy {where!s} shape={self._shape} dtype={self._dtype} "
             f"offset={self.offset} slope={self.slope} inter={self.inter}>"
@@ -178,7 +180,9 @@ class ArrayProxy:
             try:
                 return np.asarray(full[index])
             except IndexError as err:
-                raise IndexError(f"cannot index {self.shape} proxy with {index!r}: {err}") from None
+                raise IndexError(
+                    f"cannot index {self.shape} proxy with {index!r}: {err}"
+                ) from None
         plan = plan_index(() if index is None else index, self._shape)
         if self.size == 0 or 0 in plan.counts:
             empty = np.empty(plan.counts, dtype=out_dtype, order=self.order)
@@ -186,7 +190,11 @@ class ArrayProxy:
         mm = self._memmap()
         if mm is not None:
             box = mm[tuple(slice(p.start, p.last + 1, p.step) for p in plan.picks)]
-            if plan.is_full(self._shape) and out_dtype == self._dtype and not (slope != 1 or inter):
+            if (
+                plan.is_full(self._shape)
+                and out_dtype == self._dtype
+                and not (slope != 1 or inter)
+            ):
                 return box
             return plan.finish(_scale_into(box, out_dtype, slope, inter))
         self._check_plausible_size()
@@ -233,7 +241,7 @@ class ArrayProxy:
         for target, picks in _split_sparse(plan.picks, slow, strides, itemsize):
             start, length = box_span(picks, strides, itemsize)
             raw = _read_exact(fobj, self.offset + start, length, self._describe())
-            box_strides = tuple(p.step * s for p, s in zip(picks, strides))
+            box_strides = tuple(p.step * s for p, s in zip(picks, strides, strict=False))
             box = np.ndarray(
                 tuple(p.count for p in picks), dtype=self._dtype, buffer=raw, strides=box_strides
             )
@@ -274,7 +282,9 @@ class ArrayProxy:
                     with open(self.file_like, "rb") as f:
                         prefix = f.read(8)
                 except FileNotFoundError:
-                    raise ImageFileError(f"image data file {self.file_like!r} is missing") from None
+                    raise ImageFileError(
+                        f"image data file {self.file_like!r} is missing"
+                    ) from None
                 except OSError as err:
                     raise ImageFileError(f"cannot open {self.file_like!r}: {err}") from None
                 self._compression = codecs.detect_compression(prefix)
@@ -295,8 +305,12 @@ class ArrayProxy:
                 f"the file has {size}"
             )
         return np.memmap(
-            self.file_like, dtype=self._dtype, mode=self._mmap_mode, offset=self.offset,
-            shape=self._shape, order=self.order,
+            self.file_like,
+            dtype=self._dtype,
+            mode=self._mmap_mode,
+            offset=self.offset,
+            shape=self._shape,
+            order=self.order,
         )
 
     @contextlib.contextmanager
@@ -338,10 +352,8 @@ class ArrayProxy:
         self._lock = threading.RLock()
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):
             self.close()
-        except Exception:
-            pass
 
 
 def is_proxy(obj: Any) -> bool:
@@ -421,7 +433,7 @@ def _split_sparse(
 ) -> Iterator[tuple[tuple[Any, ...], tuple[AxisPick, ...]]]:
     """One box for the whole pick, or one per pick of the slowest axis when sparse."""
     p = picks[slow]
-    whole_start, whole_len = box_span(picks, strides, itemsize)
+    _whole_start, whole_len = box_span(picks, strides, itemsize)
     one = list(picks)
     one[slow] = AxisPick(p.start, 1, 1)
     _, one_len = box_span(one, strides, itemsize)

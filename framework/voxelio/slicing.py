@@ -48,7 +48,7 @@ class IndexPlan:
     def is_full(self, shape: Sequence[int]) -> bool:
         return not self.newaxes and all(
             p.start == 0 and p.step == 1 and p.count == n and not p.drop and not p.flip
-            for p, n in zip(self.picks, shape)
+            for p, n in zip(self.picks, shape, strict=False)
         )
 
     def finish(self, box: np.ndarray) -> np.ndarray:
@@ -151,8 +151,8 @@ def slowest_axis(ndim: int, order: str) -> int:
 
 def box_span(picks: Sequence[AxisPick], strides: Sequence[int], itemsize: int) -> tuple[int, int]:
     """Byte offset (from the array start) and length covering the picked box."""
-    first = sum(p.start * s for p, s in zip(picks, strides))
-    last = sum(p.last * s for p, s in zip(picks, strides))
+    first = sum(p.start * s for p, s in zip(picks, strides, strict=False))
+    last = sum(p.last * s for p, s in zip(picks, strides, strict=False))
     return first, last - first + itemsize
 
 

@@ -14,6 +14,7 @@ mends the header in place and says how in ``fix_msg``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -34,10 +35,20 @@ OK, INFO, WARNING, MODERATE, ERROR, CRITICAL = 0, 10, 20, 30, 40, 50
 logger = logging.getLogger("voxelio.header")
 
 _ENDIAN_ALIASES = {
-    "<": "<", "little": "<", "l": "<", "le": "<",
-    ">": ">", "big": ">", "b": ">", "be": ">",
-    "=": NATIVE, "native": NATIVE, "n": NATIVE,
-    "swapped": SWAPPED, "s": SWAPPED, "|": NATIVE,
+    "<": "<",
+    "little": "<",
+    "l": "<",
+    "le": "<",
+    ">": ">",
+    "big": ">",
+    "b": ">",
+    "be": ">",
+    "=": NATIVE,
+    "native": NATIVE,
+    "n": NATIVE,
+    "swapped": SWAPPED,
+    "s": SWAPPED,
+    "|": NATIVE,
 }
 
 
@@ -129,9 +140,11 @@ class StructHeader(Header):
             )
         if endianness is None:
             endianness = self.guessed_endian(block)
-        self._structarr = np.frombuffer(
-            block, dtype=self.template_dtype.newbyteorder(endianness)
-        )[0:1].reshape(()).copy()
+        self._structarr = (
+            np.frombuffer(block, dtype=self.template_dtype.newbyteorder(endianness))[0:1]
+            .reshape(())
+            .copy()
+        )
         if check:
             self.load_reports = self.check_fix()
 
@@ -169,10 +182,8 @@ class StructHeader(Header):
         if type(header) is cls:
             return header.copy()
         obj = cls()
-        try:
+        with contextlib.suppress(HeaderDataError):
             obj.set_data_dtype(header.get_data_dtype())
-        except HeaderDataError:
-            pass
         obj.set_data_shape(header.get_data_shape())
         obj.set_zooms(header.get_zooms())
         return obj
@@ -252,7 +263,7 @@ class StructHeader(Header):
 
     def items(self) -> Iterator[tuple[str, np.ndarray]]:
         """(name, value) pairs, in on-disk order."""
-        return zip(self.keys(), self.values())
+        return zip(self.keys(), self.values(), strict=False)
 
     def get(self, name: str, default: Any = None) -> Any:
         """The field's value, or ``default`` if there is no such field."""
@@ -281,7 +292,9 @@ class StructHeader(Header):
                 reports.append(report)
         return reports
 
-    def check_fix(self, log: logging.Logger | None = None, error_level: int = ERROR) -> list[Report]:
+    def check_fix(
+        self, log: logging.Logger | None = None, error_level: int = ERROR
+    ) -> list[Report]:
         """Fix what can be fixed in place, log every problem, raise on serious ones.
 
         Returns

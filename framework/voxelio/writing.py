@@ -163,7 +163,11 @@ def to_stored(
             return _float_to_int(vals, out, slope, inter)
         info = np.iinfo(out)
         if vals.size and (vals.min() < info.min or vals.max() > info.max):
-            raise WriterError(_no_fit_message(float(vals.min()), float(vals.max()), out, "no scaling was allowed"))
+            raise WriterError(
+                _no_fit_message(
+                    float(vals.min()), float(vals.max()), out, "no scaling was allowed"
+                )
+            )
         return vals.astype(out)
     vals = chunk
     if scaled:
@@ -261,7 +265,7 @@ def safe_replace(*targets: str | os.PathLike) -> Iterator[list[str]]:
             os.close(fd)
             temps.append(temp)
         yield temps
-        for temp, target in zip(temps, targets):
+        for temp, target in zip(temps, targets, strict=False):
             _copy_mode(os.fspath(target), temp)
             os.replace(temp, os.fspath(target))
     finally:
@@ -301,7 +305,9 @@ class StoragePlan:
         self.inter = inter
         self.values_are_stored = values_are_stored
 
-    def write(self, fileobj: BinaryIO, out_dtype: Any, offset: int | None = None, order: str = "F") -> None:
+    def write(
+        self, fileobj: BinaryIO, out_dtype: Any, offset: int | None = None, order: str = "F"
+    ) -> None:
         """Write the values as ``out_dtype`` at ``offset``."""
         if self.values_are_stored:
             write_array(self.values, fileobj, out_dtype, offset, order)

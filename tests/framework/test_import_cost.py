@@ -16,7 +16,8 @@ def refuse(*a, **k):
 md.entry_points = refuse
 imd.entry_points = refuse
 import voxelio
-loaded = sorted(m for m in sys.modules if m.startswith(("voxelio_", "voxelio.registry", "voxelio.api")))
+watched = ("voxelio_", "voxelio.registry", "voxelio.api")
+loaded = sorted(m for m in sys.modules if m.startswith(watched))
 print(",".join(loaded))
 """
 
@@ -29,7 +30,9 @@ def test_import_voxelio_scans_nothing_and_imports_no_plugin():
 def test_importtime_shows_no_plugin_modules():
     out = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", "import voxelio"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     modules = [line.rsplit("|", 1)[-1].strip() for line in out.stderr.splitlines() if "|" in line]
     assert "voxelio" in modules

@@ -61,7 +61,9 @@ def _payload(arr: np.ndarray, order: str, offset: int) -> bytes:
     return b"\xab" * offset + arr.tobytes(order=order)
 
 
-def _storage(kind: str, payload: bytes, counter=[0]):
+def _storage(kind: str, payload: bytes, counter=None):
+    if counter is None:
+        counter = [0]
     counter[0] += 1
     if kind == "bytesio":
         return io.BytesIO(payload)
@@ -80,8 +82,12 @@ def test_slicing_matches_numpy(stored, data):
     offset = data.draw(st.integers(0, 40))
     kind = data.draw(st.sampled_from(["raw", "gz", "bz2", "bytesio", "gzip-bytesio"]))
     mmap = data.draw(st.sampled_from([True, False, "r"]))
-    proxy = ArrayProxy(_storage(kind, _payload(arr, order, offset)), (arr.shape, arr.dtype, offset),
-                       mmap=mmap, order=order)
+    proxy = ArrayProxy(
+        _storage(kind, _payload(arr, order, offset)),
+        (arr.shape, arr.dtype, offset),
+        mmap=mmap,
+        order=order,
+    )
     idx = data.draw(indices(arr.shape))
     got = proxy[idx]
     want = arr[idx]
@@ -97,8 +103,11 @@ def test_scaled_reads_match_scaled_array(stored, data):
     slope = data.draw(st.sampled_from([1.0, 2.5, -0.5]))
     inter = data.draw(st.sampled_from([0.0, 10.0, -3.25]))
     kind = data.draw(st.sampled_from(["raw", "gz", "bytesio"]))
-    proxy = ArrayProxy(_storage(kind, _payload(arr, order, 16)),
-                       (arr.shape, arr.dtype, 16, slope, inter), order=order)
+    proxy = ArrayProxy(
+        _storage(kind, _payload(arr, order, 16)),
+        (arr.shape, arr.dtype, 16, slope, inter),
+        order=order,
+    )
     expected = arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64) * slope + inter
     if slope == 1 and inter == 0:
         expected = arr
@@ -117,8 +126,13 @@ def test_full_read_matches_for_every_storage(stored, data):
     arr, order = stored
     kind = data.draw(st.sampled_from(["raw", "gz", "bz2", "bytesio", "gzip-bytesio"]))
     keep = data.draw(st.sampled_from([None, True, False]))
-    proxy = ArrayProxy(_storage(kind, _payload(arr, order, 0)), (arr.shape, arr.dtype),
-                       mmap=False, order=order, keep_file_open=keep)
+    proxy = ArrayProxy(
+        _storage(kind, _payload(arr, order, 0)),
+        (arr.shape, arr.dtype),
+        mmap=False,
+        order=order,
+        keep_file_open=keep,
+    )
     full = np.asarray(proxy)
     np.testing.assert_array_equal(full, arr)
     np.testing.assert_array_equal(np.asarray(proxy), arr)  # second read (kept file reused)

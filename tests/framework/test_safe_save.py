@@ -13,7 +13,7 @@ from voxelio.writing import safe_replace
 from voxelio_toy.image import ToyImage
 
 
-class Boom(RuntimeError):
+class BoomError(RuntimeError):
     pass
 
 
@@ -24,7 +24,7 @@ def _fail_after(monkeypatch, n_chunks: int):
     def failing(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] > n_chunks:
-            raise Boom("disk on fire")
+            raise BoomError("disk on fire")
         return real(*args, **kwargs)
 
     monkeypatch.setattr(writing, "to_stored", failing)
@@ -37,7 +37,7 @@ def test_failure_mid_write_keeps_old_file(tmp_path, monkeypatch, suffix):
     ToyImage(np.ones((8, 8, 8), "f4"), np.eye(4)).to_filename(path)
     before = path.read_bytes()
     _fail_after(monkeypatch, 3)
-    with pytest.raises(Boom):
+    with pytest.raises(BoomError):
         ToyImage(np.zeros((8, 8, 8), "f4"), np.eye(4)).to_filename(path)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == [path.name]  # no temporary left behind
@@ -70,10 +70,10 @@ def test_safe_replace_keeps_all_targets_on_failure(tmp_path):
     a, b = tmp_path / "a", tmp_path / "b"
     a.write_bytes(b"old a")
     b.write_bytes(b"old b")
-    with pytest.raises(Boom), safe_replace(a, b) as (ta, tb):
+    with pytest.raises(BoomError), safe_replace(a, b) as (ta, tb):
         with open(ta, "wb") as f:
             f.write(b"new a")
-        raise Boom()
+        raise BoomError()
     assert a.read_bytes() == b"old a" and b.read_bytes() == b"old b"
     with safe_replace(a, b) as (ta, tb):
         for t, text in ((ta, b"new a"), (tb, b"new b")):
@@ -87,7 +87,6 @@ def test_safe_replace_keeps_file_mode(tmp_path):
     target = tmp_path / "t"
     target.write_bytes(b"x")
     os.chmod(target, 0o640)
-    with safe_replace(target) as (temp,):
-        with open(temp, "wb") as f:
-            f.write(b"y")
+    with safe_replace(target) as (temp,), open(temp, "wb") as f:
+        f.write(b"y")
     assert os.stat(target).st_mode & 0o777 == 0o640

@@ -189,7 +189,13 @@ class ToyImage(SpatialImage):
         with reading(holder, "toy image file") as stream:
             header = ToyHeader.from_fileobj(stream)
         slope, inter = header.get_slope_inter()
-        spec = (header.get_data_shape(), header.get_data_dtype(), int(header["vox_offset"]), slope, inter)
+        spec = (
+            header.get_data_shape(),
+            header.get_data_dtype(),
+            int(header["vox_offset"]),
+            slope,
+            inter,
+        )
         if holder.fileobj is not None:
             spec = (*spec[:2], holder.pos + spec[2], slope, inter)
         proxy = ArrayProxy(holder.file_like, spec, mmap=mmap, keep_file_open=keep_file_open)
