@@ -388,7 +388,8 @@ class SpatialImage:
         affine = "None" if self._affine is None else np.array2string(self._affine, precision=4)
         return (
             f"{type(self).__name__}\n  data shape {self.shape}"
-            f"\n  data dtype {self.get_data_dtype()}\n  affine:\n{affine}\n  header: {type(self._header).__name__}"
+            f"\n  data dtype {self.get_data_dtype()}\n  affine:\n{affine}"
+            f"\n  header: {type(self._header).__name__}"
         )
 
     # -- old names ---------------------------------------------------------------------------
