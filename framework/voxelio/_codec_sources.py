@@ -379,11 +379,7 @@ class StreamSource:
             if st.d is None and not self._begin(st):
                 return memoryview(b"")
             self._fetch(st, 1)
-            if not len(st.inbuf):
-                raise ImageFileError(
-                    f"{self._access.name} is truncated: the {self.codec} stream ends early "
-                    f"(after {st.u} decompressed bytes)"
-                )
+            at_end = not len(st.inbuf)  # the decoder may still hold output
             try:
                 out, used = self._codec.step(st.d, st.inbuf, max_out)
             except self._codec.errors as err:
@@ -391,6 +387,11 @@ class StreamSource:
                     f"{self._access.name} is corrupt: invalid {self.codec} data near "
                     f"compressed byte {st.cin} ({err})"
                 ) from None
+            if at_end and not len(out) and not st.d.eof:
+                raise ImageFileError(
+                    f"{self._access.name} is truncated: the {self.codec} stream ends early "
+                    f"(after {st.u} decompressed bytes)"
+                )
             st.cin += used
             st.inbuf = st.inbuf[used:] if 0 <= used <= len(st.inbuf) else memoryview(b"")
             if st.d.eof:

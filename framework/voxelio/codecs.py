@@ -136,25 +136,49 @@ def _open_path(fileish: Any, mode: str) -> tuple[Any, bool]:
 class _Prefixed(io.RawIOBase):
     """A non-seekable stream whose first bytes were already read (to sniff them)."""
 
-    def __init__(self, prefix: bytes, raw: Any) -> None:
+    def __init__(self, prefix: bytes, raw: Any, where: str) -> None:
         super().__init__()
         self._prefix = memoryview(prefix)
         self._raw = raw
+        self._where = where
+        self._pos = 0
         self.name = getattr(raw, "name", None)
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` completely unless the stream ends (unlike a raw pipe read)."""
         view = memoryview(buffer).cast("B")
-        if len(self._prefix):
-            n = min(len(view), len(self._prefix))
-            view[:n] = self._prefix[:n]
-            self._prefix = self._prefix[n:]
-            return n
-        data = self._raw.read(len(view))
-        view[: len(data)] = data
-        return len(data)
+        n = min(len(view), len(self._prefix))
+        view[:n] = self._prefix[:n]
+        self._prefix = self._prefix[n:]
+        while n < len(view):
+            data = self._raw.read(len(view) - n)
+            if not data:
+                break
+            view[n : n + len(data)] = data
+            n += len(data)
+        self._pos += n
+        return n
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        """Forward only: the bytes in between are read and dropped."""
+        target = offset + (self._pos if whence == io.SEEK_CUR else 0)
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < self._pos:
+            raise ImageFileError(
+                f"cannot seek back or from the end in {self._where}: it is a stream that "
+                "cannot seek (open the file by name or pass a seekable file object)"
+            )
+        scratch = bytearray(min(target - self._pos, 1 << 20))
+        while self._pos < target:
+            if not self.readinto(memoryview(scratch)[: target - self._pos]):
+                break
+        self._pos = target
+        return target
 
     def close(self) -> None:  # the wrapped stream belongs to the caller
         super().close()
@@ -178,7 +202,7 @@ def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
         prefix = _read_full(fobj, 4)
     except OSError as err:
         raise ImageFileError(f"cannot read {where}: {err}") from err
-    return detect_compression(prefix), _Prefixed(prefix, fobj)
+    return detect_compression(prefix), _Prefixed(prefix, fobj, where)
 
 
 def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:

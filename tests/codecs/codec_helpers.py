@@ -1,0 +1,85 @@
+"""Helpers for the codec tests: test data, in-memory compression, odd streams."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from voxelio import codecs
+
+
+def smooth_noise(nbytes: int, seed: int = 0) -> bytes:
+    """int16 values like an MRI volume (smooth field plus noise), so they compress ~1.5x."""
+    rng = np.random.default_rng(seed)
+    n = nbytes // 2
+    coarse = rng.normal(600, 200, n // 256 + 2)
+    field = np.interp(np.arange(n) / 256, np.arange(coarse.size), coarse)
+    values = field + rng.normal(0, 15, n)
+    return values.astype("<i2").tobytes() + bytes(nbytes - 2 * n)
+
+
+def compress(data: bytes, codec: str | None, **kwargs) -> bytes:
+    """``data`` compressed by voxelio into memory."""
+    buf = io.BytesIO()
+    with codecs.opened(buf, "wb", codec, **kwargs) as f:
+        f.write(data)
+    return buf.getvalue()
+
+
+class ReadOnlyStream:
+    """A stream with ``read`` only: not seekable, no ``peek`` (like a pipe or socket)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+        self.closed = False
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:
+            n = len(self._data)
+        n = min(n, 4097)  # short reads, as pipes give
+        out, self._data = bytes(self._data[:n]), self._data[n:]
+        return out
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class PipeRaw(io.RawIOBase):
+    """A raw binary stream that cannot seek (``io.BufferedReader`` over it can peek)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self._data = memoryview(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), len(self._data), 4097)
+        buffer[:n] = self._data[:n]
+        self._data = self._data[n:]
+        return n
+
+
+class WriteOnlySink:
+    """A sink with ``write`` only, recording what it gets."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.closed = False
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+    def getvalue(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def usable(codec: str | None) -> bool:
+    """True when ``codec`` can be used in this environment."""
+    return codec is None or codec in codecs.available_codecs()
