@@ -1,0 +1,189 @@
+"""Diagnostics of a NIfTI-1 header: what is wrong, how bad, how it was fixed.
+
+Each check is ``check(header, fix) -> Report | None`` (see
+:mod:`voxelio.structheader`). They run when a header is read from bytes
+(``load_reports`` keeps what they found and fixed), on ``hdr.check()`` and
+in ``voxelio check FILE``. Levels follow the standard's severity: a header
+whose data cannot be located or typed is an ERROR (loading fails); a field
+a reader can work around is fixed and reported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from voxelio.errors import HeaderDataError
+from voxelio.structheader import ERROR, INFO, MODERATE, OK, WARNING, Report
+
+from .codes import DATATYPES, XFORM_CODES
+
+HEADER_SIZE = 348
+SINGLE_VOX_OFFSET = 352
+SINGLE_MAGIC = b"n+1"
+PAIR_MAGIC = b"ni1"
+
+
+def check_sizeof_hdr(hdr: Any, fix: bool) -> Report | None:
+    """sizeof_hdr must be 348."""
+    if int(hdr["sizeof_hdr"]) == HEADER_SIZE:
+        return None
+    report = Report(MODERATE, f"sizeof_hdr should be 348, not {int(hdr['sizeof_hdr'])}")
+    if fix:
+        hdr["sizeof_hdr"] = HEADER_SIZE
+        report.fix_msg = "setting to 348"
+    return report
+
+
+def check_datatype(hdr: Any, fix: bool) -> Report | None:
+    """The datatype code must name a dtype this platform can hold."""
+    code = int(hdr["datatype"])
+    try:
+        DATATYPES.dtype(code)
+    except HeaderDataError:
+        if code in DATATYPES:
+            why = f"data code {code} ({DATATYPES.label(code)}) is not supported"
+        else:
+            why = f"data code {code} not recognized"
+        return Report(ERROR, why)
+    return None
+
+
+def check_bitpix(hdr: Any, fix: bool) -> Report | None:
+    """bitpix must agree with the datatype."""
+    try:
+        bits = DATATYPES.dtype(int(hdr["datatype"])).itemsize * 8
+    except HeaderDataError:
+        return None  # check_datatype reports it
+    if int(hdr["bitpix"]) == bits:
+        return None
+    report = Report(INFO, f"bitpix {int(hdr['bitpix'])} does not match datatype ({bits} bits)")
+    if fix:
+        hdr["bitpix"] = bits
+        report.fix_msg = f"setting bitpix to {bits}"
+    return report
+
+
+def check_dim(hdr: Any, fix: bool) -> Report | None:
+    """dim[0] must be 0-7 and the lengths it covers non-negative."""
+    dim = hdr["dim"]
+    ndim = int(dim[0])
+    if not 0 <= ndim <= 7:
+        return Report(ERROR, f"dim[0] is {ndim}: the number of dimensions must be 0 to 7")
+    lengths = dim[1 : ndim + 1]
+    if np.any(lengths < 0) and not (ndim >= 3 and tuple(dim[1:4]) == (-1, 1, 1)):
+        return Report(ERROR, f"dim {dim[1 : ndim + 1].tolist()} has a negative length")
+    return None
+
+
+def check_pixdims(hdr: Any, fix: bool) -> Report | None:
+    """pixdim[1:4] should be positive (zero and negative values are fixed)."""
+    pixdim = hdr["pixdim"]
+    spatial = pixdim[1:4]
+    if np.any(spatial == 0):
+        report = Report(MODERATE, "pixdim[1,2,3] should be non-zero")
+        if fix:
+            new = pixdim.copy()
+            new[1:4] = np.where(spatial == 0, 1, np.abs(spatial))
+            hdr["pixdim"] = new
+            report.fix_msg = "setting 0 dims to 1"
+        return report
+    if np.any(spatial < 0):
+        report = Report(35, "pixdim[1,2,3] should be positive")
+        if fix:
+            new = pixdim.copy()
+            new[1:4] = np.abs(spatial)
+            hdr["pixdim"] = new
+            report.fix_msg = "setting to abs of pixdim values"
+        return report
+    return None
+
+
+def check_qfac(hdr: Any, fix: bool) -> Report | None:
+    """pixdim[0] (qfac) should be 1 or -1."""
+    qfac = float(hdr["pixdim"][0])
+    if qfac in (1.0, -1.0):
+        return None
+    report = Report(WARNING, f"pixdim[0] (qfac) should be 1 (default) or -1, not {qfac}")
+    if fix:
+        new = hdr["pixdim"].copy()
+        new[0] = 1
+        hdr["pixdim"] = new
+        report.fix_msg = "setting qfac to 1"
+    return report
+
+
+def check_magic(hdr: Any, fix: bool) -> Report | None:
+    """magic must be 'n+1' or 'ni1'."""
+    magic = hdr["magic"].item()
+    if magic in (SINGLE_MAGIC, PAIR_MAGIC):
+        return None
+    return Report(45, f"magic string {magic.decode('latin-1')!r} is not valid (n+1 or ni1)")
+
+
+def check_offset(hdr: Any, fix: bool) -> Report | None:
+    """vox_offset must leave room for a single file's header; SPM wants a multiple of 16."""
+    offset = float(hdr["vox_offset"])
+    magic = hdr["magic"].item()
+    if not np.isfinite(offset) or offset < 0:
+        report = Report(ERROR, f"vox offset {offset} is not a byte position")
+        if fix and magic == SINGLE_MAGIC:
+            hdr["vox_offset"] = SINGLE_VOX_OFFSET
+            report.fix_msg = f"setting to minimum value of {SINGLE_VOX_OFFSET}"
+        return report
+    if magic == SINGLE_MAGIC and offset < SINGLE_VOX_OFFSET:
+        report = Report(
+            ERROR, f"vox offset {offset:g} too low for single file nifti1"
+        )
+        if fix:
+            hdr["vox_offset"] = SINGLE_VOX_OFFSET
+            report.fix_msg = f"setting to minimum value of {SINGLE_VOX_OFFSET}"
+        return report
+    if offset != int(offset):
+        return Report(WARNING, f"vox offset {offset} is not a whole number of bytes")
+    if int(offset) % 16:
+        return Report(
+            MODERATE, f"vox offset (={offset:g}) not divisible by 16, not SPM compatible"
+        )
+    return None
+
+
+def _check_code(field: str):
+    def check(hdr: Any, fix: bool) -> Report | None:
+        code = int(hdr[field])
+        if code in XFORM_CODES.codes():
+            return None
+        report = Report(MODERATE, f"{field} {code} not valid")
+        if fix:
+            hdr[field] = 0
+            report.fix_msg = f"setting {field} to 0"
+        return report
+
+    check.__name__ = f"check_{field}"
+    check.__doc__ = f"{field} must be one of the standard's transform codes (0-5)."
+    return check
+
+
+check_qform_code = _check_code("qform_code")
+check_sform_code = _check_code("sform_code")
+
+
+def check_scaling(hdr: Any, fix: bool) -> Report | None:
+    """A valid slope needs a finite intercept; a non-finite one is read as 0."""
+    slope, inter = float(hdr["scl_slope"]), float(hdr["scl_inter"])
+    if slope == 0 or not np.isfinite(slope) or np.isfinite(inter):
+        return None
+    report = Report(WARNING, f"valid slope {slope:g} but invalid intercept {inter}")
+    if fix:
+        hdr["scl_inter"] = 0
+        report.fix_msg = "setting scl_inter to 0"
+    return report
+
+
+ALL_CHECKS = (
+    check_sizeof_hdr, check_datatype, check_bitpix, check_dim, check_pixdims, check_qfac,
+    check_magic, check_offset, check_qform_code, check_sform_code, check_scaling,
+)
+
+__all__ = ["ALL_CHECKS", "OK"]

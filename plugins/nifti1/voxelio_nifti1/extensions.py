@@ -1,0 +1,241 @@
+"""NIfTI-1 header extensions: records between the header and the data.
+
+After the 348-byte header come four bytes whose first byte flags whether
+extensions follow. Each extension is a record ``int32 esize, int32 ecode,
+content``, where ``esize`` counts the whole record (8 + content + padding)
+and must be a multiple of 16. In a ``.nii`` file the records fill the
+space up to ``vox_offset``; in a ``.hdr`` file they run to its end.
+
+Records are kept exactly as read (padding included), so an unchanged
+extension is written back byte for byte; records of unknown codes are
+kept too. Text extensions (comments, AFNI and XCEDE XML, CIFTI...) are
+readable as text through :attr:`Nifti1Extension.text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, BinaryIO
+
+import numpy as np
+
+from voxelio.errors import HeaderDataError
+from voxelio.structheader import WARNING, Report
+
+from .codes import EXTENSION_CODES
+
+#: bytes read at once from a stream of unknown length
+_CHUNK = 1 << 20
+
+
+def _padded_size(content_length: int) -> int:
+    """esize of a record holding ``content_length`` bytes: 8 + content, rounded up to 16."""
+    return (content_length + 8 + 15) // 16 * 16
+
+
+class Nifti1Extension:
+    """One extension record.
+
+    Parameters
+    ----------
+    code : int or str
+        The extension code (``6`` or ``'comment'``). Codes missing from the
+        standard's table are allowed as integers: unknown records are kept.
+    content : bytes or str
+        The record's content; text is stored as UTF-8.
+    """
+
+    def __init__(self, code: int | str, content: bytes | str = b"") -> None:
+        if isinstance(code, str):
+            code = EXTENSION_CODES.code(code)
+        self.code = int(code)
+        if not -(2**31) <= self.code < 2**31:
+            raise HeaderDataError(f"extension code {self.code} does not fit an int32")
+        if isinstance(content, str):
+            content = content.encode("utf-8")
+        self._content = bytes(content)
+        #: the content as read from disk, padding included (None if made in memory)
+        self._raw: bytes | None = None
+
+    @classmethod
+    def from_record(cls, code: int, raw: bytes) -> Nifti1Extension:
+        """An extension read from disk: ``raw`` is everything after esize and ecode."""
+        obj = cls(code, raw.rstrip(b"\x00"))
+        obj._raw = bytes(raw)
+        return obj
+
+    # -- content -------------------------------------------------------------------------
+    @property
+    def content(self) -> bytes:
+        """The content, without the trailing zero padding."""
+        return self._content
+
+    @content.setter
+    def content(self, value: bytes | str) -> None:
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        self._content = bytes(value)
+        self._raw = None
+
+    def get_code(self) -> int:
+        """The extension code."""
+        return self.code
+
+    def get_content(self) -> bytes:
+        """The content, without the trailing zero padding."""
+        return self._content
+
+    @property
+    def label(self) -> str:
+        """The code's name in the standard's table, or ``'unknown code N'``."""
+        try:
+            return EXTENSION_CODES.label(self.code)
+        except HeaderDataError:
+            return f"unknown code {self.code}"
+
+    @property
+    def text(self) -> str:
+        """The content as text (UTF-8, falling back to Latin-1 for older files)."""
+        try:
+            return self._content.decode("utf-8")
+        except UnicodeDecodeError:
+            return self._content.decode("latin-1")
+
+    # -- on disk -------------------------------------------------------------------------
+    def _payload(self) -> bytes:
+        """Content plus padding, as written: the bytes read if unchanged."""
+        if self._raw is not None and self._raw.rstrip(b"\x00") == self._content:
+            raw = self._raw
+            if (len(raw) + 8) % 16 == 0:
+                return raw
+            return raw + b"\x00" * (_padded_size(len(raw)) - 8 - len(raw))
+        size = _padded_size(len(self._content))
+        return self._content + b"\x00" * (size - 8 - len(self._content))
+
+    def get_sizeondisk(self) -> int:
+        """Bytes the record takes on disk (esize): a multiple of 16."""
+        return len(self._payload()) + 8
+
+    def to_bytes(self, endianness: str = "<") -> bytes:
+        """The whole record (esize, ecode, content, padding) in the given byte order."""
+        payload = self._payload()
+        i4 = np.dtype("i4").newbyteorder(endianness)
+        head = np.array([len(payload) + 8, self.code], dtype=i4)
+        return head.tobytes() + payload
+
+    def write_to(self, fileobj: BinaryIO, endianness: str = "<") -> None:
+        """Write the record at the current position of ``fileobj``."""
+        fileobj.write(self.to_bytes(endianness))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Nifti1Extension):
+            return NotImplemented
+        return (self.code, self._content) == (other.code, other._content)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = self._content[:40]
+        more = "..." if len(self._content) > 40 else ""
+        return f"Nifti1Extension({self.label!r}, {shown!r}{more})"
+
+
+class Nifti1Extensions(list):
+    """The extensions of a header: a list of :class:`Nifti1Extension`."""
+
+    def __init__(self, items: Iterable[Nifti1Extension] = ()) -> None:
+        super().__init__(items)
+
+    def get_codes(self) -> list[int]:
+        """The code of each extension, in order."""
+        return [ext.code for ext in self]
+
+    def count(self, code: Any) -> int:  # type: ignore[override]
+        """How many extensions have this code (int or label)."""
+        if isinstance(code, Nifti1Extension):
+            return super().count(code)
+        wanted = EXTENSION_CODES.code(code) if isinstance(code, str) else int(code)
+        return sum(ext.code == wanted for ext in self)
+
+    def find(self, code: Any) -> list[Nifti1Extension]:
+        """The extensions with this code (int or label)."""
+        wanted = EXTENSION_CODES.code(code) if isinstance(code, str) else int(code)
+        return [ext for ext in self if ext.code == wanted]
+
+    def get_sizeondisk(self) -> int:
+        """Bytes all records take on disk (not counting the 4 flag bytes)."""
+        return sum(ext.get_sizeondisk() for ext in self)
+
+    def copy(self) -> Nifti1Extensions:
+        """A copy whose records can be changed independently."""
+        out = Nifti1Extensions()
+        for ext in self:
+            new = Nifti1Extension(ext.code, ext.content)
+            new._raw = ext._raw
+            out.append(new)
+        return out
+
+    def to_bytes(self, endianness: str = "<") -> bytes:
+        """All records, in order."""
+        return b"".join(ext.to_bytes(endianness) for ext in self)
+
+    def write_to(self, fileobj: BinaryIO, endianness: str = "<") -> None:
+        """Write all records at the current position of ``fileobj``."""
+        fileobj.write(self.to_bytes(endianness))
+
+    @classmethod
+    def from_bytes(cls, region: bytes, endianness: str) -> tuple[Nifti1Extensions, list[Report]]:
+        """Parse the records in ``region`` (the bytes after the 4 flag bytes).
+
+        Parsing stops at the first malformed record (size below 8 or past
+        the end of the region); what was read is kept and a report says
+        what was skipped. A region of zero bytes after the last record is
+        not an error (some writers pad to ``vox_offset``).
+        """
+        exts = cls()
+        reports: list[Report] = []
+        i4 = np.dtype("i4").newbyteorder(endianness)
+        pos = 0
+        odd_sizes = []
+        while len(region) - pos >= 8:
+            esize, ecode = (int(v) for v in np.frombuffer(region, i4, 2, pos))
+            if esize == 0 and ecode == 0 and not region[pos:].strip(b"\x00"):
+                break  # zero padding up to the data
+            if esize < 8 or esize > len(region) - pos:
+                reports.append(Report(
+                    WARNING,
+                    f"extension {len(exts) + 1} at byte {352 + pos} has size {esize}, which does "
+                    f"not fit the {len(region) - pos} bytes before the data",
+                    f"ignored the remaining {len(region) - pos} bytes of extensions",
+                ))
+                break
+            if esize % 16:
+                odd_sizes.append(esize)
+            exts.append(Nifti1Extension.from_record(ecode, region[pos + 8 : pos + esize]))
+            pos += esize
+        if odd_sizes:
+            reports.append(Report(
+                WARNING,
+                f"extension sizes {odd_sizes} are not multiples of 16 as the standard requires",
+                "kept the records; they are padded to a multiple of 16 when written",
+            ))
+        return exts, reports
+
+
+def read_bounded(fileobj: BinaryIO, nbytes: int | None) -> bytes:
+    """Up to ``nbytes`` bytes (all that remain if None), read in chunks.
+
+    Never allocates more than the stream actually holds, whatever
+    ``nbytes`` a (possibly hostile) header asks for.
+    """
+    chunks = []
+    left = nbytes
+    while left is None or left > 0:
+        want = _CHUNK if left is None else min(_CHUNK, left)
+        chunk = fileobj.read(want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if left is not None:
+            left -= len(chunk)
+    return b"".join(chunks)

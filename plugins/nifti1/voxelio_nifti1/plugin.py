@@ -1,0 +1,134 @@
+"""Entry module of voxelio-nifti1: the format declarations and the sniffer.
+
+Imports nothing heavy (no numpy, no reader code): the registry loads it at
+discovery. The layout facts used here (header sizes, magic strings and
+their offsets) are those of ``voxelio_nifti1.header``.
+
+Two formats are declared: ``nifti1`` (one ``.nii`` file, magic ``n+1``)
+and ``nifti1-pair`` (``.hdr`` + ``.img``, magic ``ni1``), which refines
+Analyze 7.5. Both refuse NIfTI-2 and CIFTI-2 files, which share the
+``.nii`` extension, saying what the file is.
+"""
+
+from __future__ import annotations
+
+from voxelio.hookspecs import hookimpl
+from voxelio.registry import FormatSpec, SniffResult
+
+NIFTI1_HEADER_SIZE = 348
+NIFTI2_HEADER_SIZE = 540
+MAGIC_OFFSET = 344
+SINGLE_MAGIC = b"n+1\x00"
+PAIR_MAGIC = b"ni1\x00"
+NIFTI2_MAGICS = (b"n+2\x00", b"ni2\x00")
+#: NIfTI-2 intent codes 3000-3099 are CIFTI's
+_CIFTI_INTENTS = range(3000, 3100)
+_NIFTI2_INTENT_OFFSET = 504
+
+_DTYPES = (
+    "uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+    "float32", "float64", "complex64", "complex128",
+    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]",
+    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1'), ('A', 'u1')]",
+)
+
+
+def _int32(data: bytes, order: str) -> int:
+    return int.from_bytes(data[:4], "little" if order == "<" else "big", signed=True)
+
+
+def _nifti2_verdict(prefix: bytes) -> SniffResult | None:
+    """A refusal naming NIfTI-2 or CIFTI-2, or None if the bytes are not NIfTI-2."""
+    if len(prefix) < 8 or prefix[4:8] not in NIFTI2_MAGICS:
+        return None
+    for order in "<>":
+        if _int32(prefix, order) == NIFTI2_HEADER_SIZE:
+            break
+    else:
+        return None
+    intent = prefix[_NIFTI2_INTENT_OFFSET : _NIFTI2_INTENT_OFFSET + 4]
+    if len(intent) == 4 and _int32(intent, order) in _CIFTI_INTENTS:
+        what = f"a CIFTI-2 file (NIfTI-2 header with CIFTI intent code {_int32(intent, order)})"
+    else:
+        what = f"a NIfTI-2 file (540-byte header, magic {prefix[4:7].decode()!r})"
+    return SniffResult(
+        "no",
+        f"this is {what}, not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
+        "(a NIfTI-2/CIFTI-2 plugin is needed)",
+    )
+
+
+def _nifti1_fields(prefix: bytes) -> tuple[str | None, bytes, str]:
+    """(byte order or None, magic, what is wrong) of a would-be NIfTI-1 header."""
+    if len(prefix) < NIFTI1_HEADER_SIZE:
+        return None, b"", f"only {len(prefix)} bytes; a NIfTI-1 header needs 348"
+    order = next((o for o in "<>" if _int32(prefix, o) == NIFTI1_HEADER_SIZE), None)
+    magic = prefix[MAGIC_OFFSET : MAGIC_OFFSET + 4]
+    if order is None:
+        return None, magic, f"sizeof_hdr is {_int32(prefix, '<')}, not 348"
+    return order, magic, ""
+
+
+def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
+    refusal = _nifti2_verdict(prefix)
+    if refusal is not None:
+        return refusal
+    order, magic, problem = _nifti1_fields(prefix)
+    if problem:
+        return SniffResult("no", problem)
+    endian = "little" if order == "<" else "big"
+    if magic == want:
+        return SniffResult("yes", f"{endian}-endian NIfTI-1 {kind} (magic {want[:3]!r})", 8)
+    if magic == other:
+        return SniffResult(
+            "weak", f"{endian}-endian NIfTI-1 header with magic {other[:3]!r}, not {want[:3]!r}", 4
+        )
+    return SniffResult("no", f"sizeof_hdr is 348 but magic is {magic!r}, not {want[:3]!r}")
+
+
+def sniff_single(prefix: bytes, filespec: str | None) -> SniffResult:
+    """Content verdict for a single-file NIfTI-1 image (``.nii``)."""
+    return _sniff(prefix, SINGLE_MAGIC, PAIR_MAGIC, "single file")
+
+
+def sniff_pair(prefix: bytes, filespec: str | None) -> SniffResult:
+    """Content verdict for the header of a NIfTI-1 pair (``.hdr``)."""
+    return _sniff(prefix, PAIR_MAGIC, SINGLE_MAGIC, "pair header")
+
+
+_EXPORTS = {
+    "Nifti1Header": "voxelio_nifti1.header:Nifti1Header",
+    "Nifti1PairHeader": "voxelio_nifti1.header:Nifti1PairHeader",
+    "Nifti1Extension": "voxelio_nifti1.extensions:Nifti1Extension",
+    "Nifti1Extensions": "voxelio_nifti1.extensions:Nifti1Extensions",
+}
+
+NIFTI1 = FormatSpec(
+    name="nifti1",
+    image_class="voxelio_nifti1.image:Nifti1Image",
+    extensions=(".nii",),
+    files_types=(("image", ".nii"),),
+    sniff=sniff_single,
+    sniff_bytes=NIFTI2_HEADER_SIZE,
+    exports=_EXPORTS,
+    dtypes=_DTYPES,
+    description="NIfTI-1 single file (.nii, magic n+1)",
+)
+
+NIFTI1_PAIR = FormatSpec(
+    name="nifti1-pair",
+    image_class="voxelio_nifti1.image:Nifti1Pair",
+    extensions=(".img", ".hdr"),
+    files_types=(("image", ".img"), ("header", ".hdr")),
+    sniff=sniff_pair,
+    sniff_bytes=NIFTI2_HEADER_SIZE,
+    dtypes=_DTYPES,
+    supersedes=("analyze",),
+    description="NIfTI-1 pair (.hdr + .img, magic ni1)",
+)
+
+
+@hookimpl
+def voxelio_formats() -> list[FormatSpec]:
+    """The NIfTI-1 single-file and pair formats."""
+    return [NIFTI1, NIFTI1_PAIR]
