@@ -1,0 +1,548 @@
+"""The Analyze 7.5 header: 348 bytes, either byte order, SPM conventions.
+
+:class:`AnalyzeHeader` is written to be extended: NIfTI-1 shares the first
+348 bytes' layout, the byte-order guess, a subset of the data type codes and
+the sanity checks. What a subclass may change is a class attribute or a
+small method:
+
+``template_dtype``
+    The field layout (NIfTI-1 renames and splits fields).
+``data_types``
+    The :class:`~voxelio.codes.DtypeTable` of data type codes.
+``header_size``
+    The value ``sizeof_hdr`` must hold (348).
+``checks``
+    The check functions run on load; :data:`COMMON_CHECKS` are the ones that
+    hold for NIfTI-1 too.
+``field_aliases``
+    Extra names for byte ranges (SPM's ``scl_slope``, ``scl_inter`` and
+    ``origin``); a subclass whose layout has real fields of those names
+    sets it to ``{}``.
+``default_x_flip``
+    Whether the default affine flips the first axis (radiological).
+
+Scaling and origin follow SPM2 as NiBabel's default reader does (see the
+plugin README): ``funused1`` is a scale factor, ``funused2`` an intercept,
+``originator`` holds five int16 "origin" voxel coordinates (1-based).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from voxelio.codes import Code, DtypeTable
+from voxelio.dtypes import RGB
+from voxelio.errors import HeaderDataError, HeaderTypeError
+from voxelio.structheader import (
+    ERROR,
+    INFO,
+    MODERATE,
+    NATIVE,
+    OK,
+    SWAPPED,
+    WARNING,
+    Report,
+    StructHeader,
+)
+
+#: the value of ``sizeof_hdr`` in every Analyze 7.5 header
+HEADER_SIZE = 348
+#: Analyze stores up to 7 data dimensions in ``dim[1:8]``
+MAX_NDIM = 7
+#: ``dim`` entries are int16
+MAX_DIM_LENGTH = np.iinfo(np.int16).max
+
+header_dtype = np.dtype(
+    [
+        # header_key substructure
+        ("sizeof_hdr", "i4"),
+        ("data_type", "S10"),
+        ("db_name", "S18"),
+        ("extents", "i4"),
+        ("session_error", "i2"),
+        ("regular", "S1"),
+        ("hkey_un0", "S1"),
+        # image_dimension substructure
+        ("dim", "i2", (8,)),
+        ("vox_units", "S4"),
+        ("cal_units", "S8"),
+        ("unused1", "i2"),
+        ("datatype", "i2"),
+        ("bitpix", "i2"),
+        ("dim_un0", "i2"),
+        ("pixdim", "f4", (8,)),
+        ("vox_offset", "f4"),
+        ("funused1", "f4"),
+        ("funused2", "f4"),
+        ("funused3", "f4"),
+        ("cal_max", "f4"),
+        ("cal_min", "f4"),
+        ("compressed", "i4"),
+        ("verified", "i4"),
+        ("glmax", "i4"),
+        ("glmin", "i4"),
+        # data_history substructure
+        ("descrip", "S80"),
+        ("aux_file", "S24"),
+        ("orient", "S1"),
+        ("originator", "S10"),
+        ("generated", "S10"),
+        ("scannum", "S10"),
+        ("patient_id", "S10"),
+        ("exp_date", "S10"),
+        ("exp_time", "S10"),
+        ("hist_un0", "S3"),
+        ("views", "i4"),
+        ("vols_added", "i4"),
+        ("start_field", "i4"),
+        ("field_skip", "i4"),
+        ("omax", "i4"),
+        ("omin", "i4"),
+        ("smax", "i4"),
+        ("smin", "i4"),
+    ]
+)
+assert header_dtype.itemsize == HEADER_SIZE
+
+#: Analyze 7.5 data type codes; value None marks codes numpy cannot hold here
+DATA_TYPES = DtypeTable(
+    "Analyze data type",
+    [
+        Code(0, "none", None),
+        Code(1, "binary", None),
+        Code(2, "uint8", np.uint8, ("unsigned char",)),
+        Code(4, "int16", np.int16, ("signed short",)),
+        Code(8, "int32", np.int32, ("signed int",)),
+        Code(16, "float32", np.float32, ("float",)),
+        Code(32, "complex64", np.complex64, ("complex",)),
+        Code(64, "float64", np.float64, ("double",)),
+        Code(128, "RGB", RGB, ("rgb",)),
+        Code(255, "all", None),
+    ],
+)
+
+
+# -- checks ---------------------------------------------------------------------
+# Each check is ``check(hdr, fix) -> Report | None`` (see voxelio.structheader).
+# They read class attributes (header_size, data_types) so subclasses reuse them.
+
+
+def check_sizeof_hdr(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """``sizeof_hdr`` must be the header size (348)."""
+    expected = type(hdr).header_size
+    found = int(hdr["sizeof_hdr"])
+    if found == expected:
+        return None
+    report = Report(MODERATE, f"sizeof_hdr should be {expected}, not {found}")
+    if fix:
+        hdr["sizeof_hdr"] = expected
+        report.fix_msg = f"setting sizeof_hdr to {expected}"
+    return report
+
+
+def check_dims(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """``dim[0]`` must be a dimension count and the lengths must not be negative."""
+    dim = hdr["dim"]
+    ndim = int(dim[0])
+    if not 0 <= ndim <= MAX_NDIM:
+        return Report(
+            ERROR,
+            f"dim[0] = {ndim} is not a number of dimensions (0 to {MAX_NDIM}): "
+            "the header is corrupt or not an Analyze header",
+        )
+    lengths = dim[1 : ndim + 1]
+    if np.any(lengths < 0):
+        return Report(ERROR, f"dim[1:{ndim + 1}] = {lengths.tolist()} has a negative length")
+    return None
+
+
+def check_datatype(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """``datatype`` must be a code this format can read."""
+    code = int(hdr["datatype"])
+    table = type(hdr).data_types
+    if code not in table.codes():
+        return Report(ERROR, f"data code {code} is not recognised as a {table.name}")
+    try:
+        table.dtype(code)
+    except HeaderDataError:
+        return Report(ERROR, f"{table.name} code {code} ({table.label(code)}) is not supported")
+    return None
+
+
+def check_bitpix(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """``bitpix`` must match the data type's item size (only checked for a valid type)."""
+    try:
+        dtype = type(hdr).data_types.dtype(int(hdr["datatype"]))
+    except HeaderDataError:
+        return None
+    expected = dtype.itemsize * 8
+    found = int(hdr["bitpix"])
+    if found == expected:
+        return None
+    report = Report(INFO, f"bitpix {found} does not match the data type (should be {expected})")
+    if fix:
+        hdr["bitpix"] = expected
+        report.fix_msg = f"setting bitpix to {expected}"
+    return report
+
+
+def check_pixdims(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """The three spatial voxel sizes ``pixdim[1:4]`` must be positive."""
+    spatial = np.array(hdr["pixdim"][1:4], dtype=np.float64)
+    zero = spatial == 0
+    negative = spatial < 0
+    if not zero.any() and not negative.any():
+        return None
+    problems, level = [], OK
+    if zero.any():
+        problems.append("pixdim[1,2,3] should be non-zero")
+        level = MODERATE
+    if negative.any():
+        problems.append("pixdim[1,2,3] should be positive")
+        level = MODERATE + 5
+    report = Report(level, "; ".join(problems))
+    if fix:
+        fixed = np.abs(spatial)
+        fixed[fixed == 0] = 1.0
+        pixdim = np.array(hdr["pixdim"], dtype=np.float64)
+        pixdim[1:4] = fixed
+        hdr["pixdim"] = pixdim
+        report.fix_msg = "setting zero sizes to 1 and negative sizes to their absolute values"
+    return report
+
+
+def check_vox_offset(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """``vox_offset`` (where the data start in the image file) must be finite and >= 0."""
+    offset = float(hdr["vox_offset"])
+    if np.isfinite(offset) and offset >= 0:
+        return None
+    return Report(ERROR, f"vox_offset {offset} is not a byte offset (finite and >= 0)")
+
+
+def check_origin(hdr: AnalyzeHeader, fix: bool) -> Report | None:
+    """An SPM origin far outside the volume is reported and then ignored."""
+    if hdr.origin_is_usable() or not np.any(hdr.get_origin()):
+        return None
+    return Report(
+        WARNING,
+        "very large origin values relative to dims",
+        "leaving as set, ignoring for affine",
+    )
+
+
+#: checks that hold for every header with the Analyze 7.5 layout (NIfTI-1 included)
+COMMON_CHECKS = (check_sizeof_hdr, check_dims, check_datatype, check_bitpix, check_pixdims)
+
+
+class AnalyzeHeader(StructHeader):
+    """Header of an Analyze 7.5 image (the ``.hdr`` file of a pair).
+
+    Parameters
+    ----------
+    binaryblock : bytes-like, optional
+        348 bytes (or more) holding a header; None makes a default header.
+    endianness : str, optional
+        Byte order of a new header, or the byte order to read
+        ``binaryblock`` with; guessed from ``dim[0]`` and ``sizeof_hdr``
+        when None.
+    check : bool, optional
+        Run the checks, fixing what they can, on a header read from bytes;
+        raises HeaderDataError when a serious problem remains.
+
+    Notes
+    -----
+    Besides its own fields, the header answers to the SPM names
+    ``scl_slope`` (``funused1``), ``scl_inter`` (``funused2``) and ``origin``
+    (the ten bytes of ``originator`` as five int16), see ``field_aliases``.
+    """
+
+    template_dtype: ClassVar[np.dtype] = header_dtype
+    data_types: ClassVar[DtypeTable] = DATA_TYPES
+    header_size: ClassVar[int] = HEADER_SIZE
+    default_x_flip: ClassVar[bool] = True
+    #: alias name -> (byte offset, dtype, shape) of a view into the header
+    field_aliases: ClassVar[Mapping[str, tuple[int, str, tuple[int, ...]]]] = {
+        "scl_slope": (112, "f4", ()),
+        "scl_inter": (116, "f4", ()),
+        "origin": (253, "i2", (5,)),
+    }
+    defaults: ClassVar[Mapping[str, Any]] = {
+        "sizeof_hdr": HEADER_SIZE,
+        "dim": [0, 1, 1, 1, 1, 1, 1, 1],
+        "pixdim": [1.0] * 8,
+        "datatype": 16,
+        "bitpix": 32,
+    }
+    checks = (*COMMON_CHECKS, check_vox_offset, check_origin)
+
+    # -- byte order -----------------------------------------------------------------
+    @classmethod
+    def guessed_endian(cls, binaryblock: bytes) -> str:
+        """Byte order of a header block, judged from ``dim[0]`` and ``sizeof_hdr``.
+
+        ``dim[0]`` between 1 and 7 read natively means native order. A zero
+        ``dim[0]`` (no help) means swapped only if ``sizeof_hdr`` reads as
+        the header size when swapped. Anything else means swapped.
+        """
+        block = bytes(binaryblock)
+        if len(block) < 42:
+            return NATIVE
+        dim0 = int(np.frombuffer(block[40:42], dtype=NATIVE + "i2")[0])
+        if 1 <= dim0 <= MAX_NDIM:
+            return NATIVE
+        if dim0 == 0:
+            swapped_size = int(np.frombuffer(block[:4], dtype=SWAPPED + "i4")[0])
+            return SWAPPED if swapped_size == cls.header_size else NATIVE
+        return SWAPPED
+
+    # -- SPM alias fields -------------------------------------------------------------
+    def _alias_view(self, name: str) -> np.ndarray:
+        offset, code, shape = self.field_aliases[name]
+        dtype = np.dtype(self.endianness + code)
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        raw = self._structarr.reshape(1).view(np.uint8)[offset : offset + dtype.itemsize * count]
+        return raw.view(dtype).reshape(shape)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name in self.field_aliases and name not in self.template_dtype.names:
+            return self._alias_view(name)
+        return super().__getitem__(name)
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        if name in self.field_aliases and name not in self.template_dtype.names:
+            try:
+                self._alias_view(name)[...] = value
+            except (ValueError, TypeError) as err:
+                raise HeaderDataError(f"cannot set {name!r} to {value!r}: {err}") from None
+            return
+        super().__setitem__(name, value)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The field's (or alias's) value, or ``default`` if there is no such name."""
+        if name in self:
+            return self[name]
+        return default
+
+    def as_byteswapped(self, endianness: str | None = None) -> AnalyzeHeader:
+        """Copy in the given byte order (default: the other one), aliases included.
+
+        An alias laid over a text field (SPM's ``origin`` over
+        ``originator``) keeps its numeric value: its bytes are swapped too.
+        """
+        values = {
+            name: np.array(self[name])
+            for name in self.field_aliases
+            if name not in self.template_dtype.names
+        }
+        obj = super().as_byteswapped(endianness)
+        for name, value in values.items():
+            obj[name] = value
+        return obj
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.template_dtype.names or name in self.field_aliases
+
+    # -- data type ----------------------------------------------------------------------
+    def get_data_dtype(self) -> np.dtype:
+        """Numpy dtype of the image data, in the header's byte order."""
+        dtype = self.data_types.dtype(int(self["datatype"]))
+        return dtype.newbyteorder(self.endianness) if dtype.fields is None else dtype
+
+    def set_data_dtype(self, dtype: Any) -> None:
+        """Set ``datatype`` and ``bitpix`` for a numpy dtype.
+
+        Raises
+        ------
+        HeaderDataError
+            If the format cannot store ``dtype``; the message lists the
+            dtypes it can store.
+        """
+        code = self.data_types.code_for_dtype(dtype)
+        self["datatype"] = code
+        self["bitpix"] = self.data_types.dtype(code).itemsize * 8
+
+    # -- shape and voxel sizes ---------------------------------------------------------
+    def get_data_shape(self) -> tuple[int, ...]:
+        """Shape of the image data, from ``dim``; ``(0,)`` when ``dim[0]`` is 0."""
+        dim = self["dim"]
+        ndim = int(dim[0])
+        if ndim == 0:
+            return (0,)
+        return tuple(int(n) for n in dim[1 : ndim + 1])
+
+    def set_data_shape(self, shape: Sequence[int]) -> None:
+        """Set ``dim`` for a data shape of 1 to 7 axes, each at most 32767 long."""
+        shape = tuple(int(n) for n in shape)
+        if not 1 <= len(shape) <= MAX_NDIM:
+            raise HeaderDataError(
+                f"{type(self).__name__} stores 1 to {MAX_NDIM} dimensions, not {len(shape)}"
+            )
+        if any(n < 0 or n > MAX_DIM_LENGTH for n in shape):
+            raise HeaderDataError(
+                f"shape {shape} does not fit the header: each length must be 0 to {MAX_DIM_LENGTH}"
+            )
+        ndim = len(shape)
+        dim = np.ones(8, dtype=np.int64)
+        dim[0] = ndim
+        dim[1 : ndim + 1] = shape
+        self["dim"] = dim
+        pixdim = np.array(self["pixdim"], dtype=np.float64)
+        pixdim[ndim + 1 :] = 1.0
+        self["pixdim"] = pixdim
+
+    def get_zooms(self) -> tuple[float, ...]:
+        """Voxel sizes, one per data axis (``(1.0,)`` for an empty header)."""
+        ndim = int(self["dim"][0])
+        if ndim == 0:
+            return (1.0,)
+        return tuple(float(z) for z in self["pixdim"][1 : ndim + 1])
+
+    def set_zooms(self, zooms: Sequence[float]) -> None:
+        """Set ``pixdim[1:ndim+1]``; one non-negative size per data axis."""
+        zooms = tuple(float(z) for z in zooms)
+        ndim = int(self["dim"][0])
+        if len(zooms) != max(ndim, 1):
+            raise HeaderDataError(
+                f"expected {ndim} zooms for shape {self.get_data_shape()}, got {len(zooms)}"
+            )
+        if any(not np.isfinite(z) or z < 0 for z in zooms):
+            raise HeaderDataError(f"zooms {zooms} must be finite and not negative")
+        pixdim = np.array(self["pixdim"], dtype=np.float64)
+        pixdim[1 : len(zooms) + 1] = zooms
+        self["pixdim"] = pixdim
+
+    # -- where the data start -------------------------------------------------------------
+    def get_data_offset(self) -> int:
+        """Byte offset of the data in the image file (``vox_offset``, truncated)."""
+        offset = float(self["vox_offset"])
+        if not np.isfinite(offset) or offset < 0:
+            raise HeaderDataError(f"vox_offset {offset} is not a byte offset")
+        return int(offset)
+
+    def set_data_offset(self, offset: int) -> None:
+        """Set ``vox_offset``."""
+        if offset < 0:
+            raise HeaderDataError(f"data offset {offset} must not be negative")
+        self["vox_offset"] = offset
+
+    # -- scaling (SPM) ----------------------------------------------------------------------
+    def get_slope_inter(self) -> tuple[float | None, float | None]:
+        """Scale factor and intercept, as SPM2 reads them.
+
+        ``funused1`` (SPM's ``scl_slope``) is used when finite and non-zero,
+        with ``funused2`` as intercept when finite (else 0). Otherwise, when
+        both ``glmax - glmin`` and ``cal_max - cal_min`` are non-zero, they
+        give the scaling; otherwise there is none: ``(None, None)``.
+        """
+        slope = float(self["funused1"])
+        if np.isfinite(slope) and slope != 0:
+            inter = float(self["funused2"])
+            return slope, inter if np.isfinite(inter) else 0.0
+        stored_range = float(self["glmax"]) - float(self["glmin"])
+        real_range = float(self["cal_max"]) - float(self["cal_min"])
+        if stored_range and real_range and np.isfinite(real_range):
+            slope = real_range / stored_range
+            return slope, float(self["cal_min"]) - slope * float(self["glmin"])
+        return None, None
+
+    def set_slope_inter(self, slope: float | None, inter: float | None = None) -> None:
+        """Record a scale factor in ``funused1``; Analyze has no room for an intercept.
+
+        ``slope`` None or NaN means "no scaling". A header that already
+        reads as unscaled is left as it is when asked for no scaling.
+
+        Raises
+        ------
+        HeaderTypeError
+            For a non-zero intercept.
+        HeaderDataError
+            For a zero or infinite slope.
+        """
+        if inter is not None and not np.isnan(inter) and inter != 0:
+            raise HeaderTypeError(
+                f"Analyze cannot store an intercept ({inter}); save as a float type, "
+                "or use a format with an intercept such as NIfTI-1"
+            )
+        slope = 1.0 if slope is None or np.isnan(slope) else float(slope)
+        if slope == 0 or not np.isfinite(slope):
+            raise HeaderDataError(f"scale factor {slope} must be finite and non-zero")
+        if slope == 1.0 and self.get_slope_inter() in ((None, None), (1.0, 0.0)):
+            return
+        self["funused1"] = slope
+        self["funused2"] = 0.0
+
+    # -- SPM origin and affines ----------------------------------------------------------------
+    def get_origin(self) -> np.ndarray:
+        """The five SPM origin values (1-based voxel coordinates), as int16."""
+        if "origin" not in self:
+            return np.zeros(5, np.int16)
+        return np.array(self["origin"], dtype=np.int16)
+
+    def origin_is_usable(self) -> bool:
+        """True when the SPM origin is set and lies within (-dims, 2 * dims)."""
+        origin = self.get_origin()[:3].astype(np.int64)
+        dims = np.array(self["dim"][1:4], dtype=np.int64)
+        return bool(np.any(origin) and np.all(origin > -dims) and np.all(origin < 2 * dims))
+
+    def _spatial_zooms(self) -> np.ndarray:
+        zooms = np.array(self["pixdim"][1:4], dtype=np.float64)
+        if self.default_x_flip:
+            zooms[0] = -zooms[0]
+        return zooms
+
+    def get_base_affine(self) -> np.ndarray:
+        """Affine from voxel sizes alone: centred on the volume, first axis flipped."""
+        zooms = self._spatial_zooms()
+        dims = np.array(self["dim"][1:4], dtype=np.float64)
+        return _diag_affine(zooms, (dims - 1) / 2.0)
+
+    def get_origin_affine(self) -> np.ndarray:
+        """Affine placing the SPM origin voxel at world 0 (else the volume centre)."""
+        if not self.origin_is_usable():
+            return self.get_base_affine()
+        return _diag_affine(self._spatial_zooms(), self.get_origin()[:3] - 1.0)
+
+    get_best_affine = get_origin_affine
+
+    def set_origin_from_affine(self, affine: np.ndarray) -> None:
+        """Store in ``origin`` the (1-based, rounded) voxel that ``affine`` maps to world 0.
+
+        An affine that the header already implies, or the centred default,
+        leaves the origin unset (0); an origin outside what the field can
+        usefully hold is also left unset.
+        """
+        affine = np.asarray(affine, dtype=np.float64)
+        if affine.shape != (4, 4):
+            raise HeaderDataError(f"an affine must be 4x4, not {affine.shape}")
+        if np.allclose(self.get_best_affine(), affine):
+            return
+        if np.allclose(self.get_base_affine(), affine):
+            self._set_origin3((0, 0, 0))
+            return
+        try:
+            voxel = np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[:3] + 1.0
+        except np.linalg.LinAlgError:
+            self._set_origin3((0, 0, 0))
+            return
+        origin = np.round(voxel)
+        if not np.all(np.isfinite(origin)) or np.any(np.abs(origin) > MAX_DIM_LENGTH):
+            self._set_origin3((0, 0, 0))
+            return
+        self._set_origin3(origin.astype(np.int64))
+        if not self.origin_is_usable():
+            self._set_origin3((0, 0, 0))
+
+    def _set_origin3(self, values: Sequence[int]) -> None:
+        origin = self.get_origin()
+        origin[:3] = values
+        self["origin"] = origin
+
+
+def _diag_affine(zooms: np.ndarray, centre: np.ndarray) -> np.ndarray:
+    affine = np.eye(4)
+    affine[:3, :3] = np.diag(zooms)
+    affine[:3, 3] = -np.asarray(centre, dtype=np.float64) * zooms
+    return affine

@@ -1,0 +1,70 @@
+"""Entry module of voxelio-analyze: the format declaration, nothing heavy.
+
+It imports neither numpy nor the reader modules; the image class is named
+as a string and imported only when an Analyze file is read or written. The
+layout facts repeated here (348-byte header, ``dim`` at byte 40, NIfTI
+magic at byte 344) are the ones ``voxelio_analyze.header`` defines.
+"""
+
+from __future__ import annotations
+
+from voxelio.hookspecs import hookimpl
+from voxelio.registry.spec import FormatSpec, SniffResult
+
+HEADER_SIZE = 348
+_NIFTI1_MAGICS = {b"ni1\x00": "NIfTI-1 pair", b"n+1\x00": "single-file NIfTI-1"}
+_ORDERS = (("<", "little"), (">", "big"))
+
+
+def _int(data: bytes, order: str) -> int:
+    return int.from_bytes(data, "little" if order == "<" else "big", signed=True)
+
+
+def sniff(prefix: bytes, filespec: str | None) -> SniffResult:
+    """Judge a header file's leading bytes.
+
+    'yes' for ``sizeof_hdr`` = 348 in either byte order with a plausible
+    ``dim[0]`` and no NIfTI magic; 'no' for any other ``sizeof_hdr`` (NIfTI-2
+    stores 540) or a NIfTI-1 magic; 'weak' for a truncated or odd header.
+    """
+    if len(prefix) < 4:
+        return SniffResult("no", f"only {len(prefix)} bytes: too short for sizeof_hdr")
+    order = next((o for o, _ in _ORDERS if _int(prefix[:4], o) == HEADER_SIZE), None)
+    if order is None:
+        found = _int(prefix[:4], "<")
+        return SniffResult("no", f"sizeof_hdr is {found}, not {HEADER_SIZE}, in either byte order")
+    name = dict(_ORDERS)[order]
+    magic = prefix[344:348]
+    if magic in _NIFTI1_MAGICS:
+        kind = _NIFTI1_MAGICS[magic]
+        return SniffResult("no", f"{kind} magic {magic!r} at byte 344: not plain Analyze")
+    if len(prefix) < HEADER_SIZE:
+        return SniffResult("weak", f"sizeof_hdr 348 ({name}-endian) but the header is truncated")
+    dim0 = _int(prefix[40:42], order)
+    if not 0 <= dim0 <= 7:
+        return SniffResult("weak", f"sizeof_hdr 348 ({name}-endian) but dim[0] = {dim0}")
+    evidence = f"sizeof_hdr 348, {name}-endian, {dim0}-d, no NIfTI magic"
+    return SniffResult("yes", evidence, strength=4)
+
+
+ANALYZE = FormatSpec(
+    name="analyze",
+    image_class="voxelio_analyze.image:AnalyzeImage",
+    extensions=(".img", ".hdr"),
+    files_types=(("image", ".img"), ("header", ".hdr")),
+    sniff=sniff,
+    sniff_bytes=HEADER_SIZE,
+    sniff_file_type="header",
+    exports={"AnalyzeHeader": "voxelio_analyze.header:AnalyzeHeader"},
+    dtypes=(
+        "uint8", "int16", "int32", "float32", "float64", "complex64",
+        "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]",
+    ),
+    description="Analyze 7.5 image/header pair (SPM scale factor and origin honoured)",
+)
+
+
+@hookimpl
+def voxelio_formats() -> list[FormatSpec]:
+    """The Analyze 7.5 format."""
+    return [ANALYZE]
