@@ -402,8 +402,12 @@ def _writer(fobj: Any, codec: str, level: int | None, gzip_blocks: bool | int) -
         return w, w.close
     level = _backends.DEFAULT_ZSTD_LEVEL if level is None else level
     impl, module = _backends.zstd_module()
+    # A content checksum, as the zstd tool writes, so corruption is detected on reading.
     if impl == "zstandard":
-        w = module.ZstdCompressor(level=level).stream_writer(fobj, closefd=False)
+        cctx = module.ZstdCompressor(level=level, write_checksum=True)
+        w = cctx.stream_writer(fobj, closefd=False)
     else:
-        w = module.ZstdFile(fobj, "wb", level=level)
+        param = module.CompressionParameter
+        options = {param.compression_level: level, param.checksum_flag: 1}
+        w = module.ZstdFile(fobj, "wb", options=options)
     return w, w.close

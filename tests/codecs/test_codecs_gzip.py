@@ -1,0 +1,175 @@
+"""gzip output: reproducible, blocked, readable by every gzip reader."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+import struct
+import subprocess
+import zlib
+
+import pytest
+from codec_helpers import compress
+
+from voxelio import _gzipblocks, codecs
+
+
+def _members(raw: bytes) -> list[tuple[int, int, int]]:
+    """(offset, member size, uncompressed size) of each member, from the size subfield."""
+    found, pos = [], 0
+    while pos < len(raw):
+        total, usize = _gzipblocks.parse_member_header(raw[pos : pos + 64])
+        found.append((pos, total, usize))
+        pos += total
+    return found
+
+
+@pytest.mark.parametrize("blocks", [True, False])
+def test_gzip_output_is_reproducible(payload, blocks, backend):
+    first = compress(payload, "gzip", gzip_blocks=blocks)
+    second = compress(payload, "gzip", gzip_blocks=blocks)
+    assert first == second
+    assert first[4:8] == b"\0\0\0\0"  # mtime 0
+    assert not first[3] & 0x08  # no file name
+    assert first[9] == 255
+
+
+def test_blocked_output_does_not_depend_on_thread_count(payload, monkeypatch):
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "1")
+    one = compress(payload, "gzip")
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "3")
+    assert compress(payload, "gzip") == one
+
+
+def test_gzip_written_by_name_has_no_name_in_header(tmp_path, payload):
+    path = tmp_path / "brain.nii.gz"
+    with codecs.opened(path, "wb", "gzip", gzip_blocks=False) as f:
+        f.write(payload)
+    raw = path.read_bytes()
+    assert b"brain" not in raw[:64]
+    assert raw[3] == 0
+
+
+def test_blocked_members_declare_their_sizes(payload):
+    raw = compress(payload, "gzip")
+    members = _members(raw)
+    assert len(members) == -(-len(payload) // codecs.GZIP_BLOCK_SIZE)
+    assert sum(m[2] for m in members) == len(payload)
+    assert all(m[2] <= codecs.GZIP_BLOCK_SIZE for m in members)
+    for pos, total, usize in members:
+        _crc, isize = struct.unpack("<II", raw[pos + total - 8 : pos + total])
+        assert isize == usize
+        assert zlib.decompress(raw[pos : pos + total], 31) is not None
+
+
+@pytest.mark.parametrize("block", [1000, 4096, 512 * 1024])
+def test_blocked_gzip_reads_as_ordinary_gzip(payload, block, backend):
+    raw = compress(payload, "gzip", gzip_blocks=block)
+    assert gzip.decompress(raw) == payload
+    with gzip.GzipFile(fileobj=io.BytesIO(raw)) as f:
+        f.seek(len(payload) // 2)
+        assert f.read(100) == payload[len(payload) // 2 :][:100]
+
+
+@pytest.mark.skipif(shutil.which("gzip") is None, reason="gzip(1) not installed")
+@pytest.mark.parametrize("blocks", [True, False, 3000])
+def test_gzip_tool_accepts_our_files(tmp_path, payload, blocks):
+    path = tmp_path / "x.nii.gz"
+    path.write_bytes(compress(payload, "gzip", gzip_blocks=blocks))
+    subprocess.run(["gzip", "-t", str(path)], check=True)
+    out = subprocess.run(["gzip", "-dc", str(path)], check=True, capture_output=True).stdout
+    assert out == payload
+
+
+@pytest.mark.skipif(shutil.which("gzip") is None, reason="gzip(1) not installed")
+def test_gzip_tool_accepts_empty_blocked_file(tmp_path):
+    path = tmp_path / "empty.gz"
+    path.write_bytes(compress(b"", "gzip"))
+    subprocess.run(["gzip", "-t", str(path)], check=True)
+
+
+def test_blocked_file_is_indexed_without_streaming(payload):
+    with codecs.open_indexed(io.BytesIO(compress(payload, "gzip"))) as r:
+        assert r.blocked
+        assert r.codec == "gzip"
+        assert r.size == len(payload)
+
+
+def test_single_stream_file_is_read_as_a_stream(payload):
+    with codecs.open_indexed(io.BytesIO(gzip.compress(payload))) as r:
+        assert not r.blocked
+        assert r.size is None
+        assert r.read_range(100, 10) == payload[100:110]
+        r.seek(0, io.SEEK_END)
+        assert r.size == len(payload)
+
+
+def test_concatenated_foreign_members_and_trailing_zeros(payload):
+    half = len(payload) // 2
+    raw = gzip.compress(payload[:half]) + gzip.compress(payload[half:]) + bytes(100)
+    with codecs.opened(io.BytesIO(raw)) as f:
+        assert f.read() == payload
+        f.seek(half - 5)
+        assert f.read(10) == payload[half - 5 : half + 5]
+
+
+def _bgzf(data: bytes, block: int) -> bytes:
+    """A BGZF file as bgzip writes it: 'BC' subfield with the member size minus one."""
+    out = []
+    for start in range(0, len(data), block):
+        chunk = data[start : start + block]
+        body = zlib.compress(chunk, 6, wbits=-15)
+        head = struct.pack("<BBBBIBBH", 31, 139, 8, 4, 0, 0, 255, 6)
+        bsize = len(head) + 6 + len(body) + 8 - 1
+        out += [head, b"BC", struct.pack("<HH", 2, bsize), body,
+                struct.pack("<II", zlib.crc32(chunk), len(chunk))]
+    out.append(bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000"))
+    return b"".join(out)
+
+
+def test_bgzf_files_are_indexed_too(payload):
+    raw = _bgzf(payload[:300_000], 65280)
+    with codecs.open_indexed(io.BytesIO(raw)) as r:
+        assert r.blocked
+        assert r.size == 300_000
+        assert r.read_range(200_000, 1000) == payload[200_000:201_000]
+
+
+def test_blocked_file_with_a_plain_member_appended(payload):
+    head = compress(payload[:100_000], "gzip", gzip_blocks=4096)
+    raw = head + gzip.compress(payload[100_000:200_000])
+    with codecs.open_indexed(io.BytesIO(raw)) as r:
+        assert r.blocked
+        assert r.read_range(95_000, 10_000) == payload[95_000:105_000]
+        assert r.read_range(0, 300_000) == payload[:200_000]
+        assert r.size == 200_000
+
+
+@pytest.mark.parametrize("blocks", [True, False])
+def test_fast_and_stdlib_backends_read_each_others_files(payload, blocks, monkeypatch):
+    pytest.importorskip("isal")
+    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
+    fast = compress(payload, "gzip", gzip_blocks=blocks)
+    monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
+    slow = compress(payload, "gzip", gzip_blocks=blocks)
+    for raw in (fast, slow):
+        with codecs.opened(io.BytesIO(raw)) as f:
+            assert f.read() == payload
+    monkeypatch.delenv("VOXELIO_STDLIB_CODECS")
+    for raw in (fast, slow):
+        with codecs.opened(io.BytesIO(raw)) as f:
+            assert f.read() == payload
+
+
+def test_blocked_size_cost_is_well_under_one_percent(payload, backend):
+    data = payload * 3
+    blocked = len(compress(data, "gzip"))
+    single = len(compress(data, "gzip", gzip_blocks=False))
+    assert blocked / single - 1 < 0.01
+
+
+def test_default_level_is_about_the_size_of_zlib_level_1(payload):
+    ours = len(compress(payload, "gzip"))
+    reference = len(gzip.compress(payload, compresslevel=1, mtime=0))
+    assert ours < reference * 1.03
