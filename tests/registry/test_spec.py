@@ -1,0 +1,104 @@
+"""FormatSpec: normalisation, derived views, and precise validation messages."""
+
+from __future__ import annotations
+
+import pytest
+
+from voxelio.registry import FormatSpec, InvalidSpecError, MagicRule
+from voxelio.registry.spec import MAX_SNIFF_BYTES, validate_spec
+
+
+def make(**fields):
+    fields.setdefault("name", "fmt")
+    fields.setdefault("image_class", "pkg.mod:Image")
+    fields.setdefault("extensions", (".fmt",))
+    return FormatSpec(**fields)
+
+
+def test_defaults_and_derived_values():
+    spec = make(magic=[(4, b"AB")], exports={"FmtHeader": "pkg.mod:FmtHeader"})
+    assert spec.magic == (MagicRule(4, b"AB"),)
+    assert spec.sniff_bytes == 6
+    assert spec.files_types == (("image", ".fmt"),)
+    assert spec.sniff_file_type == "image"
+    assert spec.suffixes[-1] == ".fmt" and ".fmt.gz" in spec.suffixes
+    assert spec.export_map == {"Image": "pkg.mod:Image", "FmtHeader": "pkg.mod:FmtHeader"}
+    assert hash(spec) == hash(make(magic=[(4, b"AB")], exports={"FmtHeader": "pkg.mod:FmtHeader"}))
+
+
+def test_pair_spec_sniffs_the_header_file():
+    spec = make(extensions=(".img", ".hdr"), files_types=(("image", ".img"), ("header", ".hdr")))
+    assert spec.sniff_file_type == "header"
+    assert spec.match_suffix("x.HDR.gz") == ".hdr.gz"
+    assert spec.match_suffix("x.nii") == ""
+    assert spec.match_suffix(".hdr") == ""  # a bare suffix is not a file name
+
+
+def test_aliases_and_no_compression():
+    spec = make(extensions=(".mgx",), aliases=(".mgy",), compressed_suffixes=())
+    assert set(spec.suffixes) == {".mgx", ".mgy"}
+
+
+def test_every_problem_is_listed():
+    with pytest.raises(InvalidSpecError) as info:
+        FormatSpec(
+            name="Bad Name",
+            image_class="nocolon",
+            extensions=("nii",),
+            magic=[(-1, b"x"), (0, "text")],
+            sniff="not callable",
+            dtypes=("",),
+            supersedes=("Bad Name",),
+            can_read="yes",
+        )
+    message = str(info.value)
+    for fragment in (
+        "'Bad Name'",
+        "name 'Bad Name' must be a lower-case word",
+        "image_class 'nocolon' must look like 'package.module:ClassName'",
+        "extensions entry 'nii' must be a suffix",
+        "magic entry MagicRule(offset=-1",
+        "magic entry MagicRule(offset=0, data='text')",
+        "sniff must be callable",
+        "dtypes entry '' must be a numpy dtype name",
+        "supersedes entry 'Bad Name' must name another format",
+        "can_read must be True or False",
+    ):
+        assert fragment in message
+    assert isinstance(info.value, ValueError)
+
+
+@pytest.mark.parametrize(
+    ("fields", "fragment"),
+    [
+        ({"sniff": lambda p, f: None}, "sniff_bytes must say how many"),
+        ({"magic": [(10, b"AB")], "sniff_bytes": 4}, "less than the 12 bytes"),
+        ({"sniff_bytes": MAX_SNIFF_BYTES + 1, "magic": [(0, b"A")]}, "exceeds the limit"),
+        ({"extensions": (), "magic": ()}, "nothing could ever select it"),
+        ({"extensions": ".nii"}, "extensions must be a sequence"),
+        ({"files_types": (("image", ".a"), ("image", ".b"))}, "repeated file types"),
+        ({"sniff_file_type": "header"}, "sniff_file_type 'header' is not one of ['image']"),
+        ({"exports": {"not an identifier": "a:b"}}, "exports entry"),
+        ({"image_class": 42}, "image_class must be"),
+        ({"api_version": "1"}, "api_version must be an int"),
+    ],
+)
+def test_single_problems(fields, fragment):
+    with pytest.raises(InvalidSpecError, match="invalid FormatSpec") as info:
+        make(**fields)
+    assert fragment in str(info.value)
+
+
+def test_dtypes_are_checked_with_numpy_later():
+    spec = make(dtypes=("int16", "<f4", "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]", "int77"))
+    problems = validate_spec(spec)
+    assert len(problems) == 1 and "'int77' is not a numpy dtype" in problems[0]
+
+
+def test_image_class_may_be_a_class_at_runtime():
+    class Image:
+        pass
+
+    spec = make(image_class=Image)
+    assert spec.load_image_class() is Image
+    assert spec.image_class_ref.endswith(".<locals>.Image")
