@@ -319,12 +319,12 @@ class StreamSource:
                 best = ("fast", fast_cost)
         if best[0] == "cur":
             return cur
-        self._retire(cur)
         if best[0] == "fast":
             st = _State(None, self._start[1], self._start[0], fast=True)
         else:
             cin, saved = self._cps[k]
             st = _State(None if saved is None else saved.copy(), cin, cp_u)
+        self._retire(cur)  # after reading self._cps[k]: retiring may insert before k
         self._state = st
         return st
 
