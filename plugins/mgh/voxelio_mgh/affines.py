@@ -20,7 +20,9 @@ from voxelio.geometry import voxel_sizes
 DEFAULT_MDC = np.array([[-1, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=np.float32)
 
 
-def vox2ras(dims: Sequence[int], delta: np.ndarray, mdc: np.ndarray, pxyz_c: np.ndarray) -> np.ndarray:
+def vox2ras(
+    dims: Sequence[int], delta: np.ndarray, mdc: np.ndarray, pxyz_c: np.ndarray
+) -> np.ndarray:
     """Voxel (0-based) to scanner RAS affine from the header fields.
 
     Parameters
@@ -70,6 +72,6 @@ def fields_from_affine(
     sizes = voxel_sizes(affine)
     safe = np.where(sizes == 0, 1.0, sizes)
     mdc = (affine[:3, :3] / safe).T
-    shape3 = (list(spatial_shape) + [1, 1, 1])[:3]
+    shape3 = [*spatial_shape, 1, 1, 1][:3]
     centre = affine @ np.hstack((np.asarray(shape3, dtype=np.float64) / 2.0, [1.0]))
     return safe, mdc, centre[:3]

@@ -22,6 +22,7 @@ is byte-identical.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -80,7 +81,8 @@ DATA_TYPES = DtypeTable(
 def _check_version(hdr: MGHHeader, fix: bool) -> Report | None:
     version = int(hdr["version"])
     if version != 1:
-        return Report(ERROR, f"Unknown MGH format version {version} (expected 1): not an MGH file?")
+        msg = f"Unknown MGH format version {version} (expected 1): not an MGH file?"
+        return Report(ERROR, msg)
     return None
 
 
@@ -207,15 +209,13 @@ class MGHHeader(StructHeader):
         if type(header) is cls:
             return header.copy()
         obj = cls()
-        try:
+        with contextlib.suppress(HeaderDataError, TypeError):
             obj.set_data_dtype(header.get_data_dtype())
-        except (HeaderDataError, TypeError):
-            pass
         shape = tuple(header.get_data_shape())
         obj.set_data_shape(shape)
         zooms = [float(z) for z in header.get_zooms()][: len(obj.get_data_shape())]
         if all(z > 0 for z in zooms[:3]):
-            obj["delta"] = (zooms[:3] + [1.0, 1.0])[:3]
+            obj["delta"] = [*zooms[:3], 1.0, 1.0][:3]
         if len(zooms) == 4:
             obj["tr"] = _tr_in_ms(header, zooms[3])
         return obj
@@ -282,7 +282,7 @@ class MGHHeader(StructHeader):
             )
         if any(not 0 < n < 2**31 for n in shape):
             raise HeaderDataError(f"MGH dimensions must be between 1 and 2**31-1, not {shape}")
-        self["dims"] = (shape + (1, 1, 1, 1))[:MAX_DIMS]
+        self["dims"] = (*shape, 1, 1, 1, 1)[:MAX_DIMS]
         self["delta"] = 1
 
     def get_zooms(self) -> tuple[float, ...]:
@@ -297,7 +297,8 @@ class MGHHeader(StructHeader):
         zooms = [float(z) for z in zooms]
         ndim = len(self.get_data_shape())
         if len(zooms) != ndim:
-            raise HeaderDataError(f"expected {ndim} zooms for shape {self.get_data_shape()}, got {zooms}")
+            shape = self.get_data_shape()
+            raise HeaderDataError(f"expected {ndim} zooms for shape {shape}, got {zooms}")
         if any(not z > 0 for z in zooms[:3]):
             raise HeaderDataError(f"MGH voxel sizes must be positive, not {zooms[:3]}")
         if len(zooms) == 4:
@@ -339,7 +340,8 @@ class MGHHeader(StructHeader):
         unknown = set(values) - set(SCAN_PARAMETERS)
         if unknown:
             raise HeaderDataError(
-                f"unknown MGH scan parameters {sorted(unknown)}; known: {', '.join(SCAN_PARAMETERS)}"
+                f"unknown MGH scan parameters {sorted(unknown)}; "
+                f"known: {', '.join(SCAN_PARAMETERS)}"
             )
         for name, value in values.items():
             self[name] = value
