@@ -1,0 +1,102 @@
+"""The results as a Markdown table (printed and saved) and as JSON."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import sys
+from typing import Any
+
+import libs
+from cases import Result
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            names = [ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")]
+        cpu = names[0] if names else cpu
+    except OSError:
+        pass
+    mem = 0
+    with contextlib.suppress(ValueError, OSError, AttributeError):
+        mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1),
+            "os": platform.platform(), "python": sys.version.split()[0],
+            "versions": libs.versions()}
+
+
+def _fmt_time(seconds: float, unit: str) -> str:
+    if unit == "bytes":
+        return f"{seconds / 2**20:.0f} MiB"
+    return f"{seconds * 1e3:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _verdict(res: Result) -> str:
+    if res.status != "ok":
+        return res.status
+    return "pass" if res.passed else "MISS"
+
+
+def _row(res: Result) -> str:
+    if res.pair is None:
+        return f"| {res.id} | - | - | - | {res.target} | - | {_verdict(res)} |"
+    p = res.pair
+    ratio = f"**{p.ratio:.2f}** ({p.ratios.min:.2f}-{p.ratios.max:.2f})"
+    floor = f"{res.floor['ratio']:.2f}x {res.floor['name']}" if res.floor else ""
+    checks = ", ".join(f"{c.label} {c.value:.2f}" for c in res.checks
+                       if c.label != "vs NiBabel")
+    extra = "; ".join(x for x in (floor, checks if not floor else "") if x)
+    if res.floor and len(res.checks) > 2:
+        extra += "; " + checks
+    return (f"| {res.id} | {ratio} | {_fmt_time(p.voxelio.median, res.unit)} | "
+            f"{_fmt_time(p.nibabel.median, res.unit)} | {res.target} | {extra} | "
+            f"{_verdict(res)} |")
+
+
+def markdown(results: list[Result], floors_table: list[dict[str, Any]], mode: str) -> str:
+    """The table of ratios (voxelio / NiBabel, median and per-pair range) and floors."""
+    lines = [f"Mode: {mode}. Ratio = voxelio / NiBabel of medians (per-pair min-max); "
+             "lower is better.", "",
+             "| case | ratio | voxelio | NiBabel | target | floor / other checks | result |",
+             "|---|---|---|---|---|---|---|"]
+    lines += [_row(r) for r in results]
+    lines += ["", "Cases:", ""] + [f"- `{r.id}`: {r.title}" for r in results]
+    if floors_table:
+        lines += ["", "Floors (T1 int16, warm page cache):", "",
+                  "| floor | median | throughput of output |", "|---|---|---|"]
+        lines += [f"| {f['name']} | {f['median'] * 1e3:.1f} ms | {f['mb_s']:.0f} MB/s |"
+                  for f in floors_table]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(results: list[Result], floors_table: list[dict[str, Any]], mode: str
+            ) -> dict[str, Any]:
+    """Everything measured, machine-readable."""
+    cases = {}
+    for r in results:
+        cases[r.id] = {
+            "title": r.title, "target": r.target, "status": r.status, "unit": r.unit,
+            "ratio": r.ratio, "passed": r.passed,
+            "ratio_range": [r.pair.ratios.min, r.pair.ratios.max] if r.pair else None,
+            "voxelio": r.pair.voxelio.as_dict() if r.pair else None,
+            "nibabel": r.pair.nibabel.as_dict() if r.pair else None,
+            "floor": r.floor,
+            "checks": [{"label": c.label, "value": c.value, "limit": c.limit,
+                        "passed": c.passed} for c in r.checks],
+            "notes": r.notes,
+        }
+    return {"mode": mode, "machine": machine(), "cases": cases, "floors": floors_table}
+
+
+def write(results_dir: str, md: str, data: dict[str, Any]) -> None:
+    """Write latest.md and latest.json into ``results_dir``."""
+    os.makedirs(results_dir, exist_ok=True)
+    with open(os.path.join(results_dir, "latest.md"), "w") as fh:
+        fh.write(md)
+    with open(os.path.join(results_dir, "latest.json"), "w") as fh:
+        json.dump(data, fh, indent=1, default=str)

@@ -1,0 +1,91 @@
+"""voxelio vs NiBabel: generate data, run every case, print and save the table.
+
+Usage: ``python benchmarks/run.py [--quick] [--only SUBSTRING]`` (``make bench``).
+Results go to benchmarks/results/latest.{md,json}; data is cached in
+benchmarks/.cache/ (both git-ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import cases  # noqa: E402
+import datasets  # noqa: E402
+import floors  # noqa: E402
+import report  # noqa: E402
+import timing  # noqa: E402
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="small data, few repeats (tests)")
+    ap.add_argument("--only", help="run only cases whose id contains this")
+    ap.add_argument("--repeats", type=int, help="timed repeats per case")
+    ap.add_argument("--cache-dir", help="data folder (default benchmarks/.cache/<mode>)")
+    ap.add_argument("--results-dir", default=os.path.join(HERE, "results"))
+    return ap.parse_args(argv)
+
+
+def config(args: argparse.Namespace) -> cases.Config:
+    if args.quick:
+        cfg = cases.Config(repeats=2, warmup=1, process_repeats=2, memory_repeats=1,
+                           further_volumes=2, open_repeats=3)
+    else:
+        cfg = cases.Config()
+    if args.repeats:
+        cfg = cases.Config(**{**cfg.__dict__, "repeats": args.repeats})
+    return cfg
+
+
+def floor_rows(data: dict[str, datasets.DataSet], cfg: cases.Config) -> list[dict[str, Any]]:
+    """Floors of the int16 T1: fromfile of the .nii, inflate of the .nii.gz, memcpy."""
+    ds = data["t1_int16"]
+    out_bytes = ds.data.nbytes
+    nii, gz = ds.path("nibabel", ".nii"), ds.path("nibabel", ".nii.gz")
+    offset, dtype, shape = cases._layout(nii)
+    rows = [("np.fromfile .nii", floors.fromfile(nii, offset, dtype, shape))]
+    gz_offset, _, _ = cases._layout(gz)
+    name, fn = floors.inflate(gz, gz_offset, dtype, shape)
+    rows.append((f"{name} inflate .nii.gz (1 thread)", fn))
+    rows.append(("memcpy", floors.memcpy(out_bytes)))
+    table = []
+    for label, fn in rows:
+        stats = timing.repeat(fn, cfg.repeats, cfg.warmup)
+        table.append({"name": label, "median": stats.median, "min": stats.min,
+                      "max": stats.max, "mb_s": out_bytes / stats.median / 1e6})
+    return table
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    mode = "quick" if args.quick else "full"
+    cache = args.cache_dir or os.path.join(HERE, ".cache", mode)
+    cfg = config(args)
+    start = time.perf_counter()
+    # broken plugins of the dev environment (test fixtures) would warn on every lookup
+    warnings.filterwarnings("ignore", message="voxelio plugin")
+    np.random.seed(0)
+    data = datasets.prepare(cache, datasets.QUICK if args.quick else datasets.FULL)
+    floors_table = floor_rows(data, cfg)
+    results = list(cases.run_all(data, cfg, args.only))
+    md = report.markdown(results, floors_table, mode)
+    print()
+    print(md)
+    report.write(args.results_dir, md, report.as_json(results, floors_table, mode))
+    print(f"written to {args.results_dir}/latest.md and latest.json "
+          f"in {time.perf_counter() - start:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

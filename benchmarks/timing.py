@@ -1,0 +1,86 @@
+"""Timing: warm-up, then repeats alternating between the two libraries.
+
+Alternating (A, B, A, B, ...) rather than A-block then B-block means a burst
+of noise from other tenants of a shared machine hits both sides alike; the
+per-pair ratios give the spread of the ratio itself.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Summary of repeated measurements (seconds, or bytes for memory)."""
+
+    median: float
+    min: float
+    max: float
+    n: int
+
+    @classmethod
+    def of(cls, samples: list[float]) -> Stats:
+        return cls(statistics.median(samples), min(samples), max(samples), len(samples))
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """voxelio and NiBabel timings of one operation, with the ratio spread."""
+
+    voxelio: Stats
+    nibabel: Stats
+    ratios: Stats  # per-pair voxelio/nibabel
+
+    @property
+    def ratio(self) -> float:
+        """Ratio of medians, voxelio / NiBabel (lower is better for voxelio)."""
+        return self.voxelio.median / self.nibabel.median
+
+
+def clock(fn: Callable[[], Any]) -> float:
+    """Seconds one call of ``fn`` takes; its result is dropped before returning."""
+    gc.collect()
+    start = time.perf_counter()
+    result = fn()
+    elapsed = time.perf_counter() - start
+    del result
+    return elapsed
+
+
+def repeat(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> Stats:
+    """Stats of ``repeats`` timed calls after ``warmup`` untimed ones."""
+    for _ in range(warmup):
+        clock(fn)
+    return Stats.of([clock(fn) for _ in range(repeats)])
+
+
+def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
+              warmup: int = 1) -> Pair:
+    """Time ``vx`` and ``nib`` alternately; the first of each pair alternates too."""
+    for _ in range(warmup):
+        clock(vx)
+        clock(nib)
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(repeats):
+        if i % 2:
+            b.append(clock(nib))
+            a.append(clock(vx))
+        else:
+            a.append(clock(vx))
+            b.append(clock(nib))
+    return pair_of(a, b)
+
+
+def pair_of(a: list[float], b: list[float]) -> Pair:
+    """A Pair from matched voxelio and NiBabel samples."""
+    return Pair(Stats.of(a), Stats.of(b), Stats.of([x / y for x, y in zip(a, b, strict=True)]))
