@@ -1,11 +1,12 @@
-"""Diagnostics of a NIfTI-1 header: what is wrong, how bad, how it was fixed.
+"""Diagnostics specific to a NIfTI-1 header: what is wrong, how bad, how it was fixed.
 
 Each check is ``check(header, fix) -> Report | None`` (see
 :mod:`voxelio.structheader`). They run when a header is read from bytes
 (``load_reports`` keeps what they found and fixed), on ``hdr.check()`` and
 in ``voxelio check FILE``. Levels follow the standard's severity: a header
 whose data cannot be located or typed is an ERROR (loading fails); a field
-a reader can work around is fixed and reported.
+a reader can work around is fixed and reported. The checks NIfTI-1 shares
+with Analyze (sizeof_hdr, datatype, bitpix, pixdim) come from voxelio_analyze.
 """
 
 from __future__ import annotations
@@ -14,55 +15,14 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
-from voxelio.structheader import ERROR, INFO, MODERATE, OK, WARNING, Report
+from voxelio.structheader import ERROR, MODERATE, WARNING, Report
 
-from .codes import DATATYPES, XFORM_CODES
+from .codes import XFORM_CODES
 
 HEADER_SIZE = 348
 SINGLE_VOX_OFFSET = 352
 SINGLE_MAGIC = b"n+1"
 PAIR_MAGIC = b"ni1"
-
-
-def check_sizeof_hdr(hdr: Any, fix: bool) -> Report | None:
-    """sizeof_hdr must be 348."""
-    if int(hdr["sizeof_hdr"]) == HEADER_SIZE:
-        return None
-    report = Report(MODERATE, f"sizeof_hdr should be 348, not {int(hdr['sizeof_hdr'])}")
-    if fix:
-        hdr["sizeof_hdr"] = HEADER_SIZE
-        report.fix_msg = "setting to 348"
-    return report
-
-
-def check_datatype(hdr: Any, fix: bool) -> Report | None:
-    """The datatype code must name a dtype this platform can hold."""
-    code = int(hdr["datatype"])
-    try:
-        DATATYPES.dtype(code)
-    except HeaderDataError:
-        if code in DATATYPES:
-            why = f"data code {code} ({DATATYPES.label(code)}) is not supported"
-        else:
-            why = f"data code {code} not recognized"
-        return Report(ERROR, why)
-    return None
-
-
-def check_bitpix(hdr: Any, fix: bool) -> Report | None:
-    """bitpix must agree with the datatype."""
-    try:
-        bits = DATATYPES.dtype(int(hdr["datatype"])).itemsize * 8
-    except HeaderDataError:
-        return None  # check_datatype reports it
-    if int(hdr["bitpix"]) == bits:
-        return None
-    report = Report(INFO, f"bitpix {int(hdr['bitpix'])} does not match datatype ({bits} bits)")
-    if fix:
-        hdr["bitpix"] = bits
-        report.fix_msg = f"setting bitpix to {bits}"
-    return report
 
 
 def check_dim(hdr: Any, fix: bool) -> Report | None:
@@ -74,29 +34,6 @@ def check_dim(hdr: Any, fix: bool) -> Report | None:
     lengths = dim[1 : ndim + 1]
     if np.any(lengths < 0) and not (ndim >= 3 and tuple(dim[1:4]) == (-1, 1, 1)):
         return Report(ERROR, f"dim {dim[1 : ndim + 1].tolist()} has a negative length")
-    return None
-
-
-def check_pixdims(hdr: Any, fix: bool) -> Report | None:
-    """pixdim[1:4] should be positive (zero and negative values are fixed)."""
-    pixdim = hdr["pixdim"]
-    spatial = pixdim[1:4]
-    if np.any(spatial == 0):
-        report = Report(MODERATE, "pixdim[1,2,3] should be non-zero")
-        if fix:
-            new = pixdim.copy()
-            new[1:4] = np.where(spatial == 0, 1, np.abs(spatial))
-            hdr["pixdim"] = new
-            report.fix_msg = "setting 0 dims to 1"
-        return report
-    if np.any(spatial < 0):
-        report = Report(35, "pixdim[1,2,3] should be positive")
-        if fix:
-            new = pixdim.copy()
-            new[1:4] = np.abs(spatial)
-            hdr["pixdim"] = new
-            report.fix_msg = "setting to abs of pixdim values"
-        return report
     return None
 
 
@@ -181,9 +118,8 @@ def check_scaling(hdr: Any, fix: bool) -> Report | None:
     return report
 
 
-ALL_CHECKS = (
-    check_sizeof_hdr, check_datatype, check_bitpix, check_dim, check_pixdims, check_qfac,
-    check_magic, check_offset, check_qform_code, check_sform_code, check_scaling,
+#: the checks NIfTI-1 adds to the Analyze ones it shares
+NIFTI_CHECKS = (
+    check_dim, check_qfac, check_magic, check_offset, check_qform_code, check_sform_code,
+    check_scaling,
 )
-
-__all__ = ["ALL_CHECKS", "OK"]

@@ -1,0 +1,297 @@
+"""NIfTI-1 images: the ``.hdr``/``.img`` pair and the single ``.nii`` file.
+
+:class:`Nifti1Pair` extends :class:`voxelio_analyze.image.AnalyzeImage`
+(lazy proxy reading, the write flow); :class:`Nifti1Image` keeps header,
+extensions and data in one file. Both may be compressed (``.gz``, ``.bz2``,
+``.zst``): an uncompressed ``.nii`` is memory-mapped by default, a
+compressed one read lazily through its decompressor.
+
+Header fields that describe where and how the data were stored
+(``vox_offset``, ``scl_slope``, ``scl_inter``) are consumed on load: the
+proxy (``img.dataobj.offset/.slope/.inter``) keeps them and the image's
+header shows "unset" (0 and NaN), as in NiBabel. On save they are
+computed afresh: the data offset after the extensions, and integer
+scaling chosen to lose least precision (an unchanged proxy keeps its own
+values and scaling, so saving twice does not drift). Scaling set
+explicitly with ``img.header.set_slope_inter`` is stored as given, and
+the data written without rescaling.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+
+from voxelio import codecs
+from voxelio.errors import HeaderDataError, ImageFileError
+from voxelio.fileio import reading
+from voxelio.files import FileHolder
+from voxelio.writing import StoragePlan
+from voxelio_analyze.image import AnalyzeImage
+
+from .header import Nifti1Header, Nifti1PairHeader
+
+_INT64 = (np.dtype(np.int64), np.dtype(np.uint64))
+_DTYPE_ALIASES = ("compat", "smallest")
+
+
+class Int64DataError(HeaderDataError, ValueError):
+    """int64 data given without saying that int64 is wanted on disk."""
+
+
+class Nifti1Pair(AnalyzeImage):
+    """A NIfTI-1 image stored as a header (``.hdr``) and a data (``.img``) file.
+
+    Parameters
+    ----------
+    dataobj, affine, header, extra, file_map
+        As for :class:`voxelio.image.SpatialImage`.
+    dtype : dtype-like or str, optional
+        On-disk data type. Besides numpy dtypes: ``'mask'`` (uint8),
+        ``'smallest'`` (the smallest of uint8/int16/int32 holding the
+        integer data) and ``'compat'`` (like 'smallest' for integers,
+        float32 for floats), resolved when saving.
+
+    Raises
+    ------
+    Int64DataError
+        For int64/uint64 data with neither ``header`` nor ``dtype``: many
+        tools cannot read 64-bit integer NIfTI files, so voxelio asks you
+        to choose (``dtype=np.int64`` to keep them, ``'compat'`` to store
+        the smallest type that holds the values).
+    """
+
+    header_class: ClassVar[type[Nifti1Header]] = Nifti1PairHeader
+    can_store_intercept: ClassVar[bool] = True
+
+    header: Nifti1Header
+
+    def __init__(
+        self,
+        dataobj: Any,
+        affine: Any,
+        header: Any = None,
+        extra: Mapping[str, Any] | None = None,
+        file_map: Mapping[str, FileHolder] | None = None,
+        dtype: Any = None,
+    ) -> None:
+        data_dtype = getattr(dataobj, "dtype", None)
+        unsized = header is None and dtype is None and data_dtype is not None
+        if unsized and np.dtype(data_dtype).newbyteorder("=") in _INT64:
+            raise Int64DataError(
+                    f"the data have type {np.dtype(data_dtype)}, which many tools cannot read "
+                    f"from NIfTI-1 files. Say what to store: {type(self).__name__}(data, "
+                    "affine, dtype=np.int64) keeps 64-bit integers, dtype='compat' stores the "
+                    "smallest integer type that holds the values, or convert with "
+                    "data.astype(np.int32)"
+                )
+        self._dtype_alias: str | None = None
+        super().__init__(dataobj, affine, header, extra, file_map)
+        # where and how the data were stored belongs to the proxy, not to the image
+        self._header.set_slope_inter(None, None)
+        self._header["vox_offset"] = 0
+        if dtype is not None:
+            self.set_data_dtype(dtype)
+
+    # -- data type with aliases ----------------------------------------------------------
+    def set_data_dtype(self, dtype: Any) -> None:
+        """Set the on-disk data type (numpy dtype, label, code, or 'compat'/'smallest')."""
+        if isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
+            self._dtype_alias = dtype.lower()
+            return
+        self._header.set_data_dtype(dtype)
+        self._dtype_alias = None
+
+    def get_data_dtype(self, finalize: bool = False) -> Any:
+        """The on-disk data type; a pending 'compat'/'smallest' alias unless ``finalize``."""
+        if self._dtype_alias is None:
+            return self._header.get_data_dtype()
+        if not finalize:
+            return self._dtype_alias
+        return _resolve_alias(self._dtype_alias, np.asanyarray(self.data_for_write()))
+
+    # -- geometry -------------------------------------------------------------------------
+    def update_header(self) -> None:
+        """Make the header agree with data and affine, with this class's magic."""
+        super().update_header()
+        self._header["magic"] = self.header_class.magic
+
+    def _affine2header(self) -> None:
+        """Keep the header's transforms if they give the affine; else sform 'aligned', qform 0.
+
+        The qform is still filled (with code 0) so that tools that read
+        only the qform fields see a sensible geometry.
+        """
+        hdr = self._header
+        try:
+            if np.allclose(hdr.get_best_affine(), self._affine):
+                return
+        except HeaderDataError:
+            pass
+        hdr.set_sform(self._affine, code="aligned")
+        hdr.set_qform(self._affine, code="unknown")
+
+    def get_qform(self, coded: bool = False) -> Any:
+        """The header's qform (see :meth:`Nifti1Header.get_qform`)."""
+        return self._header.get_qform(coded)
+
+    def get_sform(self, coded: bool = False) -> Any:
+        """The header's sform (see :meth:`Nifti1Header.get_sform`)."""
+        return self._header.get_sform(coded)
+
+    def set_qform(self, affine: Any, code: Any = None, strip_shears: bool = True,
+                  *, update_affine: bool = True) -> None:
+        """Set the header's qform; then make the image affine the header's best affine."""
+        self._header.set_qform(affine, code, strip_shears)
+        if update_affine:
+            self._affine = self._header.get_best_affine()
+
+    def set_sform(self, affine: Any, code: Any = None, *, update_affine: bool = True) -> None:
+        """Set the header's sform; then make the image affine the header's best affine."""
+        self._header.set_sform(affine, code)
+        if update_affine:
+            self._affine = self._header.get_best_affine()
+
+    # -- reading ----------------------------------------------------------------------------
+    @classmethod
+    def from_file_map(
+        cls, file_map: Mapping[str, FileHolder], *, mmap: bool | str = True,
+        keep_file_open: bool | None = None,
+    ) -> Nifti1Pair:
+        """Read the header (and extensions) now; the data lazily.
+
+        Raises
+        ------
+        ImageFileError
+            For a missing or NIfTI-2 file, or a plain data file too short
+            for the data the header describes.
+        HeaderDataError
+            For a truncated header or one with a serious problem.
+        """
+        img = super().from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open)
+        _check_data_fits(img.dataobj)
+        return img
+
+    # -- writing ----------------------------------------------------------------------------
+    def to_file_map(
+        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
+    ) -> None:
+        """Write the image; ``dtype`` overrides the on-disk type for this write only."""
+        if dtype is None and self._dtype_alias is not None:
+            dtype = self.get_data_dtype(finalize=True)
+        elif isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
+            dtype = _resolve_alias(dtype.lower(), np.asanyarray(self.data_for_write()))
+        super().to_file_map(file_map, dtype=dtype, **options)
+
+    def _user_scaling(self) -> tuple[float, float] | None:
+        slope, inter = self._header.get_slope_inter()
+        return None if slope is None else (slope, inter or 0.0)
+
+    def _plan(self, out_dtype: np.dtype) -> StoragePlan:
+        """Scaling chosen for the data, unless the user set it in the header."""
+        user = self._user_scaling()
+        if user is None:
+            return super()._plan(out_dtype)
+        return StoragePlan(np.asanyarray(self.data_for_write()), user[0], user[1], True)
+
+    def _prepare_header(self, header: Nifti1Header, plan: StoragePlan) -> None:
+        header.set_slope_inter(plan.slope, plan.inter)
+        header["magic"] = self.header_class.magic
+        header.set_data_offset(self._data_offset(header))
+
+    def _data_offset(self, header: Nifti1Header) -> int:
+        """Where the data go: the header's offset if set, else right after the header."""
+        return header.get_data_offset()
+
+
+class Nifti1Image(Nifti1Pair):
+    """A NIfTI-1 image in one ``.nii`` file: header, extensions, then the data."""
+
+    header_class: ClassVar[type[Nifti1Header]] = Nifti1Header
+    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = (("image", ".nii"),)
+    valid_exts: ClassVar[tuple[str, ...]] = (".nii",)
+
+    @classmethod
+    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> Nifti1Header:
+        holder = file_map.get("image")
+        if holder is None:
+            raise ImageFileError(
+                f"a NIfTI-1 file map needs an 'image' entry; got {sorted(file_map)}"
+            )
+        try:
+            with reading(holder, "NIfTI-1 file") as stream:
+                return cls.header_class.from_fileobj(stream)
+        except FileNotFoundError:
+            raise ImageFileError(f"NIfTI-1 file {holder.filename!r} does not exist") from None
+        except OSError as err:
+            raise ImageFileError(f"cannot read NIfTI-1 file {holder.filename!r}: {err}") from None
+
+    def _data_offset(self, header: Nifti1Header) -> int:
+        """At least after header and extensions; a larger offset set by the user is kept."""
+        need = header.minimum_data_offset()
+        wanted = header.get_data_offset()
+        if wanted and wanted < need:
+            raise HeaderDataError(
+                f"vox_offset is set to {wanted}, but header and extensions need at least {need}"
+            )
+        return max(wanted, need)
+
+    def to_file_map(
+        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
+    ) -> None:
+        """Write header, extensions and data into the one ``.nii`` file."""
+        file_map = self.file_map if file_map is None else file_map
+        if "image" not in file_map:
+            raise ImageFileError(
+                f"a NIfTI-1 file map needs an 'image' entry; got {sorted(file_map)}"
+            )
+        single = {"image": file_map["image"]}
+        # the pair's flow writes the header to files['header']: point it at the same file
+        pair_like = dict(single, header=file_map["image"])
+        super().to_file_map(pair_like, dtype=dtype, **options)
+        self.file_map = dict(single)
+
+
+def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
+    """The dtype 'compat' or 'smallest' stands for, given the data to store."""
+    kind = data.dtype.kind
+    if kind in "biu":
+        lo, hi = (int(data.min()), int(data.max())) if data.size else (0, 0)
+        for candidate in (np.uint8, np.int16, np.int32):
+            info = np.iinfo(candidate)
+            if info.min <= lo and hi <= info.max:
+                return np.dtype(candidate)
+        raise HeaderDataError(
+            f"integer data in [{lo}, {hi}] fit none of uint8, int16, int32 ({alias!r}); "
+            "pass dtype=np.int64 explicitly"
+        )
+    if kind == "f":
+        return np.dtype(np.float32)
+    if kind == "c":
+        return np.dtype(np.complex64)
+    raise HeaderDataError(f"{alias!r} has no meaning for {data.dtype} data")
+
+
+def _check_data_fits(proxy: Any) -> None:
+    """A plain named data file must hold the bytes the header describes."""
+    name = getattr(proxy, "file_like", None)
+    if not isinstance(name, str):
+        return
+    try:
+        size = os.path.getsize(name)
+        with open(name, "rb") as f:
+            compressed = codecs.detect_compression(f.read(8)) is not None
+    except OSError:
+        return  # a missing image file is reported when the data are read
+    if compressed:
+        return
+    need = proxy.offset + proxy.nbytes
+    if size < need:
+        raise ImageFileError(
+            f"{name!r} is truncated: the header describes {proxy.nbytes} bytes of "
+            f"{proxy.dtype} data {tuple(proxy.shape)} from byte {proxy.offset}, but the file "
+            f"has only {size} bytes"
+        )
