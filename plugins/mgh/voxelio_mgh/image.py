@@ -87,6 +87,9 @@ class MGHImage(SpatialImage):
                 header = MGHHeader.from_fileobj(stream)
             except HeaderDataError as err:
                 raise ImageFileError(f"{where!r} is not a valid MGH file: {err}") from None
+        if holder.fileobj is not None:
+            # the proxy opens a file object where it stands on its first read
+            holder.fileobj.seek(holder.pos)
         spec = (header.get_data_shape(), header.get_data_dtype(), base + DATA_OFFSET, 1.0, 0.0)
         proxy = ArrayProxy(holder.file_like, spec, mmap=mmap, keep_file_open=keep_file_open)
         img = cls(proxy, header.get_vox2ras(), header, file_map=file_map)

@@ -200,6 +200,10 @@ class MGHTags(list):
             return NotImplemented
         return list.__eq__(self, other) and self.tail == getattr(other, "tail", b"")
 
+    def __ne__(self, other: object) -> bool:
+        same = self.__eq__(other)
+        return same if same is NotImplemented else not same
+
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
