@@ -20,6 +20,7 @@ SHAPE = (4, 5, 3, 2)
 
 def sample_array(dtype: np.dtype, shape: tuple[int, ...] = SHAPE) -> np.ndarray:
     """A small array of ``dtype`` with distinct, exactly representable values."""
+    dtype = np.dtype(dtype)
     n = int(np.prod(shape))
     if dtype == RGB:
         arr = np.zeros(n, dtype=RGB)

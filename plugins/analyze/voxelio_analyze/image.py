@@ -133,9 +133,11 @@ class AnalyzeImage(SpatialImage):
         out_dtype = header.get_data_dtype()
         plan = self._plan(out_dtype)
         self._prepare_header(header, plan)
+        image = file_map["image"]
+        offset = header.get_data_offset() + (image.pos if image.fileobj is not None else 0)
         with writing(file_map, self.compression_aliases, **options) as files:
             header.write_to(files["header"])
-            plan.write(files["image"], out_dtype, offset=header.get_data_offset())
+            plan.write(files["image"], out_dtype, offset=offset)
         self.file_map = dict(file_map)
 
     def _plan(self, out_dtype: np.dtype) -> StoragePlan:
