@@ -73,7 +73,10 @@ def test_compressed_files_are_compressed(tmp_path):
 @pytest.mark.parametrize("dtype", DTYPES, ids=DTYPE_IDS)
 def test_every_dtype_round_trips_through_bytesio(dtype, order):
     img = _image(dtype, order)
-    file_map = {"header": FileHolder(fileobj=io.BytesIO()), "image": FileHolder(fileobj=io.BytesIO())}
+    file_map = {
+        "header": FileHolder(fileobj=io.BytesIO()),
+        "image": FileHolder(fileobj=io.BytesIO()),
+    }
     img.to_file_map(file_map)
     back = AnalyzeImage.from_file_map(file_map)
     assert back.header.endianness == order
@@ -97,7 +100,10 @@ def test_bytesio_round_trip_of_the_seed(tmp_path):
 def test_data_after_a_prefix_in_a_file_object_is_found_at_pos():
     img = _image(np.float32)
     header, image = io.BytesIO(b"x" * 10), io.BytesIO(b"y" * 7)
-    file_map = {"header": FileHolder(fileobj=header, pos=10), "image": FileHolder(fileobj=image, pos=7)}
+    file_map = {
+        "header": FileHolder(fileobj=header, pos=10),
+        "image": FileHolder(fileobj=image, pos=7),
+    }
     img.to_file_map(file_map)
     back = AnalyzeImage.from_file_map(file_map)
     _assert_same_data(back, sample_array(np.dtype(np.float32)))
