@@ -442,7 +442,9 @@ class AnalyzeHeader(StructHeader):
             inter = float(self["funused2"])
             return slope, inter if np.isfinite(inter) else 0.0
         stored_range = float(self["glmax"]) - float(self["glmin"])
-        real_range = float(self["cal_max"]) - float(self["cal_min"])
+        # the calibrated range is a float32 difference, as SPM2 (and NiBabel) compute it
+        with np.errstate(over="ignore", invalid="ignore"):
+            real_range = float(np.float32(self["cal_max"]) - np.float32(self["cal_min"]))
         if stored_range and real_range and np.isfinite(real_range):
             slope = real_range / stored_range
             return slope, float(self["cal_min"]) - slope * float(self["glmin"])
