@@ -25,6 +25,9 @@ def vox2ras(
 ) -> np.ndarray:
     """Voxel (0-based) to scanner RAS affine from the header fields.
 
+    The values are float32 numbers (the precision of the fields), returned
+    in a float64 array.
+
     Parameters
     ----------
     dims : sequence of int
@@ -32,13 +35,13 @@ def vox2ras(
     delta, mdc, pxyz_c : ndarray
         The header's float32 fields (``mdc`` as stored: rows are axis directions).
     """
-    zooms = np.diag(np.asarray(delta, dtype=np.float32))
-    directions = np.asarray(mdc, dtype=np.float32).T
-    centre_voxel = np.asarray(dims[:3], dtype=np.float64) / 2.0
-    origin = np.asarray(pxyz_c, dtype=np.float32) - directions @ (zooms @ centre_voxel)
+    # float32 throughout, as the header stores it (and as NiBabel returns
+    # it); only the centre offset is summed in float64 before rounding
+    scaled = np.asarray(mdc, dtype=np.float32).T * np.asarray(delta, dtype=np.float32)
+    centre_offset = scaled.astype(np.float64) @ np.asarray(dims[:3], dtype=np.float64) / 2
     affine = np.eye(4)
-    affine[:3, :3] = directions @ zooms
-    affine[:3, 3] = origin
+    affine[:3, :3] = scaled
+    affine[:3, 3] = (np.asarray(pxyz_c, dtype=np.float32) - centre_offset).astype(np.float32)
     return affine
 
 

@@ -356,8 +356,9 @@ class MGHHeader(StructHeader):
         return affines.vox2ras_tkr(self["dims"], self["delta"])
 
     def get_ras2vox(self) -> np.ndarray:
-        """Scanner RAS to voxel: the inverse of :meth:`get_vox2ras`."""
-        return np.linalg.inv(self.get_vox2ras())
+        """Scanner RAS to voxel: the inverse of :meth:`get_vox2ras` (in float32, like it)."""
+        inverse = np.linalg.inv(self.get_vox2ras().astype(np.float32))
+        return inverse.astype(np.float64)
 
     get_affine = get_vox2ras
     get_best_affine = get_vox2ras

@@ -1,0 +1,198 @@
+"""MGH/MGZ against NiBabel (the reference reader/writer) and NIfTI-1 conversion.
+
+NiBabel is a test-time oracle only. Its shipped ``test.mgz`` is read from
+the installed package, never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+import voxelio as vx
+
+nib = pytest.importorskip("nibabel")
+pytest.importorskip("voxelio_mgh")
+
+from voxelio_mgh.image import MGHImage  # noqa: E402
+
+DTYPES = [np.uint8, np.int16, np.uint16, np.int32, np.float32]
+AFFINE = np.array([[-1.5, 0.1, 0, 40], [0, 0.2, 2.0, -30], [0.1, -1.0, 0, 22], [0, 0, 0, 1]])
+
+
+@pytest.fixture(scope="module")
+def test_mgz() -> str:
+    from nibabel.testing import data_path
+
+    return os.path.join(data_path, "test.mgz")
+
+
+def floats(values) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
+
+
+def sample(dtype, shape):
+    rng = np.random.default_rng(42)
+    if np.dtype(dtype).kind == "f":
+        return rng.normal(size=shape).astype(dtype)
+    info = np.iinfo(dtype)
+    return rng.integers(max(info.min, -30000), min(info.max, 30000), size=shape).astype(dtype)
+
+
+# -- NiBabel's shipped file ---------------------------------------------------------------
+def test_shipped_test_mgz_matches_nibabel(test_mgz):
+    ours, theirs = vx.load(test_mgz), nib.load(test_mgz)
+    assert isinstance(ours, MGHImage)
+    assert ours.shape == theirs.shape == (3, 4, 5, 2)
+    np.testing.assert_array_equal(ours.get_fdata(), theirs.get_fdata())
+    assert ours.get_data_dtype() == theirs.get_data_dtype()
+    np.testing.assert_array_equal(ours.affine, theirs.affine)
+    assert ours.header.get_zooms() == pytest.approx(floats(theirs.header.get_zooms()))
+    for name in ("tr", "flip_angle", "te", "ti", "fov"):
+        assert float(ours.header[name]) == float(theirs.header[name])
+    np.testing.assert_array_equal(ours.header.get_vox2ras_tkr(), theirs.header.get_vox2ras_tkr())
+    np.testing.assert_array_equal(ours.header.get_ras2vox(), theirs.header.get_ras2vox())
+    assert ours.header.binaryblock == theirs.header.binaryblock
+
+
+def test_shipped_test_mgz_tags(test_mgz):
+    tags = vx.load(test_mgz).header.tags
+    assert [(t.tag_id, t.name) for t in tags] == [(41, "PEDIR"), (42, "MRI_FRAME")]
+    assert tags.get("PEDIR").value == "UNKNOWN"
+    assert len(tags.get(42).data) == 22400
+    assert tags.tail == b""
+
+
+def test_shipped_test_mgz_round_trip_is_byte_exact(test_mgz, tmp_path):
+    original = gzip.decompress(open(test_mgz, "rb").read())
+    vx.save(vx.load(test_mgz), tmp_path / "copy.mgz")
+    assert gzip.decompress((tmp_path / "copy.mgz").read_bytes()) == original
+    vx.save(vx.load(test_mgz), tmp_path / "copy.mgh")
+    assert (tmp_path / "copy.mgh").read_bytes() == original
+    # NiBabel drops the tags: everything up to them is the same
+    nib.save(nib.load(test_mgz), tmp_path / "nib.mgh")
+    assert original.startswith((tmp_path / "nib.mgh").read_bytes())
+
+
+# -- both ways ----------------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5, 6, 7), (4, 5, 6, 3)])
+@pytest.mark.parametrize("suffix", [".mgh", ".mgz"])
+def test_voxelio_writes_nibabel_reads(tmp_path, dtype, shape, suffix):
+    data = sample(dtype, shape)
+    img = MGHImage(data, AFFINE)
+    img.header.set_scan_parameters(tr=2300, flip_angle=0.15, te=2.9, ti=900, fov=256)
+    path = tmp_path / f"v{suffix}"
+    vx.save(img, path)
+    theirs = nib.load(path)
+    assert theirs.get_data_dtype() == np.dtype(dtype).newbyteorder(">")
+    np.testing.assert_array_equal(np.asanyarray(theirs.dataobj), data)
+    np.testing.assert_allclose(theirs.affine, AFFINE, atol=1e-5)
+    np.testing.assert_array_equal(theirs.affine, vx.load(path).affine)
+    assert float(theirs.header["te"]) == pytest.approx(2.9)
+    assert theirs.header.get_zooms() == pytest.approx(vx.load(path).header.get_zooms())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(5, 6, 7), (4, 5, 6, 3)])
+@pytest.mark.parametrize("suffix", [".mgh", ".mgz"])
+def test_nibabel_writes_voxelio_reads(tmp_path, dtype, shape, suffix):
+    data = sample(dtype, shape)
+    theirs = nib.MGHImage(data, AFFINE)
+    theirs.header["tr"] = 1500
+    theirs.header["flip_angle"] = 0.5
+    path = tmp_path / f"n{suffix}"
+    nib.save(theirs, path)
+    ours = vx.load(path)
+    assert ours.get_data_dtype() == np.dtype(dtype).newbyteorder(">")
+    np.testing.assert_array_equal(np.asarray(ours.dataobj), data)
+    np.testing.assert_array_equal(ours.affine, nib.load(path).affine)
+    assert ours.header.scan_parameters["tr"] == 1500
+    assert ours.header.scan_parameters["flip_angle"] == pytest.approx(0.5)
+    assert ours.header.get_zooms() == pytest.approx(floats(nib.load(path).header.get_zooms()))
+
+
+def test_same_bytes_as_nibabel_for_the_same_image(tmp_path):
+    data = sample(np.int16, (4, 5, 6))
+    nib.save(nib.MGHImage(data, AFFINE), tmp_path / "n.mgh")
+    vx.save(MGHImage(data, AFFINE), tmp_path / "v.mgh")
+    assert (tmp_path / "v.mgh").read_bytes() == (tmp_path / "n.mgh").read_bytes()
+
+
+def test_good_ras_flag_zero_matches_nibabel(tmp_path):
+    img = MGHImage(sample(np.float32, (4, 6, 8)), AFFINE)
+    img.header["goodRASFlag"] = 0
+    raw = bytearray(img.to_bytes())
+    raw[28:30] = b"\x00\x00"
+    path = tmp_path / "noras.mgh"
+    path.write_bytes(bytes(raw))
+    np.testing.assert_array_equal(vx.load(path).affine, nib.load(path).affine)
+    assert vx.load(path).header.get_zooms() == floats(nib.load(path).header.get_zooms())
+
+
+# -- NIfTI-1 conversion ----------------------------------------------------------------------
+@pytest.fixture
+def nifti1():
+    return pytest.importorskip(
+        "voxelio_nifti1",
+        reason="MGH <-> NIfTI-1 conversion needs the voxelio-nifti1 plugin (installed in CI)",
+    )
+
+
+def run_cli(*argv: str) -> int:
+    from voxelio.cli import main
+
+    return main(list(argv))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("target", [".nii", ".nii.gz"])
+def test_mgh_to_nifti_keeps_voxels_and_world(nifti1, tmp_path, dtype, target):
+    data = sample(dtype, (4, 5, 6))
+    src = tmp_path / "src.mgz"
+    vx.save(MGHImage(data, AFFINE), src)
+    mgh = vx.load(src)
+    vx.save(mgh, tmp_path / f"api{target}")
+    assert run_cli("convert", str(src), str(tmp_path / f"cli{target}")) == 0
+    for out in (tmp_path / f"api{target}", tmp_path / f"cli{target}"):
+        back = vx.load(out)
+        assert back.format_name == "nifti1"
+        np.testing.assert_array_equal(np.asarray(back.dataobj), data)
+        np.testing.assert_allclose(back.affine, mgh.affine, rtol=1e-6, atol=1e-5)
+        np.testing.assert_array_equal(np.asanyarray(nib.load(out).dataobj), data)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nifti_to_mgh_keeps_voxels_and_world(nifti1, tmp_path, dtype):
+    data = sample(dtype, (4, 5, 6, 2))
+    src = tmp_path / "src.nii.gz"
+    nib.save(nib.Nifti1Image(data, AFFINE), src)
+    nii = vx.load(src)
+    vx.save(nii, tmp_path / "api.mgz")
+    assert run_cli("convert", str(src), str(tmp_path / "cli.mgh")) == 0
+    for out in (tmp_path / "api.mgz", tmp_path / "cli.mgh"):
+        back = vx.load(out)
+        assert isinstance(back, MGHImage)
+        assert back.get_data_dtype() == np.dtype(dtype).newbyteorder(">")
+        np.testing.assert_array_equal(np.asarray(back.dataobj), data)
+        np.testing.assert_allclose(back.affine, nii.affine, rtol=1e-6, atol=1e-5)
+        np.testing.assert_allclose(nib.load(out).affine, nib.load(src).affine, atol=1e-5)
+
+
+def test_float64_nifti_to_mgh_needs_a_dtype(nifti1, tmp_path):
+    data = sample(np.float32, (3, 4, 5)).astype(np.float64)
+    src = tmp_path / "f64.nii"
+    nib.save(nib.Nifti1Image(data, AFFINE), src)
+    with pytest.raises(vx.HeaderDataError) as err:
+        vx.save(vx.load(src), tmp_path / "out.mgz")
+    text = str(err.value)
+    assert "float64" in text and "float32" in text and "dtype" in text
+    assert not (tmp_path / "out.mgz").exists()
+    assert run_cli("convert", str(src), str(tmp_path / "cli.mgz")) != 0
+    vx.save(vx.load(src), tmp_path / "out.mgz", dtype="float32")
+    assert run_cli("convert", str(src), str(tmp_path / "cli.mgz"), "--dtype", "float32") == 0
+    for out in (tmp_path / "out.mgz", tmp_path / "cli.mgz"):
+        np.testing.assert_array_equal(vx.load(out).get_fdata(), data)
