@@ -248,8 +248,43 @@ def parse_dtype(name: str) -> Any:
     return np.dtype(text)
 
 
+_DTYPE_NAME_RE = re.compile(
+    r"^[<>|=]?("
+    r"bool_?|u?int(8|16|32|64)?|float(16|32|64|96|128)?|complex(64|128|192|256)?"
+    r"|half|single|double|longdouble|clongdouble|u?byte|u?short|u?intc|u?longlong"
+    r"|[?biufcSUV][0-9]*"
+    r")$"
+)
+
+
+def _dtype_problem(value: Any) -> str | None:
+    """Why ``value`` is not a dtype description numpy understands, or None.
+
+    A pure-Python check (discovery must not import numpy): a type name or
+    type code, or a structured dtype as a list of (name, type[, shape]).
+    """
+    if isinstance(value, str) and not value.strip().startswith("["):
+        return None if _DTYPE_NAME_RE.match(value.strip()) else "unknown type name"
+    if isinstance(value, str):
+        try:
+            value = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            return "not a valid list literal"
+    if not isinstance(value, list) or not value:
+        return "a structured dtype must be a non-empty list of fields"
+    for fld in value:
+        if not (isinstance(fld, tuple) and len(fld) in (2, 3) and isinstance(fld[0], str)):
+            return f"field {fld!r} must be (name, type[, shape])"
+        problem = _dtype_problem(fld[1])
+        if problem:
+            return f"field {fld[0]!r}: {problem}"
+    return None
+
+
 def validate_spec(spec: FormatSpec) -> list[str]:
-    """Problems that need more than the spec itself to see (numpy dtypes).
+    """Problems beyond structure: dtype strings numpy would not understand.
+
+    Pure Python (discovery never imports numpy).
 
     Returns
     -------
@@ -258,10 +293,9 @@ def validate_spec(spec: FormatSpec) -> list[str]:
     """
     problems = []
     for name in spec.dtypes:
-        try:
-            parse_dtype(name)
-        except Exception as exc:  # numpy raises TypeError, SyntaxError from literal_eval...
-            problems.append(f"dtypes entry {name!r} is not a numpy dtype ({exc})")
+        why = _dtype_problem(name)
+        if why:
+            problems.append(f"dtypes entry {name!r} is not a numpy dtype ({why})")
     return problems
 
 

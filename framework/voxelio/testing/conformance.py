@@ -142,6 +142,7 @@ class FormatConformance:
         entry = self.entry()
         assert entry.ok, entry.status
         assert self.spec().dtypes, "the spec declares no dtypes"
+        assert len(self.dtypes()) == len(self.spec().dtypes)  # numpy parses every one
         klass = self.image_class()
         assert isinstance(klass, type)
         assert self.spec().export_map, "nothing is exported"
