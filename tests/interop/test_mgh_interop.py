@@ -67,7 +67,8 @@ def test_shipped_test_mgz_tags(test_mgz):
 
 
 def test_shipped_test_mgz_round_trip_is_byte_exact(test_mgz, tmp_path):
-    original = gzip.decompress(open(test_mgz, "rb").read())
+    with open(test_mgz, "rb") as f:
+        original = gzip.decompress(f.read())
     vx.save(vx.load(test_mgz), tmp_path / "copy.mgz")
     assert gzip.decompress((tmp_path / "copy.mgz").read_bytes()) == original
     vx.save(vx.load(test_mgz), tmp_path / "copy.mgh")
