@@ -35,7 +35,7 @@ from .errors import ImageFileError
 CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
 CHECKPOINT_SPACING = 1 << 20  # uncompressed bytes between zlib state copies
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
-PARALLEL_SPAN = 64 << 20  # compressed bytes fetched at once for a parallel read
+PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
 _SKIP_STEP = 1 << 20
 
 
