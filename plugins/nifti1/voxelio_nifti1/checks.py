@@ -74,8 +74,11 @@ def check_offset(hdr: Any, fix: bool) -> Report | None:
             ERROR, f"vox offset {offset:g} too low for single file nifti1"
         )
         if fix:
+            # the data cannot overlap the header: reading them from 352 is the
+            # only sensible reading, so the file loads (with this report)
             hdr["vox_offset"] = SINGLE_VOX_OFFSET
             report.fix_msg = f"setting to minimum value of {SINGLE_VOX_OFFSET}"
+            report.problem_level = MODERATE
         return report
     if offset != int(offset):
         return Report(WARNING, f"vox offset {offset} is not a whole number of bytes")

@@ -27,7 +27,7 @@ import numpy as np
 
 from voxelio import codecs
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.fileio import reading
+from voxelio.fileio import reading, writing
 from voxelio.files import FileHolder
 from voxelio.writing import StoragePlan
 from voxelio_analyze.image import AnalyzeImage
@@ -179,12 +179,33 @@ class Nifti1Pair(AnalyzeImage):
     def to_file_map(
         self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
     ) -> None:
-        """Write the image; ``dtype`` overrides the on-disk type for this write only."""
+        """Write the image; ``dtype`` overrides the on-disk type for this write only.
+
+        ``options`` go to the compressor (e.g. ``compresslevel``).
+        """
+        file_map = self.file_map if file_map is None else file_map
+        missing = [t for t, _ in self.files_types if t not in file_map]
+        if missing:
+            raise ImageFileError(f"the file map lacks {missing}; got {sorted(file_map)}")
+        file_map = {t: file_map[t] for t, _ in self.files_types}
         if dtype is None and self._dtype_alias is not None:
             dtype = self.get_data_dtype(finalize=True)
         elif isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
             dtype = _resolve_alias(dtype.lower(), np.asanyarray(self.data_for_write()))
-        super().to_file_map(file_map, dtype=dtype, **options)
+        self.update_header()
+        header = self.header.copy()
+        if dtype is not None:
+            header.set_data_dtype(dtype)
+        out_dtype = header.get_data_dtype()
+        plan = self._plan(out_dtype)
+        self._prepare_header(header, plan)
+        header_type = "header" if "header" in file_map else "image"
+        with writing(file_map, self.compression_aliases, **options) as files:
+            head = _Counting(files[header_type])
+            header.write_to(head)
+            data = head if header_type == "image" else _Counting(files["image"])
+            plan.write(data, out_dtype, offset=header.get_data_offset())
+        self.file_map = dict(file_map)
 
     def _user_scaling(self) -> tuple[float, float] | None:
         slope, inter = self._header.get_slope_inter()
@@ -239,21 +260,6 @@ class Nifti1Image(Nifti1Pair):
             )
         return max(wanted, need)
 
-    def to_file_map(
-        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
-    ) -> None:
-        """Write header, extensions and data into the one ``.nii`` file."""
-        file_map = self.file_map if file_map is None else file_map
-        if "image" not in file_map:
-            raise ImageFileError(
-                f"a NIfTI-1 file map needs an 'image' entry; got {sorted(file_map)}"
-            )
-        single = {"image": file_map["image"]}
-        # the pair's flow writes the header to files['header']: point it at the same file
-        pair_like = dict(single, header=file_map["image"])
-        super().to_file_map(pair_like, dtype=dtype, **options)
-        self.file_map = dict(single)
-
 
 def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
     """The dtype 'compat' or 'smallest' stands for, given the data to store."""
@@ -295,3 +301,30 @@ def _check_data_fits(proxy: Any) -> None:
             f"{proxy.dtype} data {tuple(proxy.shape)} from byte {proxy.offset}, but the file "
             f"has only {size} bytes"
         )
+
+
+class _Counting:
+    """A write-only stream that counts the bytes written to it.
+
+    Offsets in a file are counted from where writing starts, whatever the
+    underlying stream's ``tell`` says (compressing writers may report the
+    compressed position, and a file object may start at ``pos`` > 0).
+    """
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._count = 0
+
+    def write(self, data: Any) -> int:
+        n = memoryview(data).nbytes
+        self._stream.write(data)
+        self._count += n
+        return n
+
+    def tell(self) -> int:
+        return self._count
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if whence == 0 and offset == self._count:
+            return offset
+        raise OSError("the NIfTI-1 writer only writes forward")
