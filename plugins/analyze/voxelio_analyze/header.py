@@ -36,22 +36,22 @@ import numpy as np
 from voxelio.codes import Code, DtypeTable
 from voxelio.dtypes import RGB
 from voxelio.errors import HeaderDataError, HeaderTypeError
-from voxelio.structheader import (
-    ERROR,
-    INFO,
-    MODERATE,
-    NATIVE,
-    OK,
-    SWAPPED,
-    WARNING,
-    Report,
-    StructHeader,
+from voxelio.structheader import NATIVE, SWAPPED, StructHeader
+
+from .checks import (
+    COMMON_CHECKS,
+    MAX_NDIM,
+    check_bitpix,
+    check_datatype,
+    check_dims,
+    check_origin,
+    check_pixdims,
+    check_sizeof_hdr,
+    check_vox_offset,
 )
 
 #: the value of ``sizeof_hdr`` in every Analyze 7.5 header
 HEADER_SIZE = 348
-#: Analyze stores up to 7 data dimensions in ``dim[1:8]``
-MAX_NDIM = 7
 #: ``dim`` entries are int16
 MAX_DIM_LENGTH = np.iinfo(np.int16).max
 
@@ -123,118 +123,6 @@ DATA_TYPES = DtypeTable(
         Code(255, "all", None),
     ],
 )
-
-
-# -- checks ---------------------------------------------------------------------
-# Each check is ``check(hdr, fix) -> Report | None`` (see voxelio.structheader).
-# They read class attributes (header_size, data_types) so subclasses reuse them.
-
-
-def check_sizeof_hdr(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """``sizeof_hdr`` must be the header size (348)."""
-    expected = type(hdr).header_size
-    found = int(hdr["sizeof_hdr"])
-    if found == expected:
-        return None
-    report = Report(MODERATE, f"sizeof_hdr should be {expected}, not {found}")
-    if fix:
-        hdr["sizeof_hdr"] = expected
-        report.fix_msg = f"setting sizeof_hdr to {expected}"
-    return report
-
-
-def check_dims(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """``dim[0]`` must be a dimension count and the lengths must not be negative."""
-    dim = hdr["dim"]
-    ndim = int(dim[0])
-    if not 0 <= ndim <= MAX_NDIM:
-        return Report(
-            ERROR,
-            f"dim[0] = {ndim} is not a number of dimensions (0 to {MAX_NDIM}): "
-            "the header is corrupt or not an Analyze header",
-        )
-    lengths = dim[1 : ndim + 1]
-    if np.any(lengths < 0):
-        return Report(ERROR, f"dim[1:{ndim + 1}] = {lengths.tolist()} has a negative length")
-    return None
-
-
-def check_datatype(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """``datatype`` must be a code this format can read."""
-    code = int(hdr["datatype"])
-    table = type(hdr).data_types
-    if code not in table.codes():
-        return Report(ERROR, f"data code {code} is not recognised as a {table.name}")
-    try:
-        table.dtype(code)
-    except HeaderDataError:
-        return Report(ERROR, f"{table.name} code {code} ({table.label(code)}) is not supported")
-    return None
-
-
-def check_bitpix(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """``bitpix`` must match the data type's item size (only checked for a valid type)."""
-    try:
-        dtype = type(hdr).data_types.dtype(int(hdr["datatype"]))
-    except HeaderDataError:
-        return None
-    expected = dtype.itemsize * 8
-    found = int(hdr["bitpix"])
-    if found == expected:
-        return None
-    report = Report(INFO, f"bitpix {found} does not match the data type (should be {expected})")
-    if fix:
-        hdr["bitpix"] = expected
-        report.fix_msg = f"setting bitpix to {expected}"
-    return report
-
-
-def check_pixdims(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """The three spatial voxel sizes ``pixdim[1:4]`` must be positive."""
-    spatial = np.array(hdr["pixdim"][1:4], dtype=np.float64)
-    zero = spatial == 0
-    negative = spatial < 0
-    if not zero.any() and not negative.any():
-        return None
-    problems, level = [], OK
-    if zero.any():
-        problems.append("pixdim[1,2,3] should be non-zero")
-        level = MODERATE
-    if negative.any():
-        problems.append("pixdim[1,2,3] should be positive")
-        level = MODERATE + 5
-    report = Report(level, "; ".join(problems))
-    if fix:
-        fixed = np.abs(spatial)
-        fixed[fixed == 0] = 1.0
-        pixdim = np.array(hdr["pixdim"], dtype=np.float64)
-        pixdim[1:4] = fixed
-        hdr["pixdim"] = pixdim
-        report.fix_msg = "setting zero sizes to 1 and negative sizes to their absolute values"
-    return report
-
-
-def check_vox_offset(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """``vox_offset`` (where the data start in the image file) must be finite and >= 0."""
-    offset = float(hdr["vox_offset"])
-    if np.isfinite(offset) and offset >= 0:
-        return None
-    return Report(ERROR, f"vox_offset {offset} is not a byte offset (finite and >= 0)")
-
-
-def check_origin(hdr: AnalyzeHeader, fix: bool) -> Report | None:
-    """An SPM origin far outside the volume is reported and then ignored."""
-    if hdr.origin_is_usable() or not np.any(hdr.get_origin()):
-        return None
-    return Report(
-        WARNING,
-        "very large origin values relative to dims",
-        "leaving as set, ignoring for affine",
-    )
-
-
-#: checks that hold for every header with the Analyze 7.5 layout (NIfTI-1 included)
-COMMON_CHECKS = (check_sizeof_hdr, check_dims, check_datatype, check_bitpix, check_pixdims)
 
 
 class AnalyzeHeader(StructHeader):
@@ -541,6 +429,22 @@ class AnalyzeHeader(StructHeader):
         origin = self.get_origin()
         origin[:3] = values
         self["origin"] = origin
+
+
+__all__ = [
+    "COMMON_CHECKS",
+    "DATA_TYPES",
+    "HEADER_SIZE",
+    "AnalyzeHeader",
+    "check_bitpix",
+    "check_datatype",
+    "check_dims",
+    "check_origin",
+    "check_pixdims",
+    "check_sizeof_hdr",
+    "check_vox_offset",
+    "header_dtype",
+]
 
 
 def _diag_affine(zooms: np.ndarray, centre: np.ndarray) -> np.ndarray:
