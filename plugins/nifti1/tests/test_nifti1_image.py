@@ -174,7 +174,8 @@ def test_pair_header_is_348_bytes_and_magic_per_class(tmp_path):
     img = make(Nifti1Pair, np.int16)
     img.to_filename(tmp_path / "p.img")
     assert (tmp_path / "p.hdr").stat().st_size == 348
-    assert Nifti1PairHeader.from_fileobj(open(tmp_path / "p.hdr", "rb"))["magic"] == b"ni1"
+    with open(tmp_path / "p.hdr", "rb") as f:
+        assert Nifti1PairHeader.from_fileobj(f)["magic"] == b"ni1"
     single = Nifti1Image.from_image(vx.load(tmp_path / "p.img"))
     assert single.to_bytes()[344:348] == b"n+1\x00"
 

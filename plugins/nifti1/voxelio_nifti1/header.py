@@ -229,11 +229,11 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         A single file's ``vox_offset`` must leave room for the extensions.
         """
         if self.is_single:
-            need = SINGLE_VOX_OFFSET + self.extensions.get_sizeondisk()
-            if self.get_data_offset() < need:
+            need = self.minimum_data_offset()
+            if 0 < float(self["vox_offset"]) < need:
                 raise HeaderDataError(
-                    f"vox_offset is {self.get_data_offset()}, but the header and extensions "
-                    f"need at least {need} bytes"
+                    f"vox_offset is {float(self['vox_offset']):g}, but the header and "
+                    f"extensions need at least {need} bytes"
                 )
         fileobj.write(self.binaryblock)
         if self.extensions:
@@ -241,6 +241,11 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
             self.extensions.write_to(fileobj, self.endianness)
         elif self.is_single:
             fileobj.write(b"\x00\x00\x00\x00")
+
+    def get_data_offset(self) -> int:
+        """Byte offset of the data; for a single file at least after header and extensions."""
+        offset = super().get_data_offset()
+        return max(offset, self.minimum_data_offset()) if self.is_single else offset
 
     def minimum_data_offset(self) -> int:
         """The smallest valid data offset: after header, flag and extensions (single files)."""

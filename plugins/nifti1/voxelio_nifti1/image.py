@@ -253,7 +253,7 @@ class Nifti1Image(Nifti1Pair):
     def _data_offset(self, header: Nifti1Header) -> int:
         """At least after header and extensions; a larger offset set by the user is kept."""
         need = header.minimum_data_offset()
-        wanted = header.get_data_offset()
+        wanted = int(float(header["vox_offset"]))
         if wanted and wanted < need:
             raise HeaderDataError(
                 f"vox_offset is set to {wanted}, but header and extensions need at least {need}"
