@@ -204,3 +204,7 @@ def test_from_foreign_header_keeps_dtype_zooms_and_tr_in_ms():
     msec = MGHHeader.from_header(_ForeignHeader(np.float64, (4, 5, 6, 7), (1, 1, 1, 800), "msec"))
     assert msec.get_data_dtype() == np.dtype(">f4")  # float64 not storable: default kept
     assert msec.get_zooms()[3] == 800.0
+
+
+def test_units_are_fixed():
+    assert MGHHeader().get_xyzt_units() == ("mm", "msec")

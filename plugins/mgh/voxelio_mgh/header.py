@@ -307,6 +307,10 @@ class MGHHeader(StructHeader):
             self["tr"] = zooms[3]
         self["delta"] = zooms[:3]
 
+    def get_xyzt_units(self) -> tuple[str, str]:
+        """Units of the zooms: voxel sizes in mm, TR in milliseconds (fixed by the format)."""
+        return "mm", "msec"
+
     def get_slope_inter(self) -> tuple[None, None]:
         """MGH stores no scaling."""
         return None, None
