@@ -93,10 +93,46 @@ def writing(
                 files[file_type] = opened[name]
             for file_type, holder in file_map.items():
                 if holder.fileobj is not None:
-                    with contextlib.suppress(AttributeError, OSError):
-                        holder.fileobj.seek(holder.pos)
-                    files[file_type] = holder.fileobj
+                    files[file_type] = _from_pos(holder.fileobj, holder.pos)
             yield files
+
+
+class _PositionedStream:
+    """A writable stream whose offsets count from ``base`` of the wrapped one.
+
+    Formats write as if their file started at offset 0; a file object whose
+    holder has ``pos > 0`` then receives the image from ``pos`` on.
+    """
+
+    def __init__(self, raw: BinaryIO, base: int) -> None:
+        self._raw = raw
+        self._base = base
+        raw.seek(base)
+
+    def write(self, data: Any) -> int:
+        return self._raw.write(data)
+
+    def tell(self) -> int:
+        return self._raw.tell() - self._base
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        if whence == os.SEEK_SET:
+            offset += self._base
+        return self._raw.seek(offset, whence) - self._base
+
+    def flush(self) -> None:
+        self._raw.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def _from_pos(fobj: BinaryIO, pos: int) -> BinaryIO:
+    if pos:
+        return _PositionedStream(fobj, pos)  # type: ignore[return-value]
+    with contextlib.suppress(AttributeError, OSError):
+        fobj.seek(0)
+    return fobj
 
 
 def _only_for(codec: str | None, options: dict[str, Any]) -> dict[str, Any]:

@@ -233,3 +233,14 @@ def test_file_holder_repr_and_same_file():
     assert a.same_file_as(FileHolder("x.toy"))
     assert not a.same_file_as(FileHolder("y.toy"))
     assert "x.toy" in repr(a)
+
+
+def test_file_object_with_nonzero_pos_round_trips():
+    buf = io.BytesIO(b"x" * 10)
+    file_map = {"image": FileHolder(fileobj=buf, pos=10)}
+    data = np.arange(12, dtype="i2").reshape((3, 4))
+    img = ToyImage(data, np.eye(4))
+    img.to_file_map(file_map)
+    assert buf.getvalue()[:10] == b"x" * 10
+    back = ToyImage.from_file_map(file_map)
+    assert np.array_equal(back.get_fdata(), data)

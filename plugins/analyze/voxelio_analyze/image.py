@@ -134,7 +134,7 @@ class AnalyzeImage(SpatialImage):
         plan = self._plan(out_dtype)
         self._prepare_header(header, plan)
         image = file_map["image"]
-        offset = header.get_data_offset() + (image.pos if image.fileobj is not None else 0)
+        offset = header.get_data_offset()  # fileio.writing counts from the holder's pos
         with writing(file_map, self.compression_aliases, **options) as files:
             header.write_to(files["header"])
             plan.write(files["image"], out_dtype, offset=offset)
