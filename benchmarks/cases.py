@@ -33,6 +33,7 @@ class Config:
     memory_repeats: int = 2
     further_volumes: int = 5
     open_repeats: int = 20
+    budget: float = 1.5  # seconds per library per case: fast operations repeat more
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,15 @@ def run_all(data: Data, cfg: Config, only: str | None = None,
 # -- helpers -------------------------------------------------------------------------
 
 
+def _alternate(vx: Callable[[], Any], nib: Callable[[], Any], cfg: Config,
+               repeats: int | None = None) -> timing.Pair:
+    return timing.alternate(vx, nib, repeats or cfg.repeats, cfg.warmup, cfg.budget)
+
+
+def _repeat(fn: Callable[[], Any], cfg: Config) -> timing.Stats:
+    return timing.repeat(fn, cfg.repeats, cfg.warmup, cfg.budget)
+
+
 def _read_op(op: str) -> Callable[[Any], np.ndarray]:
     if op == "asarray":
         return lambda img: np.asarray(img.dataobj)
@@ -127,9 +137,8 @@ def _layout(path: str) -> tuple[int, np.dtype, tuple[int, ...]]:
 def _read_pair(path: str, op: str, cfg: Config, **load_kw: Any) -> timing.Pair:
     libs.voxelio_format(libs.suffix_of(path))
     read = _read_op(op)
-    return timing.alternate(lambda: read(libs.load("voxelio", path, **load_kw)),
-                            lambda: read(libs.load("nibabel", path, **load_kw)),
-                            cfg.repeats, cfg.warmup)
+    return _alternate(lambda: read(libs.load("voxelio", path, **load_kw)),
+                            lambda: read(libs.load("nibabel", path, **load_kw)), cfg)
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
@@ -141,7 +150,7 @@ def _inflate_floor(res: Result, path: str, op: str, cfg: Config, judge: bool = T
     then = _to_float if op == "fdata" else None
     name, fn = floors.inflate(path, offset, dtype, shape, then)
     label = f"{name} inflate" + (" + astype" if then else "")
-    res.add_floor(label, timing.repeat(fn, cfg.repeats, cfg.warmup), judge)
+    res.add_floor(label, _repeat(fn, cfg), judge)
 
 
 def _volume_index(shape: tuple[int, ...]) -> int:
@@ -198,9 +207,8 @@ def _register_save(name: str, suffix: str) -> None:
         nib_img = libs.make_image("nibabel", ds.data, ds.affine, suffix)
         vx_out = ds.path("nibabel", suffix).replace(".nib", ".vxsave")
         nib_out = ds.path("nibabel", suffix).replace(".nib", ".nibsave")
-        pair = timing.alternate(lambda: libs.save("voxelio", vx_img, vx_out),
-                                lambda: libs.save("nibabel", nib_img, nib_out),
-                                cfg.repeats, cfg.warmup)
+        pair = _alternate(lambda: libs.save("voxelio", vx_img, vx_out),
+                                lambda: libs.save("nibabel", nib_img, nib_out), cfg)
         sizes = {"voxelio": os.path.getsize(vx_out), "nibabel": os.path.getsize(nib_out)}
         size_ratio = sizes["voxelio"] / sizes["nibabel"]
         res = Result("", "", "", pair=pair, notes={"bytes": sizes, "size_ratio": size_ratio})
@@ -235,7 +243,7 @@ def _register_first_volume(writer: str, limit: float) -> None:
         def first(lib: str) -> Callable[[], np.ndarray]:
             return lambda: np.asarray(libs.load(lib, path).dataobj[..., k])
 
-        pair = timing.alternate(first("voxelio"), first("nibabel"), cfg.repeats, cfg.warmup)
+        pair = _alternate(first("voxelio"), first("nibabel"), cfg)
         return Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, limit)])
 
 
@@ -274,11 +282,10 @@ def nii_open(data: Data, cfg: Config) -> Result:
     small = data["tiny_int16"].path("nibabel", ".nii")
     large = data["fmri_int16"].path("nibabel", ".nii")
     libs.voxelio_format(".nii")
-    pair = timing.alternate(lambda: libs.load("voxelio", large),
-                            lambda: libs.load("nibabel", large), cfg.open_repeats, cfg.warmup)
-    small_pair = timing.alternate(lambda: libs.load("voxelio", small),
-                                  lambda: libs.load("nibabel", small),
-                                  cfg.open_repeats, cfg.warmup)
+    pair = _alternate(lambda: libs.load("voxelio", large), lambda: libs.load("nibabel", large),
+                      cfg, cfg.open_repeats)
+    small_pair = _alternate(lambda: libs.load("voxelio", small),
+                            lambda: libs.load("nibabel", small), cfg, cfg.open_repeats)
     growth = pair.voxelio.median / small_pair.voxelio.median
     nib_growth = pair.nibabel.median / small_pair.nibabel.median
     return Result("", "", "", pair=pair, checks=[Check("large/small", growth, 1.5)],
@@ -299,12 +306,12 @@ def _register_nii_read(op: str, how: str, mmap: bool) -> None:
         path = data["t1_int16"].path("nibabel", ".nii")
         res = Result("", "", "", pair=_read_pair(path, op, cfg, mmap=mmap))
         offset, dtype, shape = _layout(path)
-        read = floors.fromfile(path, offset, dtype, shape)
         if op == "fdata":
-            res.add_floor("fromfile + astype",
-                          timing.repeat(lambda: read().astype(np.float64), cfg.repeats))
+            floor = floors.astype_pass(path, offset, dtype, shape)
+            res.add_floor("astype pass", _repeat(floor, cfg))
         else:
-            res.add_floor("fromfile", timing.repeat(read, cfg.repeats))
+            floor = floors.fromfile(path, offset, dtype, shape)
+            res.add_floor("fromfile", _repeat(floor, cfg))
         return res
 
 

@@ -39,7 +39,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def config(args: argparse.Namespace) -> cases.Config:
     if args.quick:
         cfg = cases.Config(repeats=2, warmup=1, process_repeats=2, memory_repeats=1,
-                           further_volumes=2, open_repeats=3)
+                           further_volumes=2, open_repeats=3, budget=0.0)
     else:
         cfg = cases.Config()
     if args.repeats:
@@ -60,7 +60,7 @@ def floor_rows(data: dict[str, datasets.DataSet], cfg: cases.Config) -> list[dic
     rows.append(("memcpy", floors.memcpy(out_bytes)))
     table = []
     for label, fn in rows:
-        stats = timing.repeat(fn, cfg.repeats, cfg.warmup)
+        stats = timing.repeat(fn, cfg.repeats, cfg.warmup, cfg.budget)
         table.append({"name": label, "median": stats.median, "min": stats.min,
                       "max": stats.max, "mb_s": out_bytes / stats.median / 1e6})
     return table

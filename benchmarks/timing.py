@@ -56,19 +56,30 @@ def clock(fn: Callable[[], Any]) -> float:
     return elapsed
 
 
-def repeat(fn: Callable[[], Any], repeats: int, warmup: int = 1) -> Stats:
-    """Stats of ``repeats`` timed calls after ``warmup`` untimed ones."""
-    for _ in range(warmup):
-        clock(fn)
+def repeat(fn: Callable[[], Any], repeats: int, warmup: int = 1,
+           budget: float = 0.0) -> Stats:
+    """Stats of ``repeats`` timed calls (more if fast, see :func:`alternate`)."""
+    spent = 0.0
+    for _ in range(max(warmup, 1 if budget else 0)):
+        spent = clock(fn)
+    if budget and spent:
+        repeats = max(repeats, min(50, int(budget / spent)))
     return Stats.of([clock(fn) for _ in range(repeats)])
 
 
 def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
-              warmup: int = 1) -> Pair:
-    """Time ``vx`` and ``nib`` alternately; the first of each pair alternates too."""
-    for _ in range(warmup):
-        clock(vx)
-        clock(nib)
+              warmup: int = 1, budget: float = 0.0) -> Pair:
+    """Time ``vx`` and ``nib`` alternately; the first of each pair alternates too.
+
+    Fast operations get more than ``repeats`` pairs, up to 50, so that each
+    side runs for about ``budget`` seconds: medians of short calls need more
+    samples on a noisy machine.
+    """
+    spent = 0.0
+    for _ in range(max(warmup, 1 if budget else 0)):
+        spent = clock(vx) + clock(nib)
+    if budget and spent:
+        repeats = max(repeats, min(50, int(2 * budget / spent)))
     a: list[float] = []
     b: list[float] = []
     for i in range(repeats):
