@@ -327,6 +327,9 @@ class ArrayProxy:
             return
         with self._lock:
             if self._kept is None:
+                if not isinstance(self.file_like, str):
+                    # a shared file object may sit anywhere: its stream starts at 0
+                    self.file_like.seek(0)
                 stack = contextlib.ExitStack()
                 self._kept = stack.enter_context(
                     codecs.opened(self.file_like, "rb", compression=compression or None)

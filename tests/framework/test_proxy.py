@@ -181,3 +181,10 @@ def test_proxies_pickle(tmp_path):
     np.asarray(proxy)
     clone = pickle.loads(pickle.dumps(proxy))
     assert np.array_equal(np.asarray(clone), arr * 2.0 + 1.0)
+
+
+def test_compressed_file_object_read_whatever_its_position():
+    blob = gzip.compress(bytes(range(10)))
+    f = io.BytesIO(blob)
+    f.read()  # left at the end, as after reading a header through it
+    assert list(np.asarray(ArrayProxy(f, ((10,), "u1", 0)))) == list(range(10))

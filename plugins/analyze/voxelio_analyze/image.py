@@ -133,7 +133,6 @@ class AnalyzeImage(SpatialImage):
         out_dtype = header.get_data_dtype()
         plan = self._plan(out_dtype)
         self._prepare_header(header, plan)
-        image = file_map["image"]
         offset = header.get_data_offset()  # fileio.writing counts from the holder's pos
         with writing(file_map, self.compression_aliases, **options) as files:
             header.write_to(files["header"])
