@@ -103,7 +103,7 @@ def fmri_int16(shape: tuple[int, int, int, int], seed: int = 3) -> np.ndarray:
     """BOLD-like int16 series: a brain, slow drift, 1-2% thermal noise per volume."""
     rng = np.random.default_rng(seed)
     base = brain(shape[:3], rng) * np.float32(900) + np.float32(40)
-    out = np.empty(shape, dtype=np.int16)
+    out = np.empty(shape, dtype=np.int16, order="F")
     for t in range(shape[3]):
         drift = np.float32(1.0 + 0.01 * np.sin(t / 25.0))
         noise = rng.standard_normal(shape[:3], dtype=np.float32) * np.float32(12)
@@ -145,7 +145,8 @@ def prepare(cache_dir: str, shapes: Shapes, log: Callable[[str], None] = print
     out: dict[str, DataSet] = {}
     for name, (make, suffixes, zooms) in PLAN.items():
         log(f"data: {name}")
-        data = make(shapes)
+        # Fortran order, like arrays loaded from NIfTI/MGH files and results derived from them
+        data = np.asfortranarray(make(shapes))
         ds = DataSet(name, data, _affine(zooms[:3], data.shape))  # type: ignore[arg-type]
         for suffix in suffixes:
             _write_nibabel(ds, cache_dir, suffix, reuse=fresh)
