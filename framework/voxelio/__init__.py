@@ -45,6 +45,10 @@ _LAZY = {
     "FormatSpec": "voxelio.registry.spec",
     "MagicRule": "voxelio.registry.spec",
     "hookimpl": "voxelio.hookspecs",
+    "FormatInfo": "voxelio.api",
+    "SniffResult": "voxelio.registry.spec",
+    "InvalidSpecError": "voxelio.registry.spec",
+    "PluginWarning": "voxelio.registry.discovery",
 }
 
 __all__ = [
