@@ -43,7 +43,7 @@ def sample_affine(shape: Sequence[int]) -> np.ndarray:
 def _summary(path: str, img: vx.SpatialImage) -> str:
     zooms = ", ".join(f"{z:g}" for z in img.header.get_zooms())
     return (
-        f"{os.path.basename(path):<24} {img.format_name or '?':<10} {img.get_data_dtype()!s:<8} "
+        f"{os.path.basename(path):<26} {img.format_name or '?':<12} {img.get_data_dtype()!s:<8} "
         f"shape {img.shape!s:<16} zooms ({zooms})"
     )
 
@@ -53,29 +53,35 @@ def _write_samples(out_dir: str, writable: list) -> list[str]:
     affine = sample_affine(data.shape)
     written = []
     for info in writable:
-        ext = info.extensions[0]
-        klass = _image_class(info.name)
-        img = klass(data, affine)
-        for suffix in ("", ".gz"):
-            if suffix and not _compressible(info):
-                continue
-            path = os.path.join(out_dir, f"sample_{info.name}{ext}{suffix}")
-            vx.save(img, path, format=info.name)
-            written.append(path)
+        ext = _spec(info.name).extensions[0]
+        try:
+            img = _image_class(info.name)(data, affine)
+            for suffix in ("", ".gz"):
+                if suffix and not _compressible(info):
+                    continue
+                path = os.path.join(out_dir, f"sample_{info.name}{ext}{suffix}")
+                vx.save(img, path, format=info.name)
+                written.append(path)
+        except (vx.VoxelioError, ImportError) as err:
+            # one faulty plugin must not spoil the others: report it and go on
+            print(f"  skipped {info.name}: {type(err).__name__}: {err}")
     return written
+
+
+def _spec(name: str):
+    from .registry.store import get_registry
+
+    return get_registry().entries[name].spec
 
 
 def _image_class(name: str) -> type:
     from .registry.spec import resolve_ref
-    from .registry.store import get_registry
 
-    return resolve_ref(get_registry().entries[name].spec.image_class)
+    return resolve_ref(_spec(name).image_class)
 
 
 def _compressible(info) -> bool:
-    from .registry.store import get_registry
-
-    return ".gz" in get_registry().entries[info.name].spec.compressed_suffixes
+    return ".gz" in _spec(info.name).compressed_suffixes
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -103,14 +109,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         ms = (time.perf_counter() - start) * 1000
         print(f"  {_summary(path, img)}  mean {data.mean():8.2f}  {ms:6.1f} ms")
         loaded[path] = img
-    source_path = paths[0]
+    if not paths:
+        print("no sample could be written")
+        return 1
+    source_path = next((p for p in paths if p.endswith(".gz")), paths[0])
     source = loaded[source_path]
     print(f"\nconverting {os.path.basename(source_path)} to every other writable format:")
     ok = True
     for info in writable:
-        if info.name == source.format_name:
+        if info.name == source.format_name or not any(
+            os.path.basename(p).startswith(f"sample_{info.name}.") for p in paths
+        ):
             continue
-        target = os.path.join(out_dir, f"converted_{info.name}{info.extensions[0]}")
+        target = os.path.join(out_dir, f"converted_{info.name}{_spec(info.name).extensions[0]}")
         vx.save(source, target, format=info.name)
         back = vx.load(target)
         same_voxels = np.allclose(back.get_fdata(), source.get_fdata())
