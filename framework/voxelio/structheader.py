@@ -117,6 +117,12 @@ class StructHeader(Header):
     checks: ClassVar[tuple[Check, ...]] = ()
     #: set when the format allows only one byte order ('<' or '>')
     fixed_endianness: ClassVar[str | None] = None
+    #: extra names for bytes of the block, read as another type:
+    #: name -> (byte offset, dtype code without byte order, shape); e.g. a
+    #: later convention reusing an unused float as a scale factor. They are
+    #: accessed like fields, in the header's byte order, and keep their
+    #: numeric value through :meth:`as_byteswapped`.
+    field_aliases: ClassVar[Mapping[str, tuple[int, str, tuple[int, ...]]]] = {}
 
     def __init__(
         self,
@@ -230,8 +236,11 @@ class StructHeader(Header):
         if endianness is None and self.endianness == SWAPPED:
             target = NATIVE
         self._check_allowed_endianness(target)
+        aliases = {n: np.array(self[n]) for n in self.field_aliases if self._is_alias(n)}
         obj = self.copy()
         obj._structarr = self._structarr.astype(self.template_dtype.newbyteorder(target))
+        for name, value in aliases.items():  # an alias over text bytes swaps too
+            obj[name] = value
         return obj
 
     def write_to(self, fileobj: BinaryIO) -> None:
@@ -239,13 +248,31 @@ class StructHeader(Header):
         fileobj.write(self.binaryblock)
 
     # -- fields by name -----------------------------------------------------------
+    def _is_alias(self, name: str) -> bool:
+        return name in self.field_aliases and name not in self.template_dtype.names
+
+    def _alias_view(self, name: str) -> np.ndarray:
+        offset, code, shape = self.field_aliases[name]
+        dtype = np.dtype(code).newbyteorder(self.endianness)
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        raw = self._structarr.reshape(1).view(np.uint8)
+        return raw[offset : offset + dtype.itemsize * count].view(dtype).reshape(shape)
+
     def __getitem__(self, name: str) -> np.ndarray:
+        if self._is_alias(name):
+            return self._alias_view(name)
         try:
             return self._structarr[name]
         except (ValueError, KeyError):
             raise KeyError(f"{type(self).__name__} has no field {name!r}") from None
 
     def __setitem__(self, name: str, value: Any) -> None:
+        if self._is_alias(name):
+            try:
+                self._alias_view(name)[...] = value
+            except (ValueError, TypeError) as err:
+                raise HeaderDataError(f"cannot set {name!r} to {value!r}: {err}") from None
+            return
         try:
             self._structarr[name] = value
         except (ValueError, KeyError) as err:
@@ -266,11 +293,11 @@ class StructHeader(Header):
         return zip(self.keys(), self.values(), strict=False)
 
     def get(self, name: str, default: Any = None) -> Any:
-        """The field's value, or ``default`` if there is no such field."""
-        return self[name] if name in self.template_dtype.names else default
+        """The field's (or alias's) value, or ``default`` if there is no such name."""
+        return self[name] if name in self else default  # noqa: SIM401 (this is get)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.template_dtype.names
+        return name in self.template_dtype.names or name in self.field_aliases
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())

@@ -186,53 +186,6 @@ class AnalyzeHeader(StructHeader):
             return SWAPPED if swapped_size == cls.header_size else NATIVE
         return SWAPPED
 
-    # -- SPM alias fields -------------------------------------------------------------
-    def _alias_view(self, name: str) -> np.ndarray:
-        offset, code, shape = self.field_aliases[name]
-        dtype = np.dtype(self.endianness + code)
-        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-        raw = self._structarr.reshape(1).view(np.uint8)[offset : offset + dtype.itemsize * count]
-        return raw.view(dtype).reshape(shape)
-
-    def __getitem__(self, name: str) -> np.ndarray:
-        if name in self.field_aliases and name not in self.template_dtype.names:
-            return self._alias_view(name)
-        return super().__getitem__(name)
-
-    def __setitem__(self, name: str, value: Any) -> None:
-        if name in self.field_aliases and name not in self.template_dtype.names:
-            try:
-                self._alias_view(name)[...] = value
-            except (ValueError, TypeError) as err:
-                raise HeaderDataError(f"cannot set {name!r} to {value!r}: {err}") from None
-            return
-        super().__setitem__(name, value)
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """The field's (or alias's) value, or ``default`` if there is no such name."""
-        if name in self:
-            return self[name]
-        return default
-
-    def as_byteswapped(self, endianness: str | None = None) -> AnalyzeHeader:
-        """Copy in the given byte order (default: the other one), aliases included.
-
-        An alias laid over a text field (SPM's ``origin`` over
-        ``originator``) keeps its numeric value: its bytes are swapped too.
-        """
-        values = {
-            name: np.array(self[name])
-            for name in self.field_aliases
-            if name not in self.template_dtype.names
-        }
-        obj = super().as_byteswapped(endianness)
-        for name, value in values.items():
-            obj[name] = value
-        return obj
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.template_dtype.names or name in self.field_aliases
-
     # -- data type ----------------------------------------------------------------------
     def get_data_dtype(self) -> np.dtype:
         """Numpy dtype of the image data, in the header's byte order."""
