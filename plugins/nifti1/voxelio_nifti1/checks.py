@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.structheader import ERROR, INFO, MODERATE, WARNING, Report
+from voxelio.structheader import ERROR, MODERATE, WARNING, Report
 
 from .codes import XFORM_CODES
 
@@ -72,7 +72,7 @@ def check_offset(hdr: Any, fix: bool) -> Report | None:
     if magic == SINGLE_MAGIC and offset == 0:
         # 0 is "not set" (what an image's header shows once the data offset
         # is consumed); a single file's data then start after the extensions
-        return Report(INFO, "vox offset is 0 (not set): data start after the extensions")
+        return None
     if magic == SINGLE_MAGIC and offset < SINGLE_VOX_OFFSET:
         report = Report(
             ERROR, f"vox offset {offset:g} too low for single file nifti1"
