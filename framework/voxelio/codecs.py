@@ -184,6 +184,34 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
+class _UncompressedTell:
+    """A compressing writer whose ``tell`` counts the uncompressed bytes written."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self._written = 0
+
+    def write(self, data: Any) -> int:
+        n = self._writer.write(data)
+        self._written += memoryview(data).nbytes
+        return n
+
+    def tell(self) -> int:
+        return self._written
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
 def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
     """Detect compression from the first bytes without consuming them."""
     from ._codec_sources import _read_full, is_seekable
@@ -405,7 +433,8 @@ def _writer(fobj: Any, codec: str, level: int | None, gzip_blocks: bool | int) -
     # A content checksum, as the zstd tool writes, so corruption is detected on reading.
     if impl == "zstandard":
         cctx = module.ZstdCompressor(level=level, write_checksum=True)
-        w = cctx.stream_writer(fobj, closefd=False)
+        # zstandard's writer tells compressed positions; formats need uncompressed ones
+        w = _UncompressedTell(cctx.stream_writer(fobj, closefd=False))
     else:
         param = module.CompressionParameter
         options = {param.compression_level: level, param.checksum_flag: 1}

@@ -332,11 +332,12 @@ class StructHeader(Header):
         Raises
         ------
         HeaderDataError
-            If a problem at ``error_level`` or above remains.
+            If a problem at ``error_level`` or above remains unfixed.
         """
         log = log or logger
         reports = self.check(fix=True)
-        serious = [r for r in reports if r.problem_level >= error_level]
+        # a problem that was fixed no longer stops the header from being used
+        serious = [r for r in reports if r.problem_level >= error_level and not r.fix_msg]
         for report in reports:
             log.log(report.problem_level, report.message)
         if serious:

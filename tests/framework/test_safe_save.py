@@ -90,3 +90,16 @@ def test_safe_replace_keeps_file_mode(tmp_path):
     with safe_replace(target) as (temp,), open(temp, "wb") as f:
         f.write(b"y")
     assert os.stat(target).st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".zst"])
+def test_compressed_writers_count_uncompressed_offsets(tmp_path, suffix):
+    from voxelio import codecs
+
+    path = tmp_path / f"t{suffix}"
+    with codecs.opened(path, "wb", compression=codecs.compression_from_name(path)) as f:
+        f.write(b"x" * 352)
+        assert f.tell() == 352
+    data = np.arange(30, dtype="i2").reshape((2, 3, 5))
+    ToyImage(data, np.eye(4)).to_filename(tmp_path / f"img.toy{suffix}")
+    assert np.array_equal(ToyImage.from_filename(tmp_path / f"img.toy{suffix}").get_fdata(), data)
