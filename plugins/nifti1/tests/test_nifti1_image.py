@@ -209,3 +209,16 @@ def test_nifti2_is_refused_with_a_message(tmp_path):
         vx.load(path)
     with pytest.raises(ImageFileError, match="NIfTI-2"):
         Nifti1Image.from_filename(path)
+
+
+def test_units_carry_over_from_a_foreign_header_that_knows_them():
+    from voxelio.header import Header
+    from voxelio_nifti1.header import Nifti1Header
+
+    class TimedHeader(Header):
+        def get_xyzt_units(self):
+            return ("mm", "msec")
+
+    hdr = Nifti1Header.from_header(TimedHeader(np.int16, (2, 3, 4, 5), (1, 1, 1, 2500)))
+    assert hdr.get_xyzt_units() == ("mm", "msec")
+    assert hdr.get_zooms()[3] == 2500

@@ -178,6 +178,12 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         if isinstance(header, AnalyzeHeader):
             for name in ("descrip", "aux_file", "cal_max", "cal_min"):
                 obj[name] = header[name]
+        units = getattr(header, "get_xyzt_units", None)
+        if units is not None:  # any format that knows its units (MGH: mm and msec)
+            try:
+                obj.set_xyzt_units(*units())
+            except (HeaderDataError, KeyError, TypeError, ValueError):
+                pass  # units this table does not know stay 'unknown'
         return obj
 
     def __eq__(self, other: object) -> bool:
