@@ -11,6 +11,7 @@ for a ``.hdr``/``.img`` pair (magic ``ni1``).
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Sequence
 from typing import Any, BinaryIO, ClassVar
@@ -180,10 +181,9 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
                 obj[name] = header[name]
         units = getattr(header, "get_xyzt_units", None)
         if units is not None:  # any format that knows its units (MGH: mm and msec)
-            try:
+            # units this table does not know stay 'unknown'
+            with contextlib.suppress(HeaderDataError, KeyError, TypeError, ValueError):
                 obj.set_xyzt_units(*units())
-            except (HeaderDataError, KeyError, TypeError, ValueError):
-                pass  # units this table does not know stay 'unknown'
         return obj
 
     def __eq__(self, other: object) -> bool:
