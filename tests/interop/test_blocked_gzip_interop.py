@@ -9,7 +9,7 @@ import subprocess
 import nibabel as nib
 import numpy as np
 import pytest
-import SimpleITK as sitk
+import SimpleITK as sitk  # noqa: N813 (its customary name)
 
 import voxelio as vx
 from voxelio import codecs
