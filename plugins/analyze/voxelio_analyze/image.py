@@ -134,8 +134,11 @@ class AnalyzeImage(SpatialImage):
         plan = self._plan(out_dtype)
         self._prepare_header(header, plan)
         offset = header.get_data_offset()  # fileio.writing counts from the holder's pos
+        file_map = {t: file_map[t] for t, _ in self.files_types}
+        # a pair writes the header to its own file; a single-file subclass before the data
+        header_type = "header" if "header" in file_map else "image"
         with writing(file_map, self.compression_aliases, **options) as files:
-            header.write_to(files["header"])
+            header.write_to(files[header_type])
             plan.write(files["image"], out_dtype, offset=offset)
         self.file_map = dict(file_map)
 

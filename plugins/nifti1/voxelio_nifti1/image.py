@@ -27,7 +27,7 @@ import numpy as np
 
 from voxelio import codecs
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.fileio import reading, writing
+from voxelio.fileio import reading
 from voxelio.files import FileHolder
 from voxelio.writing import StoragePlan
 from voxelio_analyze.image import AnalyzeImage
@@ -183,29 +183,15 @@ class Nifti1Pair(AnalyzeImage):
 
         ``options`` go to the compressor (e.g. ``compresslevel``).
         """
-        file_map = self.file_map if file_map is None else file_map
-        missing = [t for t, _ in self.files_types if t not in file_map]
+        source = self.file_map if file_map is None else file_map
+        missing = [t for t, _ in self.files_types if t not in source]
         if missing:
-            raise ImageFileError(f"the file map lacks {missing}; got {sorted(file_map)}")
-        file_map = {t: file_map[t] for t, _ in self.files_types}
+            raise ImageFileError(f"the file map lacks {missing}; got {sorted(source)}")
         if dtype is None and self._dtype_alias is not None:
             dtype = self.get_data_dtype(finalize=True)
         elif isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
             dtype = _resolve_alias(dtype.lower(), np.asanyarray(self.data_for_write()))
-        self.update_header()
-        header = self.header.copy()
-        if dtype is not None:
-            header.set_data_dtype(dtype)
-        out_dtype = header.get_data_dtype()
-        plan = self._plan(out_dtype)
-        self._prepare_header(header, plan)
-        header_type = "header" if "header" in file_map else "image"
-        with writing(file_map, self.compression_aliases, **options) as files:
-            head = _Counting(files[header_type])
-            header.write_to(head)
-            data = head if header_type == "image" else _Counting(files["image"])
-            plan.write(data, out_dtype, offset=header.get_data_offset())
-        self.file_map = dict(file_map)
+        super().to_file_map(source, dtype=dtype, **options)
 
     def _user_scaling(self) -> tuple[float, float] | None:
         slope, inter = self._header.get_slope_inter()
@@ -301,30 +287,3 @@ def _check_data_fits(proxy: Any) -> None:
             f"{proxy.dtype} data {tuple(proxy.shape)} from byte {proxy.offset}, but the file "
             f"has only {size} bytes"
         )
-
-
-class _Counting:
-    """A write-only stream that counts the bytes written to it.
-
-    Offsets in a file are counted from where writing starts, whatever the
-    underlying stream's ``tell`` says (compressing writers may report the
-    compressed position, and a file object may start at ``pos`` > 0).
-    """
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-        self._count = 0
-
-    def write(self, data: Any) -> int:
-        n = memoryview(data).nbytes
-        self._stream.write(data)
-        self._count += n
-        return n
-
-    def tell(self) -> int:
-        return self._count
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        if whence == 0 and offset == self._count:
-            return offset
-        raise OSError("the NIfTI-1 writer only writes forward")
