@@ -123,7 +123,8 @@ def cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
         exts = " ".join(sorted(plain))
         if len(plain) < len(info.extensions):
             exts += " (+.gz .bz2 .zst)"
-        rows.append((info.name, dist, exts, " ".join(info.dtypes), rw, info.status))
+        dtypes = " ".join(_short_dtype(d) for d in info.dtypes)
+        rows.append((info.name, dist, exts, dtypes, rw, info.status))
         if args.verbose:
             rows.append(("", f"  class {info.image_class or '-'}", info.description, "", "", ""))
     _table(rows, out)
@@ -292,3 +293,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     status = _each_file(args.files, check, args.debug)
     return EXIT_FAILED if status or found["problems"] else EXIT_OK
+
+
+def _short_dtype(name: str) -> str:
+    """A structured (colour) dtype as its field names, e.g. 'RGB' for R, G, B bytes."""
+    if not name.startswith("["):
+        return name
+    import ast
+
+    try:
+        fields = ast.literal_eval(name)
+        return "".join(str(f[0]) for f in fields) if all(f[1] == "u1" for f in fields) else name
+    except (ValueError, SyntaxError, TypeError, IndexError):
+        return name
