@@ -25,7 +25,9 @@ def machine() -> dict[str, Any]:
     mem = 0
     with contextlib.suppress(ValueError, OSError, AttributeError):
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1),
+            "load_average_at_end": [round(x, 2) for x in load],
             "os": platform.platform(), "python": sys.version.split()[0],
             "versions": libs.versions()}
 
@@ -58,10 +60,20 @@ def _row(res: Result) -> str:
             f"{_verdict(res)} |")
 
 
+def describe(info: dict[str, Any]) -> str:
+    """One line naming the machine, its load and the versions that matter."""
+    v = info["versions"]
+    libs_ = ", ".join(f"{k} {v[k]}" for k in ("voxelio", "nibabel", "numpy", "isal",
+                                              "indexed_gzip"))
+    return (f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, "
+            f"Python {info['python']}; {libs_}; load average at end "
+            f"{info['load_average_at_end'][0]}")
+
+
 def markdown(results: list[Result], floors_table: list[dict[str, Any]], mode: str) -> str:
     """The table of ratios (voxelio / NiBabel, median and per-pair range) and floors."""
-    lines = [f"Mode: {mode}. Ratio = voxelio / NiBabel of medians (per-pair min-max); "
-             "lower is better.", "",
+    lines = [f"Mode: {mode}. Machine: {describe(machine())}.", "",
+             "Ratio = voxelio / NiBabel of medians (per-pair min-max); lower is better.", "",
              "| case | ratio | voxelio | NiBabel | target | floor / other checks | result |",
              "|---|---|---|---|---|---|---|"]
     lines += [_row(r) for r in results]
