@@ -63,6 +63,11 @@ class BlockedGzipSource:
             got += self._tail.readinto_at(offset + got, out[got:])
         return got
 
+    def release_cache(self) -> None:
+        """Drop what the tail keeps from a pass to the end (one member stays cached)."""
+        if self._tail is not None:
+            self._tail.release_cache()
+
     # members -------------------------------------------------------------------------
     def _inflate(self, k: int, data: Any) -> bytes:
         usize = self._uoffs[k + 1] - self._uoffs[k]
@@ -200,6 +205,12 @@ class IndexedReader(io.RawIOBase):
             raise ValueError(f"offset must be >= 0, not {offset}")
         view = memoryview(buffer).cast("B")
         return self._source.readinto_at(offset, view) if len(view) else 0
+
+    def release_cache(self) -> None:
+        """Free decompressed bytes kept to answer later reads (the index stays)."""
+        release = getattr(self._source, "release_cache", None)
+        if release is not None:
+            release()
 
     def read_range(self, offset: int, nbytes: int) -> bytes:
         """Up to ``nbytes`` decompressed bytes from ``offset`` (thread-safe)."""

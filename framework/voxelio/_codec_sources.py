@@ -36,6 +36,10 @@ CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
 CHECKPOINT_SPACING = 1 << 20  # uncompressed bytes between zlib state copies
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
+#: decompressed bytes a pass to the end of a stream (to learn its size) keeps, so
+#: that reading what lies before the end (a footer, or the data before it) does
+#: not inflate the stream again
+WINDOW_MAX = 80 << 20
 _SKIP_STEP = 1 << 20
 
 
@@ -276,10 +280,15 @@ class StreamSource:
         self._cp_u: list[int] = [u]  # checkpoint output offsets, sorted
         self._cps: list[tuple[int, Any]] = [(cin, None)]  # (input offset, zlib state copy)
         self._state = _State(None, cin, u)
+        # the last decompressed chunks of a pass to the end: output offsets, chunks
+        self._win_u: list[int] = []
+        self._win: list[memoryview] = []
 
     # public -------------------------------------------------------------------------
     def readinto_at(self, offset: int, out: memoryview) -> int:
         with self._lock:
+            if self._win and self._win_u[0] <= offset:
+                return self._from_window(offset, out)
             st = self._choose(offset, len(out))
             self._skip(st, offset - st.u)
             got = 0
@@ -295,10 +304,40 @@ class StreamSource:
         with self._lock:
             if self.size is None:
                 st = self._choose(1 << 62, FAST_READ_MIN)
-                while len(self._produce(st, _SKIP_STEP)):
-                    pass
+                win_u, win, kept = self._win_u, self._win, 0
+                win_u.clear()
+                win.clear()
+                while True:
+                    u = st.u
+                    chunk = self._produce(st, _SKIP_STEP)
+                    if not len(chunk):
+                        break
+                    win_u.append(u)
+                    win.append(chunk)
+                    kept += len(chunk)
+                    while kept - len(win[0]) >= WINDOW_MAX:
+                        kept -= len(win[0])
+                        del win_u[0], win[0]
             assert self.size is not None
             return self.size
+
+    def release_cache(self) -> None:
+        """Drop the decompressed bytes kept from a pass to the end."""
+        with self._lock:
+            self._win_u, self._win = [], []
+
+    def _from_window(self, offset: int, out: memoryview) -> int:
+        k = bisect.bisect_right(self._win_u, offset) - 1
+        got = 0
+        while got < len(out) and k < len(self._win):
+            chunk = self._win[k]
+            lo = offset + got - self._win_u[k]
+            n = min(len(out) - got, len(chunk) - lo)
+            if n > 0:
+                out[got : got + n] = chunk[lo : lo + n]
+                got += n
+            k += 1
+        return got
 
     # state choice -------------------------------------------------------------------
     def _choose(self, offset: int, nbytes: int) -> _State:

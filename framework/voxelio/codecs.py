@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO, Literal
 
@@ -321,6 +322,8 @@ def opened(
     compresslevel: int | None = None,
     *,
     gzip_blocks: bool | int = True,
+    reuse: bool = False,
+    leave_open: bool = False,
 ) -> Iterator[BinaryIO]:
     """Open a file for reading or writing through its compression.
 
@@ -342,6 +345,13 @@ def opened(
         Writing gzip: True writes blocked gzip with ``GZIP_BLOCK_SIZE``
         members, an int gives another member size in bytes, False writes
         a single deflate stream.
+    reuse, leave_open : bool
+        Reading a compressed file by name: ``leave_open`` hands the reader,
+        with its index and whatever it keeps decompressed, on at exit
+        instead of closing it; the next open of the same unchanged file with
+        ``reuse`` takes it instead of decompressing again (a format that
+        reads a header, then has a proxy read the data). One reader is left
+        open at a time; the previous one is closed.
 
     Yields
     ------
@@ -358,6 +368,9 @@ def opened(
         when the codec's package is not installed.
     """
     if mode in ("rb", "r"):
+        if (reuse or leave_open) and isinstance(fileish, (str, os.PathLike)):
+            yield from _opened_read_shared(fileish, compression, reuse, leave_open)
+            return
         yield from _opened_read(fileish, compression)
     elif mode in ("wb", "w"):
         yield from _opened_write(fileish, compression, compresslevel, gzip_blocks)
@@ -386,6 +399,75 @@ def _opened_read(fileish: Any, compression: str | None) -> Iterator[BinaryIO]:
         reader = IndexedReader(open_source(fobj, where, codec, own=own), where, [])
         stack.callback(reader.close)
         yield reader  # type: ignore[misc]
+
+
+_left_lock = threading.Lock()
+_left: tuple[tuple[Any, ...], Any] | None = None  # (file key, IndexedReader)
+
+
+def _file_key(path: Any) -> tuple[Any, ...] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _take_left(key: tuple[Any, ...] | None) -> Any | None:
+    global _left
+    with _left_lock:
+        if _left is None or key is None or _left[0] != key:
+            return None
+        reader = _left[1]
+        _left = None
+    return None if reader.closed else reader
+
+
+def _leave(key: tuple[Any, ...] | None, reader: Any) -> None:
+    global _left
+    if key is None:
+        reader.close()
+        return
+    with _left_lock:
+        previous, _left = _left, (key, reader)
+    if previous is not None:
+        previous[1].close()
+
+
+def _opened_read_shared(
+    path: Any, compression: str | None, reuse: bool, leave_open: bool
+) -> Iterator[BinaryIO]:
+    codec = _normalise(compression)
+    key = _file_key(path)
+    reader = _take_left(key) if reuse else None
+    if reader is not None and codec not in ("auto", reader.codec):
+        reader.close()
+        reader = None
+    if reader is None:
+        where = _describe(path)
+        fobj, _own = _open_path(path, "rb")
+        try:
+            if codec == "auto":
+                codec, fobj = _sniff(fobj, where)
+            if codec is None:
+                with fobj:
+                    yield fobj
+                return
+            from ._codec_reader import IndexedReader, open_source
+
+            reader = IndexedReader(open_source(fobj, where, codec, own=True), where, [fobj.close])
+        except BaseException:
+            fobj.close()
+            raise
+    ok = False
+    try:
+        yield reader
+        ok = True
+    finally:
+        if ok and leave_open:
+            _leave(key, reader)
+        else:
+            reader.close()
 
 
 def _opened_write(

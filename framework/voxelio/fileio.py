@@ -49,7 +49,9 @@ def reading(holder: FileHolder, what: str = "file") -> Iterator[BinaryIO]:
         raise ImageFileError(f"the {what} has neither a file name nor a file object")
     if not os.path.exists(holder.filename):
         raise FileNotFoundError(2, f"No such {what}", holder.filename)
-    with codecs.opened(holder.filename, "rb", compression="auto") as stream:
+    # a compressed file's reader (its index, what it keeps decompressed) is left
+    # open for the image's proxy, which then need not decompress it again
+    with codecs.opened(holder.filename, "rb", compression="auto", leave_open=True) as stream:
         yield stream
 
 

@@ -321,8 +321,11 @@ class ArrayProxy:
             keep = compression is not None and compression != "auto"
         if not isinstance(self.file_like, str):
             keep = True
+        named = isinstance(self.file_like, str)
         if not keep:
-            with codecs.opened(self.file_like, "rb", compression=compression or None) as fobj:
+            with codecs.opened(
+                self.file_like, "rb", compression=compression or None, reuse=named
+            ) as fobj:
                 yield fobj
             return
         with self._lock:
@@ -332,10 +335,19 @@ class ArrayProxy:
                     self.file_like.seek(0)
                 stack = contextlib.ExitStack()
                 self._kept = stack.enter_context(
-                    codecs.opened(self.file_like, "rb", compression=compression or None)
+                    codecs.opened(
+                        self.file_like, "rb", compression=compression or None, reuse=named
+                    )
                 )
                 self._kept_stack = stack
-            yield self._kept
+            try:
+                yield self._kept
+            finally:
+                # bytes a reader kept decompressed (taken over from the load) served
+                # this read; holding them as long as the image lives would cost memory
+                release = getattr(self._kept, "release_cache", None)
+                if release is not None:
+                    release()
 
     def close(self) -> None:
         """Close a file kept open between reads (it is reopened when needed)."""

@@ -1,0 +1,64 @@
+"""A reader left open by one shared open is taken by the next, for the same unchanged file."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+
+import pytest
+from codec_helpers import smooth_noise
+
+from voxelio import _codec_sources, codecs
+
+DATA = smooth_noise(300_000, seed=5)
+
+
+@pytest.fixture
+def single(tmp_path):
+    path = tmp_path / "single.gz"
+    path.write_bytes(gzip.compress(DATA, compresslevel=6, mtime=0))
+    return str(path)
+
+
+def test_window_after_pass_to_end_serves_reads(monkeypatch):
+    monkeypatch.setattr(_codec_sources, "WINDOW_MAX", 100_000)
+    with codecs.open_indexed(io.BytesIO(gzip.compress(DATA, mtime=0))) as r:
+        assert r.seek(0, io.SEEK_END) == len(DATA)
+        for offset, n in [(len(DATA) - 10, 50), (len(DATA) - 90_000, 80_000), (0, 1000),
+                          (123_456, 70_000), (len(DATA), 5), (len(DATA) - 200_000, 200_000)]:
+            assert r.read_range(offset, n) == DATA[offset : offset + n]
+        r.release_cache()
+        assert r.read_range(len(DATA) - 10, 50) == DATA[-10:]
+
+
+def test_left_reader_is_taken_once(single):
+    with codecs.opened(single, "rb", leave_open=True) as a:
+        a.seek(0, io.SEEK_END)
+    with codecs.opened(single, "rb", reuse=True) as b:
+        assert b is a
+        assert b.read_range(1000, 5000) == DATA[1000:6000]
+    assert a.closed
+    with codecs.opened(single, "rb", reuse=True) as c:
+        assert c is not a
+        assert c.read() == DATA
+
+
+def test_changed_file_is_opened_again(single):
+    with codecs.opened(single, "rb", leave_open=True) as a:
+        assert a.read(10) == DATA[:10]
+    other = DATA[::-1]
+    with open(single, "wb") as f:
+        f.write(gzip.compress(other, mtime=0))
+    os.utime(single, ns=(1, 1))
+    with codecs.opened(single, "rb", reuse=True) as b:
+        assert b is not a
+        assert b.read() == other
+
+
+def test_plain_files_are_not_left_open(tmp_path):
+    path = tmp_path / "plain.bin"
+    path.write_bytes(DATA)
+    with codecs.opened(str(path), "rb", leave_open=True) as f:
+        assert f.read(4) == DATA[:4]
+    assert f.closed
