@@ -6,11 +6,25 @@ import contextlib
 import json
 import os
 import platform
+import subprocess
 import sys
 from typing import Any
 
 import libs
 from cases import Result
+
+
+def revision() -> str:
+    """The git commit measured ('+dirty' when tracked files differ), or 'unknown'."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        head = subprocess.run(["git", "-C", here, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", here, "status", "--porcelain", "-uno"],
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty else "")
 
 
 def machine() -> dict[str, Any]:
@@ -27,7 +41,7 @@ def machine() -> dict[str, Any]:
         mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     load = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1),
-            "load_average_at_end": [round(x, 2) for x in load],
+            "load_average_at_end": [round(x, 2) for x in load], "commit": revision(),
             "os": platform.platform(), "python": sys.version.split()[0],
             "versions": libs.versions()}
 
@@ -65,8 +79,8 @@ def describe(info: dict[str, Any]) -> str:
     v = info["versions"]
     libs_ = ", ".join(f"{k} {v[k]}" for k in ("voxelio", "nibabel", "numpy", "isal",
                                               "indexed_gzip"))
-    return (f"{info['cpu']}, {info['cores']} cores, {info['memory_gib']} GiB, {info['os']}, "
-            f"Python {info['python']}; {libs_}; load average at end "
+    return (f"commit {info['commit']}; {info['cpu']}, {info['cores']} cores, "
+            f"{info['memory_gib']} GiB, {info['os']}, Python {info['python']}; {libs_}; load average at end "
             f"{info['load_average_at_end'][0]}")
 
 
