@@ -80,8 +80,8 @@ def describe(info: dict[str, Any]) -> str:
     libs_ = ", ".join(f"{k} {v[k]}" for k in ("voxelio", "nibabel", "numpy", "isal",
                                               "indexed_gzip"))
     return (f"commit {info['commit']}; {info['cpu']}, {info['cores']} cores, "
-            f"{info['memory_gib']} GiB, {info['os']}, Python {info['python']}; {libs_}; load average at end "
-            f"{info['load_average_at_end'][0]}")
+            f"{info['memory_gib']} GiB, {info['os']}, Python {info['python']}; {libs_}; "
+            f"load average at end {info['load_average_at_end'][0]}")
 
 
 def markdown(results: list[Result], floors_table: list[dict[str, Any]], mode: str) -> str:
