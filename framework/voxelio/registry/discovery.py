@@ -139,9 +139,113 @@ def _is_disabled(ep: Any, dist_name: str | None, tokens: list[str]) -> bool:
 
 
 def _entry_points() -> list[Any]:
-    from importlib_metadata import entry_points
+    found = _scan_entry_points(ENTRY_POINT_GROUP)
+    if found is None:  # an installation layout the quick scan does not read
+        from importlib_metadata import entry_points
 
-    return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: (ep.name, ep.value))
+        found = list(entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(found, key=lambda ep: (ep.name, ep.value))
+
+
+class _Dist:
+    """An installed distribution's name and version, read from its metadata file."""
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._meta: tuple[str | None, str | None] | None = None
+
+    def _read(self) -> tuple[str | None, str | None]:
+        if self._meta is None:
+            name = version = None
+            for fname in ("METADATA", "PKG-INFO"):
+                try:
+                    with open(os.path.join(self._path, fname), encoding="utf-8",
+                              errors="replace") as f:
+                        for line in f:
+                            if not line.strip():
+                                break  # the headers end at the first blank line
+                            key, _, value = line.partition(":")
+                            if key == "Name" and name is None:
+                                name = value.strip()
+                            elif key == "Version" and version is None:
+                                version = value.strip()
+                except OSError:
+                    continue
+                break
+            self._meta = (name, version)
+        return self._meta
+
+    @property
+    def name(self) -> str | None:
+        return self._read()[0]
+
+    @property
+    def version(self) -> str | None:
+        return self._read()[1]
+
+
+class _EntryPoint:
+    """``name = module[:attr]`` from a distribution's ``entry_points.txt``."""
+
+    def __init__(self, name: str, value: str, dist: _Dist) -> None:
+        self.name, self.value, self.dist = name, value, dist
+
+    def load(self) -> Any:
+        module, _, attr = self.value.partition("[")[0].partition(":")
+        obj = importlib.import_module(module.strip())
+        for part in filter(None, attr.strip().split(".")):
+            obj = getattr(obj, part)
+        return obj
+
+
+def _scan_entry_points(group: str) -> list[Any] | None:
+    """The entry points of ``group`` in the ``*.dist-info``/``*.egg-info`` folders on sys.path.
+
+    The same search importlib-metadata makes (the first distribution of a
+    name on sys.path wins), without importing it and the email parser:
+    discovery runs in every process that loads an image. None when sys.path
+    holds something other than folders (zip files, eggs).
+    """
+    seen: set[str] = set()
+    found: list[Any] = []
+    for entry in sys.path:
+        folder = entry or "."
+        try:
+            names = sorted(os.listdir(folder))
+        except NotADirectoryError:
+            return None
+        except OSError:
+            continue
+        for dname in names:
+            if not dname.endswith((".dist-info", ".egg-info")):
+                continue
+            key = _normalise_dist(dname.rpartition(".")[0].partition("-")[0])
+            path = os.path.join(folder, dname)
+            if key in seen or not os.path.isdir(path):
+                continue
+            seen.add(key)
+            try:
+                with open(os.path.join(path, "entry_points.txt"), encoding="utf-8") as f:
+                    text = f.read()
+            except OSError:
+                continue
+            found.extend(_parse_entry_points(text, group, _Dist(path)))
+    return found
+
+
+def _parse_entry_points(text: str, group: str, dist: _Dist) -> list[Any]:
+    section = None
+    out = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1].strip()
+        elif section == group and "=" in line:
+            name, _, value = line.partition("=")
+            out.append(_EntryPoint(name.strip(), value.strip(), dist))
+    return out
 
 
 def _load_entry_point(ep: Any, tokens: list[str]) -> PluginRecord:
