@@ -102,6 +102,14 @@ def available_codecs() -> dict[str, str]:
     return _backends.implementations()
 
 
+def thread_pool() -> Any:
+    """The worker threads codecs share (None when one thread should be used).
+
+    Tasks on it must not wait for other tasks on it.
+    """
+    return _backends.pool()
+
+
 def _normalise(compression: str | None, *, allow_auto: bool = True) -> str | None:
     if compression is None:
         return None

@@ -260,14 +260,35 @@ class ArrayProxy:
                 flat_out.byteswap(inplace=True)
             return
         per_chunk = max(1, CHUNK_BYTES // stored.itemsize)
-        buf = np.empty(min(per_chunk, flat_out.size), dtype=stored)
+        executor = codecs.thread_pool() if flat_out.size > per_chunk else None
+        # Two buffers: while one chunk is converted on a worker thread, the
+        # next one is read (and decompressed) into the other.
+        bufs = [np.empty(min(per_chunk, flat_out.size), dtype=stored)
+                for _ in range(1 if executor is None else 2)]
+        pending: list[Any] = [None] * len(bufs)
         done = 0
         fobj.seek(start)
-        while done < flat_out.size:
-            n = min(per_chunk, flat_out.size - done)
-            _readinto_exact(fobj, None, buf[:n].view(np.uint8), self._describe())
-            _scale_into(buf[:n], flat_out.dtype, slope, inter, out=flat_out[done : done + n])
-            done += n
+        try:
+            while done < flat_out.size:
+                n = min(per_chunk, flat_out.size - done)
+                slot = (done // per_chunk) % len(bufs)
+                if pending[slot] is not None:
+                    pending[slot].result()
+                    pending[slot] = None
+                buf = bufs[slot][:n]
+                _readinto_exact(fobj, None, buf.view(np.uint8), self._describe())
+                part = flat_out[done : done + n]
+                if executor is None:
+                    _scale_into(buf, flat_out.dtype, slope, inter, out=part)
+                else:
+                    pending[slot] = executor.submit(
+                        _scale_into, buf, flat_out.dtype, slope, inter, part
+                    )
+                done += n
+        finally:
+            for future in pending:
+                if future is not None:
+                    future.result()
 
     def _describe(self) -> str:
         if isinstance(self.file_like, str):
