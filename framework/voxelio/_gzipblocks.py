@@ -18,6 +18,7 @@ Output is reproducible: mtime is 0, no file name, OS byte 255 ("unknown").
 
 from __future__ import annotations
 
+import collections
 import io
 import struct
 from collections.abc import Callable
@@ -31,6 +32,8 @@ from . import _codec_backends as backends
 #: or three members.
 DEFAULT_BLOCK_SIZE = 512 * 1024
 MAX_BLOCK_SIZE = 64 * 1024 * 1024
+#: blocks in flight per worker thread in the blocked writer
+_MAX_PENDING = 4
 
 GZIP_MAGIC = b"\x1f\x8b"
 _FEXTRA = 0x04
@@ -184,6 +187,7 @@ class BlockedGzipWriter(_GzipWriterBase):
         self._block = block_size
         self._buf = bytearray()
         self._members = 0
+        self._pending: collections.deque[Any] = collections.deque()  # deflating members
 
     def write(self, data: Any) -> int:
         view = memoryview(data)
@@ -199,7 +203,7 @@ class BlockedGzipWriter(_GzipWriterBase):
             if len(self._buf) == self._block:
                 blocks.append(bytes(self._buf))
                 self._buf.clear()
-        # Whole blocks are deflated straight from the caller's buffer, before returning.
+        # Whole blocks go to the workers (copied: the caller may reuse its buffer).
         while n - start >= self._block:
             blocks.append(view[start : start + self._block])
             start += self._block
@@ -213,22 +217,51 @@ class BlockedGzipWriter(_GzipWriterBase):
         return build_member(d.compress(block), len(block), d.crc32(block), d.level)
 
     def _emit(self, blocks: list[Any]) -> None:
+        """Deflate ``blocks`` on the shared pool; members are written in order as they finish.
+
+        ``write`` returns before its blocks are deflated (they are copied
+        first, so the caller may reuse its buffer): the caller prepares the
+        next data while the workers compress. At most ``_MAX_PENDING`` blocks
+        are in flight, which bounds the memory held.
+        """
         if not blocks:
             return
-        executor = backends.pool() if len(blocks) > 1 else None
-        # Batches bound the compressed output held before it is written.
-        for first in range(0, len(blocks), 64):
-            batch = blocks[first : first + 64]
-            members = executor.map(self._deflate, batch) if executor else map(self._deflate, batch)
-            for parts in members:
-                for part in parts:
-                    self._fobj.write(part)
-                self._members += 1
+        executor = backends.pool()
+        if executor is None:
+            for block in blocks:
+                self._put(self._deflate(block))
+            return
+        limit = _MAX_PENDING * backends.thread_count()
+        for block in blocks:
+            owned = block if isinstance(block, bytes) else bytes(block)
+            self._pending.append(executor.submit(self._deflate, owned))
+            while len(self._pending) > limit or (self._pending and self._pending[0].done()):
+                self._put(self._pending.popleft().result())
+
+    def _put(self, parts: list[bytes]) -> None:
+        for part in parts:
+            self._fobj.write(part)
+        self._members += 1
+
+    def _drain(self) -> None:
+        while self._pending:
+            self._put(self._pending.popleft().result())
 
     def _finish(self) -> None:
-        if self._buf or not self._members:
+        if self._buf or not (self._members or self._pending):
             self._emit([bytes(self._buf)])
             self._buf.clear()
+        self._drain()
+
+    def close(self) -> None:
+        """Release the writer (members still deflating are dropped unless finished)."""
+        for future in self._pending:
+            future.cancel()
+        for future in self._pending:
+            if not future.cancelled():
+                future.exception()  # wait: no worker is left using the writer
+        self._pending.clear()
+        super().close()
 
 
 class GzipStreamWriter(_GzipWriterBase):

@@ -155,6 +155,8 @@ def to_stored(
     if chunk.dtype.fields is not None:
         return chunk.astype(out)
     scaled = slope != 1 or inter != 0
+    if not scaled and chunk.dtype.newbyteorder("=") == out.newbyteorder("="):
+        return chunk if chunk.dtype == out else chunk.astype(out)  # same values: they fit
     if out.kind in "iu":
         vals = chunk
         if scaled:
@@ -224,10 +226,41 @@ def write_array(
     out = np.dtype(out_dtype)
     if offset is not None:
         _seek_or_pad(fileobj, offset)
-    flat = arr.reshape(-1, order=order) if arr.ndim else arr.reshape(1)
-    for start in range(0, flat.size, CHUNK_ELEMENTS):
-        chunk = np.asarray(flat[start : start + CHUNK_ELEMENTS])
-        fileobj.write(to_stored(chunk, out, slope, inter).tobytes())
+    for chunk in _chunks_in_order(arr, order):
+        stored = to_stored(chunk, out, slope, inter)
+        fileobj.write(memoryview(np.ascontiguousarray(stored)).cast("B"))
+
+
+#: edge of the tiles a C-order array is transposed in (cache-friendly)
+_TILE = 16
+
+
+def _chunks_in_order(arr: np.ndarray, order: str) -> Iterator[np.ndarray]:
+    """Consecutive pieces of ``arr`` flattened in ``order``, about CHUNK_ELEMENTS each."""
+    if arr.ndim == 0:
+        yield arr.reshape(1)
+        return
+    opposite = arr.flags.c_contiguous if order == "F" else arr.flags.f_contiguous
+    if arr.ndim < 2 or not opposite or arr.flags.f_contiguous == arr.flags.c_contiguous:
+        flat = arr.reshape(-1, order=order)
+        for start in range(0, flat.size, CHUNK_ELEMENTS):
+            yield np.asarray(flat[start : start + CHUNK_ELEMENTS])
+        return
+    # Stored in the other memory order: a slab of the slowest stored axis at a
+    # time, transposed in tiles (a whole-array reshape is several times slower).
+    if order == "C":  # the transpose of an F-order array is C-ordered
+        yield from _chunks_in_order(arr.T, "F")
+        return
+    slow = arr.shape[-1]
+    per_slice = max(1, arr.size // max(slow, 1))
+    step = max(1, CHUNK_ELEMENTS // per_slice)
+    fast = arr.shape[0]
+    for z0 in range(0, slow, step):
+        part = arr[..., z0 : z0 + step]
+        buf = np.empty(part.shape, dtype=arr.dtype, order="F")
+        for x0 in range(0, fast, _TILE):
+            np.copyto(buf[x0 : x0 + _TILE], part[x0 : x0 + _TILE])
+        yield buf.reshape(-1, order="F")
 
 
 def _seek_or_pad(fileobj: BinaryIO, offset: int) -> None:

@@ -173,3 +173,19 @@ def test_default_level_is_about_the_size_of_zlib_level_1(payload):
     ours = len(compress(payload, "gzip"))
     reference = len(gzip.compress(payload, compresslevel=1, mtime=0))
     assert ours < reference * 1.03
+
+
+def test_blocked_writer_copies_what_it_still_deflates(payload, monkeypatch):
+    # write() returns before its blocks are deflated: reusing the buffer is safe
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "3")
+    raw = io.BytesIO()
+    w = _gzipblocks.BlockedGzipWriter(raw, None, 4096)
+    buf = bytearray(20_000)
+    for start in range(0, len(payload), len(buf)):
+        piece = payload[start : start + len(buf)]
+        buf[: len(piece)] = piece
+        w.write(memoryview(buf)[: len(piece)])
+        buf[:] = bytes(len(buf))  # scribble over it at once
+    w.finish()
+    assert gzip.decompress(raw.getvalue()) == payload
+    assert raw.getvalue() == compress(payload, "gzip", gzip_blocks=4096)
