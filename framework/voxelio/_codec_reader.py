@@ -63,6 +63,10 @@ class BlockedGzipSource:
             got += self._tail.readinto_at(offset + got, out[got:])
         return got
 
+    def stop(self) -> None:
+        if self._tail is not None:
+            self._tail.stop()
+
     def release_cache(self) -> None:
         """Drop what the tail keeps from a pass to the end (one member stays cached)."""
         if self._tail is not None:
@@ -262,6 +266,9 @@ class IndexedReader(io.RawIOBase):
     def close(self) -> None:
         if not self.closed:
             try:
+                stop = getattr(self._source, "stop", None)
+                if stop is not None:
+                    stop()
                 for closer in self._closers:
                     closer()
             finally:

@@ -40,6 +40,9 @@ PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (pea
 #: that reading what lies before the end (a footer, or the data before it) does
 #: not inflate the stream again
 WINDOW_MAX = 80 << 20
+#: a small read this far (decompressed bytes) beyond the nearest checkpoint
+#: restarts with ISA-L while a background thread builds the zlib checkpoints
+INDEX_AHEAD_MIN = 16 << 20
 _SKIP_STEP = 1 << 20
 
 
@@ -280,6 +283,14 @@ class StreamSource:
         self._cp_u: list[int] = [u]  # checkpoint output offsets, sorted
         self._cps: list[tuple[int, Any]] = [(cin, None)]  # (input offset, zlib state copy)
         self._state = _State(None, cin, u)
+        # Checkpoints are guarded by their own lock: a background indexer adds
+        # them while a read (holding self._lock) decompresses.
+        self._cp_lock = threading.Lock()
+        self._indexed = threading.Condition(self._cp_lock)
+        self._indexer: threading.Thread | None = None
+        self._indexed_to = u  # how far the indexer got (decompressed offset)
+        self._indexing = False
+        self._stopped = False
         # the last decompressed chunks of a pass to the end: output offsets, chunks
         self._win_u: list[int] = []
         self._win: list[memoryview] = []
@@ -343,8 +354,14 @@ class StreamSource:
     def _choose(self, offset: int, nbytes: int) -> _State:
         """The cheapest state to reach ``offset`` from: current, checkpoint or fast restart."""
         cur = self._state
-        k = bisect.bisect_right(self._cp_u, offset) - 1
-        cp_u = self._cp_u[k]
+        with self._cp_lock:
+            # the background indexer will be there sooner than a restart from 0
+            while self._indexing and self._indexed_to < offset:
+                self._indexed.wait()
+            k = bisect.bisect_right(self._cp_u, offset) - 1
+            cp_u = self._cp_u[k]
+            cp_cin, saved = self._cps[k]
+            can_index = self._indexer is None and not self._stopped
 
         def cost(u: int, fast: bool) -> float:
             return (offset - u + nbytes) / (2.0 if fast else 1.0)
@@ -352,19 +369,28 @@ class StreamSource:
         best = ("cp", cost(cp_u, False))
         if cur.u <= offset and cost(cur.u, cur.fast) <= best[1]:
             best = ("cur", cost(cur.u, cur.fast))
-        if nbytes >= FAST_READ_MIN and self.codec == "gzip" and backends.has_fast_gzip():
+        index = False
+        if self.codec == "gzip" and backends.has_fast_gzip():
             fast_cost = cost(self._start[0], True)
-            if fast_cost < best[1]:
+            index = (
+                nbytes < FAST_READ_MIN and can_index and self._codec.can_checkpoint
+                and self._access.seekable and offset - max(cp_u, cur.u) >= INDEX_AHEAD_MIN
+                and backends.thread_count() > 1
+            )
+            if fast_cost < best[1] and (nbytes >= FAST_READ_MIN or index):
                 best = ("fast", fast_cost)
+            else:
+                index = False
         if best[0] == "cur":
             return cur
         if best[0] == "fast":
             st = _State(None, self._start[1], self._start[0], fast=True)
         else:
-            cin, saved = self._cps[k]
-            st = _State(None if saved is None else saved.copy(), cin, cp_u)
-        self._retire(cur)  # after reading self._cps[k]: retiring may insert before k
+            st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
+        self._retire(cur)
         self._state = st
+        if index:
+            self._start_indexer(cp_u, cp_cin, saved)
         return st
 
     def _retire(self, st: _State) -> None:
@@ -373,13 +399,55 @@ class StreamSource:
             self._add_checkpoint(st.u, st.cin, st.d, CHECKPOINT_SPACING // 2)
 
     def _add_checkpoint(self, u: int, cin: int, state: Any, spacing: int) -> None:
-        k = bisect.bisect_right(self._cp_u, u)
-        if u - self._cp_u[k - 1] < spacing:
-            return
-        if k < len(self._cp_u) and self._cp_u[k] - u < spacing:
-            return
-        self._cp_u.insert(k, u)
-        self._cps.insert(k, (cin, state))
+        with self._cp_lock:
+            k = bisect.bisect_right(self._cp_u, u)
+            if u - self._cp_u[k - 1] < spacing:
+                return
+            if k < len(self._cp_u) and self._cp_u[k] - u < spacing:
+                return
+            self._cp_u.insert(k, u)
+            self._cps.insert(k, (cin, state))
+
+    # background indexing ----------------------------------------------------------------
+    def _start_indexer(self, u: int, cin: int, saved: Any) -> None:
+        """Build zlib checkpoints from ``u`` to the end on a thread of its own.
+
+        A read far into a single stream restarts with ISA-L (about twice
+        zlib's speed, but its state cannot be copied) while this thread
+        inflates the same bytes with zlib, leaving checkpoints behind, so
+        that later reads anywhere start near where they need to.
+        """
+        st = _State(None if saved is None else saved.copy(), cin, u)
+        with self._cp_lock:
+            self._indexing = True
+            self._indexed_to = u
+        self._indexer = threading.Thread(
+            target=self._index, args=(st,), name="voxelio-gzip-index", daemon=True
+        )
+        self._indexer.start()
+
+    def _index(self, st: _State) -> None:
+        try:
+            step = min(_SKIP_STEP, CHECKPOINT_SPACING)
+            while not self._stopped:
+                if not len(self._produce(st, step)):
+                    break
+                with self._cp_lock:
+                    self._indexed_to = st.u
+                    self._indexed.notify_all()
+        except Exception:  # the reads that need these bytes report it themselves
+            pass
+        finally:
+            with self._cp_lock:
+                self._indexing = False
+                self._indexed.notify_all()
+
+    def stop(self) -> None:
+        """Stop background work (the file is being closed)."""
+        self._stopped = True
+        indexer = self._indexer
+        if indexer is not None and indexer is not threading.current_thread():
+            indexer.join()
 
     # decompression --------------------------------------------------------------------
     def _skip(self, st: _State, n: int) -> None:
@@ -449,9 +517,10 @@ class StreamSource:
                 )
 
     def _maybe_copy(self, st: _State) -> None:
-        k = bisect.bisect_right(self._cp_u, st.u)
-        if st.u - self._cp_u[k - 1] >= CHECKPOINT_SPACING and (
-            k == len(self._cp_u) or self._cp_u[k] - st.u >= CHECKPOINT_SPACING // 2
-        ):
-            self._cp_u.insert(k, st.u)
-            self._cps.insert(k, (st.cin, st.d.copy()))
+        with self._cp_lock:
+            k = bisect.bisect_right(self._cp_u, st.u)
+            if st.u - self._cp_u[k - 1] >= CHECKPOINT_SPACING and (
+                k == len(self._cp_u) or self._cp_u[k] - st.u >= CHECKPOINT_SPACING // 2
+            ):
+                self._cp_u.insert(k, st.u)
+                self._cps.insert(k, (st.cin, st.d.copy()))

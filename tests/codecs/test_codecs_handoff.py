@@ -62,3 +62,28 @@ def test_plain_files_are_not_left_open(tmp_path):
     with codecs.opened(str(path), "rb", leave_open=True) as f:
         assert f.read(4) == DATA[:4]
     assert f.closed
+
+
+def test_far_small_read_indexes_in_background(single, monkeypatch):
+    monkeypatch.setattr(_codec_sources, "INDEX_AHEAD_MIN", 50_000)
+    monkeypatch.setattr(_codec_sources, "CHECKPOINT_SPACING", 16_384)
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    with codecs.open_indexed(single) as r:
+        assert r.read_range(250_000, 1000) == DATA[250_000:251_000]
+        # later reads, before and after, wait for the indexer or use its checkpoints
+        for offset in (200_000, 10_000, 299_000, 120_000):
+            assert r.read_range(offset, 900) == DATA[offset : offset + 900]
+        source = r._source
+        source._indexer.join()
+        assert len(source._cp_u) > 10
+        assert source.size == len(DATA)
+
+
+def test_close_stops_the_indexer(single, monkeypatch):
+    monkeypatch.setattr(_codec_sources, "INDEX_AHEAD_MIN", 50_000)
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    r = codecs.open_indexed(single)
+    assert r.read_range(280_000, 100) == DATA[280_000:280_100]
+    indexer = r._source._indexer
+    r.close()
+    assert indexer is not None and not indexer.is_alive()
