@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import ImageFileError
+
+if TYPE_CHECKING:
+    from concurrent.futures import ThreadPoolExecutor
 
 STDLIB_ENV = "VOXELIO_STDLIB_CODECS"
 THREADS_ENV = "VOXELIO_NUM_THREADS"
@@ -212,5 +214,7 @@ def pool() -> ThreadPoolExecutor | None:
         if _pool is None or _pool[0] != pid or _pool[1] != workers:
             if _pool is not None and _pool[0] == pid:
                 _pool[2].shutdown(wait=False)
+            from concurrent.futures import ThreadPoolExecutor
+
             _pool = (pid, workers, ThreadPoolExecutor(workers, thread_name_prefix="voxelio-codec"))
         return _pool[2]

@@ -8,7 +8,6 @@ formats is documented in :mod:`voxelio.registry.dispatch`.
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +27,7 @@ from .registry.store import (
     remove_format,
 )
 
-logger = logging.getLogger("voxelio")
+LOGGER_NAME = "voxelio"
 
 T = TypeVar("T")
 
@@ -178,7 +177,11 @@ def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> N
         "voxelio_fix_header", header=img.header, format_name=entry.name, path=filename
     ):
         for fix in fixes or ():
-            logger.info("%s: header fix by %s: %s", filename, record.label, fix)
+            import logging  # here: most loads have nothing to log
+
+            logging.getLogger(LOGGER_NAME).info(
+                "%s: header fix by %s: %s", filename, record.label, fix
+            )
     reg.call_each("voxelio_after_load", image=img, path=filename, format_name=entry.name)
 
 

@@ -15,16 +15,18 @@ mends the header in place and says how in ``fix_msg``.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import numpy as np
 
 from .errors import HeaderDataError
 from .header import Header
+
+if TYPE_CHECKING:
+    import logging
 
 NATIVE = "<" if sys.byteorder == "little" else ">"
 SWAPPED = ">" if NATIVE == "<" else "<"
@@ -32,7 +34,16 @@ SWAPPED = ">" if NATIVE == "<" else "<"
 #: problem levels, as in the logging module: the larger, the worse
 OK, INFO, WARNING, MODERATE, ERROR, CRITICAL = 0, 10, 20, 30, 40, 50
 
-logger = logging.getLogger("voxelio.header")
+LOGGER_NAME = "voxelio.header"
+
+
+def __getattr__(name: str) -> Any:
+    # ``logger`` is made on first use: importing logging costs every load a few ms
+    if name == "logger":
+        import logging
+
+        return logging.getLogger(LOGGER_NAME)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 _ENDIAN_ALIASES = {
     "<": "<",
@@ -334,10 +345,13 @@ class StructHeader(Header):
         HeaderDataError
             If a problem at ``error_level`` or above remains unfixed.
         """
-        log = log or logger
         reports = self.check(fix=True)
         # a problem that was fixed no longer stops the header from being used
         serious = [r for r in reports if r.problem_level >= error_level and not r.fix_msg]
+        if reports and log is None:
+            import logging
+
+            log = logging.getLogger(LOGGER_NAME)
         for report in reports:
             log.log(report.problem_level, report.message)
         if serious:

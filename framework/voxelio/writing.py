@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
@@ -289,6 +288,8 @@ def safe_replace(*targets: str | os.PathLike) -> Iterator[list[str]]:
     Existing targets that are memory-mapped keep their old content for
     the mapping, so an image can be saved over the file it was read from.
     """
+    import tempfile  # here, not at the top: loading never needs it
+
     temps: list[str] = []
     try:
         for target in targets:
