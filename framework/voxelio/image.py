@@ -16,7 +16,6 @@ from __future__ import annotations
 import io
 import os
 import warnings
-import zipfile
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -319,6 +318,8 @@ class SpatialImage:
         self.to_file_map(file_map, **options)
         if len(self.files_types) == 1:
             return file_map[self.files_types[0][0]].fileobj.getvalue()
+        import zipfile  # imported here: zipfile pulls in shutil, bz2 and lzma
+
         out = io.BytesIO()
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
             for file_type, ext in self.files_types:
@@ -340,6 +341,8 @@ class SpatialImage:
                 f"{cls.__name__} bytes must be the ZIP archive to_bytes() makes "
                 f"(one member per file type: {[t for t, _ in cls.files_types]})"
             )
+        import zipfile
+
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 members = {

@@ -13,7 +13,6 @@ every problem at once. Checks that need numpy (dtype names) run later, in
 
 from __future__ import annotations
 
-import ast
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -244,6 +243,8 @@ def parse_dtype(name: str) -> Any:
 
     text = name.strip()
     if text.startswith("["):
+        import ast  # structured dtypes only: most specs never need it
+
         return np.dtype(ast.literal_eval(text))
     return np.dtype(text)
 
@@ -266,6 +267,8 @@ def _dtype_problem(value: Any) -> str | None:
     if isinstance(value, str) and not value.strip().startswith("["):
         return None if _DTYPE_NAME_RE.match(value.strip()) else "unknown type name"
     if isinstance(value, str):
+        import ast
+
         try:
             value = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError):
