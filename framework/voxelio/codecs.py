@@ -411,6 +411,7 @@ def _opened_read(fileish: Any, compression: str | None) -> Iterator[BinaryIO]:
 
 _left_lock = threading.Lock()
 _left: tuple[tuple[Any, ...], Any] | None = None  # (file key, IndexedReader)
+_left_atexit = False
 
 
 def _file_key(path: Any) -> tuple[Any, ...] | None:
@@ -432,12 +433,26 @@ def _take_left(key: tuple[Any, ...] | None) -> Any | None:
 
 
 def _leave(key: tuple[Any, ...] | None, reader: Any) -> None:
-    global _left
+    global _left, _left_atexit
     if key is None:
         reader.close()
         return
     with _left_lock:
         previous, _left = _left, (key, reader)
+        if not _left_atexit:
+            import atexit
+
+            atexit.register(_close_left)
+            _left_atexit = True
+    if previous is not None:
+        previous[1].close()
+
+
+def _close_left() -> None:
+    """Close the reader left open, if any (at exit)."""
+    global _left
+    with _left_lock:
+        previous, _left = _left, None
     if previous is not None:
         previous[1].close()
 
