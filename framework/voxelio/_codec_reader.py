@@ -110,6 +110,10 @@ class BlockedGzipSource:
             start = offset - self._uoffs[first]
             out[:] = memoryview(data)[start : start + len(out)]
             return
+        executor = backends.pool()
+        if executor is not None:
+            self._read_parallel(executor, first, last, offset, out)
+            return
         k = first
         while k <= last:
             # A batch spans at most PARALLEL_SPAN compressed bytes, read in one go.
@@ -120,6 +124,31 @@ class BlockedGzipSource:
                 stop += 1
             self._read_batch(k, stop, offset, out)
             k = stop + 1
+
+    def _read_parallel(
+        self, executor: Any, first: int, last: int, offset: int, out: memoryview
+    ) -> None:
+        """Each worker reads, inflates and places whole members (the file is read in parallel
+        too; memory held is a member or two per worker)."""
+        end = offset + len(out)
+
+        def one(k: int) -> None:
+            data = self._access.pread(self._coffs[k], self._csizes[k])
+            if len(data) < self._csizes[k]:
+                raise ImageFileError(f"{self._access.name} is truncated inside a gzip member")
+            inflated = self._inflate(k, data)
+            u0 = self._uoffs[k]
+            src = max(offset, u0)
+            dst_end = min(end, u0 + len(inflated))
+            out[src - offset : dst_end - offset] = memoryview(inflated)[src - u0 : dst_end - u0]
+
+        futures = [executor.submit(one, k) for k in range(first, last + 1)]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def _read_batch(self, first: int, last: int, offset: int, out: memoryview) -> None:
         base = self._coffs[first]
