@@ -181,6 +181,7 @@ def implementations() -> dict[str, str]:
 
 # -- shared worker threads ------------------------------------------------------------
 
+_POOL_PREFIX = "voxelio-codec"
 _pool_lock = threading.Lock()
 _pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, executor)
 
@@ -203,11 +204,13 @@ def pool() -> ThreadPoolExecutor | None:
     """The shared executor, or None when only one thread should be used.
 
     The executor is recreated after a fork (the child has none of the parent's
-    threads) and when the requested thread count changes.
+    threads) and when the requested thread count changes. Code already running
+    on one of its workers gets None: a task waiting for tasks queued behind it
+    could wait forever.
     """
     global _pool
     workers = thread_count()
-    if workers <= 1:
+    if workers <= 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
         return None
     with _pool_lock:
         pid = os.getpid()
@@ -216,5 +219,5 @@ def pool() -> ThreadPoolExecutor | None:
                 _pool[2].shutdown(wait=False)
             from concurrent.futures import ThreadPoolExecutor
 
-            _pool = (pid, workers, ThreadPoolExecutor(workers, thread_name_prefix="voxelio-codec"))
+            _pool = (pid, workers, ThreadPoolExecutor(workers, thread_name_prefix=_POOL_PREFIX))
         return _pool[2]

@@ -63,6 +63,11 @@ class BlockedGzipSource:
             got += self._tail.readinto_at(offset + got, out[got:])
         return got
 
+    def boundaries(self, start: int, end: int) -> list[int]:
+        lo = bisect.bisect_right(self._uoffs, start)
+        hi = bisect.bisect_left(self._uoffs, min(end, self._end))
+        return self._uoffs[lo:hi]
+
     def stop(self) -> None:
         if self._tail is not None:
             self._tail.stop()
@@ -226,6 +231,16 @@ class IndexedReader(io.RawIOBase):
     def blocked(self) -> bool:
         """True when the file is indexed blocked gzip (random access without streaming)."""
         return isinstance(self._source, BlockedGzipSource)
+
+    def boundaries(self, offset: int, nbytes: int) -> list[int]:
+        """Offsets inside ``[offset, offset + nbytes)`` where independently readable parts start.
+
+        For blocked gzip, the members: reads split there can run in parallel
+        without inflating any member twice. Empty for other sources.
+        """
+        if not isinstance(self._source, BlockedGzipSource):
+            return []
+        return self._source.boundaries(offset, offset + nbytes)
 
     def readinto_range(self, offset: int, buffer: Any) -> int:
         """Fill ``buffer`` with the decompressed bytes from ``offset``.

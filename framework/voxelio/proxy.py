@@ -17,6 +17,7 @@ from one proxy are safe from several threads at once.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -261,6 +262,12 @@ class ArrayProxy:
             return
         per_chunk = max(1, CHUNK_BYTES // stored.itemsize)
         executor = codecs.thread_pool() if flat_out.size > per_chunk else None
+        boundaries = getattr(fobj, "boundaries", None)
+        if executor is not None and boundaries is not None:
+            cuts = boundaries(start, flat_out.size * stored.itemsize)
+            if cuts:
+                self._read_run_split(fobj, executor, start, cuts, flat_out, slope, inter)
+                return
         # Two buffers: while one chunk is converted on a worker thread, the
         # next one is read (and decompressed) into the other.
         bufs = [np.empty(min(per_chunk, flat_out.size), dtype=stored)
@@ -289,6 +296,41 @@ class ArrayProxy:
             for future in pending:
                 if future is not None:
                     future.result()
+
+    def _read_run_split(
+        self, fobj: Any, executor: Any, start: int, cuts: list[int], flat_out: np.ndarray,
+        slope: float, inter: float,
+    ) -> None:
+        """Read and scale a run in parts that workers decompress and convert on their own.
+
+        Parts end where independently compressed parts of the file do (and on
+        whole values), so no part is decompressed twice and each part is
+        converted while its bytes are still in cache.
+        """
+        stored = self._dtype
+        size = stored.itemsize
+        end = start + flat_out.size * size
+        # group the cuts into parts of about CHUNK_BYTES // 4, on whole values
+        edges = [start]
+        for cut in cuts:
+            if (cut - start) % size == 0 and cut - edges[-1] >= CHUNK_BYTES // 4:
+                edges.append(cut)
+        edges.append(end)
+        where = self._describe()
+
+        def part(lo: int, hi: int) -> None:
+            buf = np.empty((hi - lo) // size, dtype=stored)
+            _readinto_exact_range(fobj, lo, buf.view(np.uint8), where)
+            i0 = (lo - start) // size
+            _scale_into(buf, flat_out.dtype, slope, inter, out=flat_out[i0 : i0 + buf.size])
+
+        futures = [executor.submit(part, lo, hi) for lo, hi in itertools.pairwise(edges)]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            for future in futures:
+                future.cancel()
 
     def _describe(self) -> str:
         if isinstance(self.file_like, str):
@@ -505,6 +547,21 @@ def _read_exact(fobj: BinaryIO, start: int, length: int, where: str) -> bytearra
     buf = bytearray(length)
     _readinto_exact(fobj, start, memoryview(buf), where)
     return buf
+
+
+def _readinto_exact_range(fobj: Any, start: int, buf: Any, where: str) -> None:
+    """Fill ``buf`` from ``start`` with a thread-safe positional read."""
+    view = memoryview(buf).cast("B")
+    try:
+        got = fobj.readinto_range(start, view)
+    except ImageFileError:
+        raise
+    except (OSError, EOFError, ValueError) as err:
+        raise ImageFileError(f"cannot read image data from {where}: {err}") from None
+    if got < len(view):
+        raise ImageFileError(
+            f"{where} ends early: expected {len(view)} bytes of image data, got {got}"
+        )
 
 
 def _readinto_exact(fobj: BinaryIO, start: int | None, buf: Any, where: str) -> None:
