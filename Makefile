@@ -31,6 +31,9 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	# byte-compile as a wheel install would (editable installs under
+	# PYTHONDONTWRITEBYTECODE would otherwise recompile on every start)
+	$(BIN)/python -m compileall -q framework plugins
 	$(BIN)/python benchmarks/run.py
 
 docs: $(STAMP)
