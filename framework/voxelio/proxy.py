@@ -26,16 +26,18 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from . import codecs
+from ._exactread import read_exact, readinto_exact, readinto_exact_range, stored_size
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
-    AxisPick,
     IndexPlan,
     box_span,
     check_order,
+    is_contiguous_box,
     is_fancy,
     layout_strides,
     plan_index,
     slowest_axis,
+    split_sparse,
 )
 
 #: bytes converted per step when reading and scaling a contiguous run
@@ -205,7 +207,7 @@ class ArrayProxy:
 
     def _check_plausible_size(self) -> None:
         """Refuse reads whose size the stored file cannot possibly hold."""
-        available = _stored_size(self.file_like)
+        available = stored_size(self.file_like)
         if available is None:
             return
         codec = self._detect_compression()
@@ -233,15 +235,15 @@ class ArrayProxy:
         itemsize = self._dtype.itemsize
         strides = layout_strides(self._shape, itemsize, self.order)
         out = np.empty(plan.counts, dtype=out_dtype, order=self.order)
-        if _is_contiguous(plan.picks, self._shape, self.order):
+        if is_contiguous_box(plan.picks, self._shape, self.order):
             start, length = box_span(plan.picks, strides, itemsize)
             flat = out.reshape(-1, order=self.order)
             self._read_run(fobj, self.offset + start, flat, slope, inter)
             return out
         slow = slowest_axis(self.ndim, self.order)
-        for target, picks in _split_sparse(plan.picks, slow, strides, itemsize):
+        for target, picks in split_sparse(plan.picks, slow, strides, itemsize, SPARSE_FACTOR):
             start, length = box_span(picks, strides, itemsize)
-            raw = _read_exact(fobj, self.offset + start, length, self._describe())
+            raw = read_exact(fobj, self.offset + start, length, self._describe())
             box_strides = tuple(p.step * s for p, s in zip(picks, strides, strict=False))
             box = np.ndarray(
                 tuple(p.count for p in picks), dtype=self._dtype, buffer=raw, strides=box_strides
@@ -256,7 +258,7 @@ class ArrayProxy:
         """Read a contiguous run of stored values into ``flat_out``, scaling as it goes."""
         stored = self._dtype
         if flat_out.dtype == stored.newbyteorder("=") and slope == 1 and inter == 0:
-            _readinto_exact(fobj, start, flat_out.view(np.uint8), self._describe())
+            readinto_exact(fobj, start, flat_out.view(np.uint8), self._describe())
             if stored.byteorder not in "=|" and stored.newbyteorder("=") != stored:
                 flat_out.byteswap(inplace=True)
             return
@@ -283,7 +285,7 @@ class ArrayProxy:
                     pending[slot].result()
                     pending[slot] = None
                 buf = bufs[slot][:n]
-                _readinto_exact(fobj, None, buf.view(np.uint8), self._describe())
+                readinto_exact(fobj, None, buf.view(np.uint8), self._describe())
                 part = flat_out[done : done + n]
                 if executor is None:
                     _scale_into(buf, flat_out.dtype, slope, inter, out=part)
@@ -320,7 +322,7 @@ class ArrayProxy:
 
         def part(lo: int, hi: int) -> None:
             buf = np.empty((hi - lo) // size, dtype=stored)
-            _readinto_exact_range(fobj, lo, buf.view(np.uint8), where)
+            readinto_exact_range(fobj, lo, buf.view(np.uint8), where)
             i0 = (lo - start) // size
             _scale_into(buf, flat_out.dtype, slope, inter, out=flat_out[i0 : i0 + buf.size])
 
@@ -475,57 +477,6 @@ def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, f
     return shape, dtype, offset, slope, inter
 
 
-def _stored_size(file_like: Any) -> int | None:
-    """Bytes the stored file has (a name, or a seekable object from its position)."""
-    if isinstance(file_like, str):
-        try:
-            return os.path.getsize(file_like)
-        except OSError:
-            return None
-    try:
-        here = file_like.tell()
-        end = file_like.seek(0, os.SEEK_END)
-        file_like.seek(here)
-        return int(end)
-    except (AttributeError, OSError, ValueError):
-        return None
-
-
-def _is_contiguous(picks: Sequence[AxisPick], shape: Sequence[int], order: str) -> bool:
-    """True if the picked box is one contiguous run of the stored array."""
-    axes = list(range(len(shape))) if order == "F" else list(reversed(range(len(shape))))
-    for k, axis in enumerate(axes):
-        p = picks[axis]
-        full = p.start == 0 and p.count == shape[axis] and p.step == 1
-        if full:
-            continue
-        # a partial axis: everything slower must be a single element
-        if p.step != 1 and p.count > 1:
-            return False
-        return all(picks[a].count == 1 for a in axes[k + 1 :])
-    return True
-
-
-def _split_sparse(
-    picks: Sequence[AxisPick], slow: int, strides: Sequence[int], itemsize: int
-) -> Iterator[tuple[tuple[Any, ...], tuple[AxisPick, ...]]]:
-    """One box for the whole pick, or one per pick of the slowest axis when sparse."""
-    p = picks[slow]
-    _whole_start, whole_len = box_span(picks, strides, itemsize)
-    one = list(picks)
-    one[slow] = AxisPick(p.start, 1, 1)
-    _, one_len = box_span(one, strides, itemsize)
-    everything = tuple(slice(None) for _ in picks)
-    if p.count == 1 or whole_len <= SPARSE_FACTOR * p.count * one_len:
-        yield everything, tuple(picks)
-        return
-    for i in range(p.count):
-        one[slow] = AxisPick(p.start + i * p.step, 1, 1)
-        target = list(everything)
-        target[slow] = slice(i, i + 1)
-        yield tuple(target), tuple(one)
-
-
 def _scale_into(
     raw: np.ndarray, dtype: np.dtype, slope: float, inter: float, out: np.ndarray | None = None
 ) -> np.ndarray:
@@ -541,45 +492,3 @@ def _scale_into(
     if inter != 0:
         out += inter
     return out
-
-
-def _read_exact(fobj: BinaryIO, start: int, length: int, where: str) -> bytearray:
-    buf = bytearray(length)
-    _readinto_exact(fobj, start, memoryview(buf), where)
-    return buf
-
-
-def _readinto_exact_range(fobj: Any, start: int, buf: Any, where: str) -> None:
-    """Fill ``buf`` from ``start`` with a thread-safe positional read."""
-    view = memoryview(buf).cast("B")
-    try:
-        got = fobj.readinto_range(start, view)
-    except ImageFileError:
-        raise
-    except (OSError, EOFError, ValueError) as err:
-        raise ImageFileError(f"cannot read image data from {where}: {err}") from None
-    if got < len(view):
-        raise ImageFileError(
-            f"{where} ends early: expected {len(view)} bytes of image data, got {got}"
-        )
-
-
-def _readinto_exact(fobj: BinaryIO, start: int | None, buf: Any, where: str) -> None:
-    view = memoryview(buf).cast("B")
-    try:
-        if start is not None:
-            fobj.seek(start)
-        got = 0
-        while got < len(view):
-            n = fobj.readinto(view[got:])
-            if not n:
-                break
-            got += n
-    except ImageFileError:
-        raise
-    except (OSError, EOFError, ValueError) as err:
-        raise ImageFileError(f"cannot read image data from {where}: {err}") from None
-    if got < len(view):
-        raise ImageFileError(
-            f"{where} ends early: expected {len(view)} bytes of image data, got {got}"
-        )

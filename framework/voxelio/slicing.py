@@ -10,7 +10,7 @@ range (or, for sparse picks along the slowest axis, one range per pick).
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -154,6 +154,49 @@ def box_span(picks: Sequence[AxisPick], strides: Sequence[int], itemsize: int) -
     first = sum(p.start * s for p, s in zip(picks, strides, strict=False))
     last = sum(p.last * s for p, s in zip(picks, strides, strict=False))
     return first, last - first + itemsize
+
+
+def is_contiguous_box(picks: Sequence[AxisPick], shape: Sequence[int], order: str) -> bool:
+    """True if the picked box is one contiguous run of the stored array."""
+    axes = list(range(len(shape))) if order == "F" else list(reversed(range(len(shape))))
+    for k, axis in enumerate(axes):
+        p = picks[axis]
+        full = p.start == 0 and p.count == shape[axis] and p.step == 1
+        if full:
+            continue
+        # a partial axis: everything slower must be a single element
+        if p.step != 1 and p.count > 1:
+            return False
+        return all(picks[a].count == 1 for a in axes[k + 1 :])
+    return True
+
+
+def split_sparse(
+    picks: Sequence[AxisPick],
+    slow: int,
+    strides: Sequence[int],
+    itemsize: int,
+    sparse_factor: float = 2,
+) -> Iterator[tuple[tuple[Any, ...], tuple[AxisPick, ...]]]:
+    """One box for the whole pick, or one per pick of the slowest axis when sparse.
+
+    Reading through is chosen unless it would fetch more than
+    ``sparse_factor`` times the bytes the picks need.
+    """
+    p = picks[slow]
+    _whole_start, whole_len = box_span(picks, strides, itemsize)
+    one = list(picks)
+    one[slow] = AxisPick(p.start, 1, 1)
+    _, one_len = box_span(one, strides, itemsize)
+    everything = tuple(slice(None) for _ in picks)
+    if p.count == 1 or whole_len <= sparse_factor * p.count * one_len:
+        yield everything, tuple(picks)
+        return
+    for i in range(p.count):
+        one[slow] = AxisPick(p.start + i * p.step, 1, 1)
+        target = list(everything)
+        target[slow] = slice(i, i + 1)
+        yield tuple(target), tuple(one)
 
 
 def check_order(order: str) -> str:

@@ -1,0 +1,77 @@
+"""Reading exact byte ranges of stored image data, with voxelio errors.
+
+Short reads, OS errors and decompression errors all become
+:class:`~voxelio.errors.ImageFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+from .errors import ImageFileError
+
+
+@contextlib.contextmanager
+def _as_image_errors(where: str) -> Iterator[None]:
+    try:
+        yield
+    except ImageFileError:
+        raise
+    except (OSError, EOFError, ValueError) as err:
+        raise ImageFileError(f"cannot read image data from {where}: {err}") from None
+
+
+def _check_complete(got: int, wanted: int, where: str) -> None:
+    if got < wanted:
+        raise ImageFileError(
+            f"{where} ends early: expected {wanted} bytes of image data, got {got}"
+        )
+
+
+def read_exact(fobj: BinaryIO, start: int, length: int, where: str) -> bytearray:
+    """``length`` bytes from ``start``."""
+    buf = bytearray(length)
+    readinto_exact(fobj, start, memoryview(buf), where)
+    return buf
+
+
+def readinto_exact_range(fobj: Any, start: int, buf: Any, where: str) -> None:
+    """Fill ``buf`` from ``start`` with a thread-safe positional read (``readinto_range``)."""
+    view = memoryview(buf).cast("B")
+    with _as_image_errors(where):
+        got = fobj.readinto_range(start, view)
+    _check_complete(got, len(view), where)
+
+
+def readinto_exact(fobj: BinaryIO, start: int | None, buf: Any, where: str) -> None:
+    """Fill ``buf`` from ``start`` (or the current position if None)."""
+    view = memoryview(buf).cast("B")
+    got = 0
+    with _as_image_errors(where):
+        if start is not None:
+            fobj.seek(start)
+        while got < len(view):
+            n = fobj.readinto(view[got:])
+            if not n:
+                break
+            got += n
+    _check_complete(got, len(view), where)
+
+
+def stored_size(file_like: Any) -> int | None:
+    """Bytes the stored file has (a name, or a seekable object from its position)."""
+    if isinstance(file_like, str):
+        try:
+            return os.path.getsize(file_like)
+        except OSError:
+            return None
+    try:
+        here = file_like.tell()
+        end = file_like.seek(0, os.SEEK_END)
+        file_like.seek(here)
+        return int(end)
+    except (AttributeError, OSError, ValueError):
+        return None
