@@ -17,6 +17,9 @@ once. Three kinds exist:
   the members they overlap, several members in parallel on the shared pool.
 
 :class:`IndexedReader` wraps a source as a read-only binary file.
+
+(About 530 lines on purpose: the three sources share their locking and
+range-reading contract, which reads best side by side.)
 """
 
 from __future__ import annotations

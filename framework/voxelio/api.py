@@ -3,6 +3,9 @@
 Every function here finds formats through the registry (plugins discovered
 on first use); none knows a format by name. How ``load`` ranks candidate
 formats is documented in :mod:`voxelio.registry.dispatch`.
+
+(Slightly over 500 lines on purpose: the whole public surface of the
+framework reads in one module.)
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ ISA-L (``isal``) for gzip and ``zstandard`` for zstd when installed (extra
 ``voxelio[fast]``), the standard library otherwise. ``VOXELIO_STDLIB_CODECS=1``
 forces the standard library; ``VOXELIO_NUM_THREADS`` bounds the worker threads.
 No optional package (nor numpy) is imported until a codec is used.
+
+(About 550 lines on purpose: the public compression API, its writers and
+its stream wrappers belong together; the machinery lives in the _codec_*
+and _gzipblocks modules.)
 """
 
 from __future__ import annotations
