@@ -9,15 +9,13 @@ from __future__ import annotations
 import gzip
 import os
 
+import nibabel as nib
 import numpy as np
 import pytest
 
 import voxelio as vx
-
-nib = pytest.importorskip("nibabel")
-pytest.importorskip("voxelio_mgh")
-
-from voxelio_mgh.image import MGHImage  # noqa: E402
+import voxelio_mgh  # noqa: F401  (the plugin under test must be installed)
+from voxelio_mgh.image import MGHImage
 
 DTYPES = [np.uint8, np.int16, np.uint16, np.int32, np.float32]
 AFFINE = np.array([[-1.5, 0.1, 0, 40], [0, 0.2, 2.0, -30], [0.1, -1.0, 0, 22], [0, 0, 0, 1]])
@@ -137,10 +135,9 @@ def test_good_ras_flag_zero_matches_nibabel(tmp_path):
 # -- NIfTI-1 conversion ----------------------------------------------------------------------
 @pytest.fixture
 def nifti1():
-    return pytest.importorskip(
-        "voxelio_nifti1",
-        reason="MGH <-> NIfTI-1 conversion needs the voxelio-nifti1 plugin (installed in CI)",
-    )
+    import voxelio_nifti1
+
+    return voxelio_nifti1
 
 
 def run_cli(*argv: str) -> int:

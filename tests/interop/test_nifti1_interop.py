@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import warnings
 
+import nibabel as nib
+import nibabel.testing as nib_testing
 import numpy as np
 import pytest
 
 import voxelio as vx
-
-nib = pytest.importorskip("nibabel")
-nib_testing = pytest.importorskip("nibabel.testing")
-
-from voxelio_nifti1.codes import DATATYPES  # noqa: E402
-from voxelio_nifti1.image import Nifti1Image, Nifti1Pair  # noqa: E402
+from voxelio_nifti1.codes import DATATYPES
+from voxelio_nifti1.image import Nifti1Image, Nifti1Pair
 
 _SUFFIXES = (".nii", ".hdr", ".nii.gz", ".hdr.gz", ".nii.bz2", ".nii.zst")
 AFFINE = np.array([[-2.0, 0.1, 0, 10], [0.2, 3, 0, -21], [0, 0, 4, -32], [0, 0, 0, 1]])
@@ -134,13 +132,9 @@ def test_nibabel_scaled_int16_big_endian_5d(tmp_path, name):
     assert np.array_equal(img.dataobj.get_unscaled(), back.dataobj.get_unscaled())
 
 
-try:  # SimpleITK is an optional oracle
-    import SimpleITK as sitk  # noqa: N813
-except ImportError:  # pragma: no cover
-    sitk = None
+import SimpleITK as sitk  # noqa: E402, N813  (test-only oracle, installed by make test)
 
 
-@pytest.mark.skipif(sitk is None, reason="SimpleITK is not installed")
 @pytest.mark.parametrize("dtype", ["uint8", "int16", "int32", "float32", "float64"])
 @pytest.mark.parametrize("name", ["k.nii", "k.nii.gz"])
 def test_simpleitk_reads_voxelio_files(tmp_path, dtype, name):

@@ -13,17 +13,16 @@ import shutil
 import subprocess
 import sys
 
+import nibabel as nib
 import numpy as np
 import pytest
 from analyze_samples import DTYPE_IDS, DTYPES, ORDERS, sample_affine, sample_array
+from nibabel.testing import data_path
 
 import voxelio as vx
 from voxelio.errors import ImageFileError
 from voxelio_analyze.header import AnalyzeHeader
 from voxelio_analyze.image import AnalyzeImage
-
-nib = pytest.importorskip("nibabel")
-from nibabel.testing import data_path  # noqa: E402
 
 NIB_ANALYZE_HDR = os.path.join(data_path, "analyze.hdr")
 

@@ -5,13 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-import pytest
-
 import voxelio as vx
-
-FormatConformance = pytest.importorskip(
-    "voxelio.testing", reason="needs the voxelio conformance kit"
-).FormatConformance
+from voxelio.testing import FormatConformance
 
 
 class TestMGHConformance(FormatConformance):
