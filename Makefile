@@ -37,7 +37,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet sphinx
+	$(BIN)/python -m pip install --quiet sphinx myst-parser
 	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
 
 clean:
