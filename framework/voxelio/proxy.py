@@ -107,6 +107,30 @@ class ArrayProxy:
         self._kept: BinaryIO | None = None
         self._kept_stack: contextlib.ExitStack | None = None
 
+    @classmethod
+    def from_holder(
+        cls,
+        holder: Any,
+        shape: Sequence[int],
+        dtype: Any,
+        offset: int = 0,
+        slope: float | None = None,
+        inter: float | None = None,
+        *,
+        mmap: bool | str = True,
+        order: str = "F",
+        keep_file_open: bool | None = None,
+    ) -> ArrayProxy:
+        """A proxy on the file a :class:`~voxelio.files.FileHolder` points at.
+
+        ``offset`` counts from the start of the image in the holder: for a
+        file object, its ``pos`` is added. A ``slope``/``inter`` of None
+        means no scaling.
+        """
+        start = offset + (holder.pos if holder.fileobj is not None else 0)
+        spec = (tuple(shape), dtype, start, slope, inter)
+        return cls(holder.file_like, spec, mmap=mmap, order=order, keep_file_open=keep_file_open)
+
     # -- array-like attributes -------------------------------------------------
     @property
     def shape(self) -> tuple[int, ...]:

@@ -70,15 +70,10 @@ class AnalyzeImage(SpatialImage):
         header = cls._read_header(file_map)
         image = _holder(file_map, "image")
         slope, inter = header.get_slope_inter()
-        spec = (
-            header.get_data_shape(),
-            header.get_data_dtype(),
-            image.pos + header.get_data_offset() if image.fileobj is not None
-            else header.get_data_offset(),
-            1.0 if slope is None else slope,
-            0.0 if inter is None else inter,
+        proxy = ArrayProxy.from_holder(
+            image, header.get_data_shape(), header.get_data_dtype(), header.get_data_offset(),
+            slope, inter, mmap=mmap, keep_file_open=keep_file_open,
         )
-        proxy = ArrayProxy(image.file_like, spec, mmap=mmap, keep_file_open=keep_file_open)
         img = cls(proxy, header.get_best_affine(), header, file_map=file_map)
         return img
 

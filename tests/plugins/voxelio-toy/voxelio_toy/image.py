@@ -189,16 +189,10 @@ class ToyImage(SpatialImage):
         with reading(holder, "toy image file") as stream:
             header = ToyHeader.from_fileobj(stream)
         slope, inter = header.get_slope_inter()
-        spec = (
-            header.get_data_shape(),
-            header.get_data_dtype(),
-            int(header["vox_offset"]),
-            slope,
-            inter,
+        proxy = ArrayProxy.from_holder(
+            holder, header.get_data_shape(), header.get_data_dtype(), int(header["vox_offset"]),
+            slope, inter, mmap=mmap, keep_file_open=keep_file_open,
         )
-        if holder.fileobj is not None:
-            spec = (*spec[:2], holder.pos + spec[2], slope, inter)
-        proxy = ArrayProxy(holder.file_like, spec, mmap=mmap, keep_file_open=keep_file_open)
         img = cls(proxy, header.get_best_affine(), header, file_map=file_map)
         return img
 
