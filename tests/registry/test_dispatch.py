@@ -190,3 +190,13 @@ def test_install_hint_when_not_installed(monkeypatch, tmp_path):
         "pip install voxelio-nifti1"
     ]
     assert dispatch.install_hints(str(tmp_path / "x.unknown"), reg) == []
+
+
+def test_text_placeholder_named_like_an_image_says_so(tmp_path):
+    path = tmp_path / "brain.nii.gz"
+    path.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 42\n")
+    with pytest.raises(vx.ImageFileError) as info:
+        vx.load(path)
+    message = str(info.value)
+    assert "plain text" in message and "git-lfs" in message
+    assert "not compressed" in message

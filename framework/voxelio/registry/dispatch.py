@@ -279,6 +279,28 @@ def install_hints(path: str, registry: Registry) -> list[str]:
     return hints
 
 
+def content_hints(path: str) -> list[str]:
+    """What the raw leading bytes say when no format accepts a file (text, wrong suffix)."""
+    from .. import codecs
+
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(512)
+    except OSError:
+        return []
+    hints = []
+    named = codecs.compression_from_name(path)
+    if named is not None and codecs.detect_compression(raw) is None:
+        hints.append(f"the name says {named}-compressed, but the content is not compressed")
+    if raw and all(32 <= b < 127 or b in b"\t\r\n" for b in raw):
+        first = raw.decode("ascii").strip().splitlines()[0][:80] if raw.strip() else ""
+        hints.append(
+            "the file holds plain text, not image data (a Git LFS pointer, a download "
+            f"error page?): it starts {first!r}"
+        )
+    return hints
+
+
 def no_match_message(
     path: str,
     candidates: list[Candidate],
@@ -306,7 +328,7 @@ def no_match_message(
             f"  - format {e.name!r} of {e.plugin.label}: {e.status.removeprefix('broken: ')}"
             for e in broken_formats
         ]
-    hints = install_hints(path, registry)
+    hints = content_hints(path) + install_hints(path, registry)
     if hints:
         lines.append("hint:")
         lines += [f"  - {h}" for h in hints]
