@@ -12,14 +12,15 @@ import zlib
 import pytest
 from codec_helpers import compress
 
-from voxelio import _gzipblocks, codecs
+from voxelio import codecs
+from voxelio.codecs import gzip_layout, writers
 
 
 def _members(raw: bytes) -> list[tuple[int, int, int]]:
     """(offset, member size, uncompressed size) of each member, from the size subfield."""
     found, pos = [], 0
     while pos < len(raw):
-        total, usize = _gzipblocks.parse_member_header(raw[pos : pos + 64])
+        total, usize = gzip_layout.parse_member_header(raw[pos : pos + 64])
         found.append((pos, total, usize))
         pos += total
     return found
@@ -179,7 +180,7 @@ def test_blocked_writer_copies_what_it_still_deflates(payload, monkeypatch):
     # write() returns before its blocks are deflated: reusing the buffer is safe
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "3")
     raw = io.BytesIO()
-    w = _gzipblocks.BlockedGzipWriter(raw, None, 4096)
+    w = writers.BlockedGzipWriter(raw, None, 4096)
     buf = bytearray(20_000)
     for start in range(0, len(payload), len(buf)):
         piece = payload[start : start + len(buf)]

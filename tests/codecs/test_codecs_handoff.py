@@ -9,7 +9,8 @@ import os
 import pytest
 from codec_helpers import smooth_noise
 
-from voxelio import _codec_sources, codecs
+from voxelio import codecs
+from voxelio.codecs import seek_index
 
 DATA = smooth_noise(300_000, seed=5)
 
@@ -22,7 +23,7 @@ def single(tmp_path):
 
 
 def test_window_after_pass_to_end_serves_reads(monkeypatch):
-    monkeypatch.setattr(_codec_sources, "WINDOW_MAX", 100_000)
+    monkeypatch.setattr(seek_index, "WINDOW_MAX", 100_000)
     with codecs.open_indexed(io.BytesIO(gzip.compress(DATA, mtime=0))) as r:
         assert r.seek(0, io.SEEK_END) == len(DATA)
         for offset, n in [(len(DATA) - 10, 50), (len(DATA) - 90_000, 80_000), (0, 1000),
@@ -65,8 +66,8 @@ def test_plain_files_are_not_left_open(tmp_path):
 
 
 def test_far_small_read_indexes_in_background(single, monkeypatch):
-    monkeypatch.setattr(_codec_sources, "INDEX_AHEAD_MIN", 50_000)
-    monkeypatch.setattr(_codec_sources, "CHECKPOINT_SPACING", 16_384)
+    monkeypatch.setattr(seek_index, "INDEX_AHEAD_MIN", 50_000)
+    monkeypatch.setattr(seek_index, "CHECKPOINT_SPACING", 16_384)
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
     with codecs.open_indexed(single) as r:
         assert r.read_range(250_000, 1000) == DATA[250_000:251_000]
@@ -80,7 +81,7 @@ def test_far_small_read_indexes_in_background(single, monkeypatch):
 
 
 def test_close_stops_the_indexer(single, monkeypatch):
-    monkeypatch.setattr(_codec_sources, "INDEX_AHEAD_MIN", 50_000)
+    monkeypatch.setattr(seek_index, "INDEX_AHEAD_MIN", 50_000)
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
     r = codecs.open_indexed(single)
     assert r.read_range(280_000, 100) == DATA[280_000:280_100]

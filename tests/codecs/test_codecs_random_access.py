@@ -13,7 +13,8 @@ from codec_helpers import compress, smooth_noise, usable
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voxelio import _codec_sources, codecs
+from voxelio import codecs
+from voxelio.codecs import seek_index
 from voxelio.errors import ImageFileError
 
 DATA = smooth_noise(600_000, seed=3)
@@ -28,10 +29,10 @@ _SETTINGS = settings(max_examples=300, deadline=None,
 @pytest.fixture(scope="module", autouse=True)
 def _dense_checkpoints():
     # Small spacing so a 600 kB stream gets many zlib checkpoints.
-    saved = _codec_sources.CHECKPOINT_SPACING
-    _codec_sources.CHECKPOINT_SPACING = 16 * 1024
+    saved = seek_index.CHECKPOINT_SPACING
+    seek_index.CHECKPOINT_SPACING = 16 * 1024
     yield
-    _codec_sources.CHECKPOINT_SPACING = saved
+    seek_index.CHECKPOINT_SPACING = saved
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +160,7 @@ def test_full_read_with_one_thread_matches(monkeypatch):
 
 
 def test_large_read_of_a_single_stream_uses_the_fast_path(monkeypatch):
-    monkeypatch.setattr(_codec_sources, "FAST_READ_MIN", 1024)
+    monkeypatch.setattr(seek_index, "FAST_READ_MIN", 1024)
     with codecs.open_indexed(io.BytesIO(SINGLE)) as r:
         assert r.read_range(10, 500_000) == DATA[10:500_010]
         assert r.read_range(5, 10) == DATA[5:15]

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ImageFileError
+from ..errors import ImageFileError
 
 if TYPE_CHECKING:
     from concurrent.futures import ThreadPoolExecutor
@@ -152,8 +152,15 @@ def bz2_module() -> Any:
     return bz2
 
 
-def implementations() -> dict[str, str]:
-    """Codec name -> implementation (with version) for every codec usable now."""
+def available_codecs() -> dict[str, str]:
+    """Codec name -> the implementation voxelio uses for it, for every usable codec.
+
+    A codec missing from the result cannot be used (zstd without ``zstandard``
+    on Python < 3.14).
+
+    >>> sorted(available_codecs())[:2]
+    ['bz2', 'gzip']
+    """
     import zlib
 
     found: dict[str, str] = {}
@@ -200,13 +207,14 @@ def thread_count() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def pool() -> ThreadPoolExecutor | None:
-    """The shared executor, or None when only one thread should be used.
+def thread_pool() -> ThreadPoolExecutor | None:
+    """The worker threads codecs share, or None when one thread should be used.
 
-    The executor is recreated after a fork (the child has none of the parent's
-    threads) and when the requested thread count changes. Code already running
-    on one of its workers gets None: a task waiting for tasks queued behind it
-    could wait forever.
+    Tasks on it must not wait for other tasks on it. The executor is
+    recreated after a fork (the child has none of the parent's threads) and
+    when the requested thread count changes. Code already running on one of
+    its workers gets None: a task waiting for tasks queued behind it could
+    wait forever.
     """
     global _pool
     workers = thread_count()

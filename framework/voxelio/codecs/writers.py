@@ -1,130 +1,28 @@
-"""Blocked gzip: the byte layout, the writers, and the member index.
+"""Compressing writers: blocked and single-stream gzip, bzip2 and zstd.
 
-A blocked gzip file is a plain concatenation of complete gzip members (RFC
-1952 allows any number), each holding at most ``block_size`` uncompressed
-bytes that were deflated independently. Every member's header carries an
-FEXTRA subfield with the identifier ``VX`` and 8 bytes of payload: the whole
-member's size in bytes (header to trailer) and its uncompressed size, both
-unsigned 32-bit little endian. A reader finds member ``k + 1`` at the offset
-of member ``k`` plus its size, without inflating anything; ordinary gzip
-readers skip the unknown subfield and see one continuous stream.
-
-BGZF files (bgzip, samtools) use the same idea with subfield ``BC`` and a
-16-bit size; :func:`scan_members` indexes those too, taking the uncompressed
-size from the member's ISIZE trailer.
-
-Output is reproducible: mtime is 0, no file name, OS byte 255 ("unknown").
+gzip output is blocked by default (see :mod:`voxelio.codecs.gzip_layout`);
+every writer's ``tell`` counts uncompressed bytes, which formats need to lay
+out their data.
 """
 
 from __future__ import annotations
 
 import collections
 import io
-import struct
-from collections.abc import Callable
 from typing import Any, BinaryIO
 
-from . import _codec_backends as backends
+from . import backends
+from .gzip_layout import (
+    DEFAULT_BLOCK_SIZE,
+    MAX_BLOCK_SIZE,
+    build_member,
+    member_trailer,
+    plain_member_header,
+)
 
-#: Uncompressed bytes per member. 512 KiB keeps the size cost of restarting
-#: the deflate dictionary at about 0.2% at level 1 (1 MiB: 0.1%, 256 KiB:
-#: 0.45%, 64 KiB: 1.5%) while a 3D volume of a 4D series spans at most two
-#: or three members.
-DEFAULT_BLOCK_SIZE = 512 * 1024
-MAX_BLOCK_SIZE = 64 * 1024 * 1024
 #: blocks in flight per worker thread in the blocked writer
 _MAX_PENDING = 4
 
-GZIP_MAGIC = b"\x1f\x8b"
-_FEXTRA = 0x04
-_OS_UNKNOWN = 255
-SUBFIELD_ID = b"VX"
-_SUBFIELD_LEN = 8
-# ID1 ID2 CM FLG MTIME XFL OS | XLEN | SI1 SI2 LEN | member size, uncompressed size
-_HEADER = struct.Struct("<2sBBIBBH2sHII")
-HEADER_SIZE = _HEADER.size  # 24
-_TRAILER = struct.Struct("<II")  # CRC32, ISIZE
-_PLAIN_HEADER = struct.Struct("<2sBBIBB")
-
-
-def _xfl(level: int) -> int:
-    # RFC 1952: 2 = slowest/best compression, 4 = fastest.
-    return 2 if level >= 9 else 4 if level <= 1 else 0
-
-
-def build_member(payload: bytes, usize: int, crc: int, level: int) -> list[bytes]:
-    """Header, deflated payload and trailer of one blocked member."""
-    total = HEADER_SIZE + len(payload) + _TRAILER.size
-    head = _HEADER.pack(
-        GZIP_MAGIC, 8, _FEXTRA, 0, _xfl(level), _OS_UNKNOWN,
-        4 + _SUBFIELD_LEN, SUBFIELD_ID, _SUBFIELD_LEN, total, usize,
-    )
-    return [head, payload, _TRAILER.pack(crc & 0xFFFFFFFF, usize & 0xFFFFFFFF)]
-
-
-def parse_member_header(head: bytes) -> tuple[int, int | None] | None:
-    """``(member size, uncompressed size or None)`` from a header's size subfield.
-
-    Returns None when ``head`` is not a gzip header with a ``VX`` or ``BC``
-    subfield (a plain gzip member), so the caller falls back to streaming.
-    """
-    if len(head) < 12 or head[:2] != GZIP_MAGIC or head[2] != 8 or not head[3] & _FEXTRA:
-        return None
-    (xlen,) = struct.unpack_from("<H", head, 10)
-    extra = head[12 : 12 + xlen]
-    pos = 0
-    while pos + 4 <= len(extra):
-        sid = bytes(extra[pos : pos + 2])
-        (slen,) = struct.unpack_from("<H", extra, pos + 2)
-        body = extra[pos + 4 : pos + 4 + slen]
-        if len(body) < slen:
-            return None
-        if sid == SUBFIELD_ID and slen == _SUBFIELD_LEN:
-            total, usize = struct.unpack("<II", body)
-            return total, usize
-        if sid == b"BC" and slen == 2:
-            return struct.unpack("<H", body)[0] + 1, None
-        pos += 4 + slen
-    return None
-
-
-def scan_members(
-    pread: Callable[[int, int], bytes], file_size: int
-) -> tuple[list[int], list[int], list[int]]:
-    """Index the members at the start of a blocked file by hopping their headers.
-
-    Returns ``(coffs, uoffs, csizes)``: member ``k`` starts at compressed offset
-    ``coffs[k]`` and uncompressed offset ``uoffs[k]``; ``uoffs`` has one more
-    entry, the uncompressed end of the indexed part. Scanning stops at the
-    first member without a size subfield or whose size does not fit the
-    file; the caller streams from ``coffs[-1] + csizes[-1]`` (or 0) onward.
-    """
-    coffs: list[int] = []
-    csizes: list[int] = []
-    uoffs = [0]
-    pos = 0
-    while pos < file_size:
-        head = pread(pos, 64)
-        if len(head) >= 12 and head[:2] == GZIP_MAGIC and head[3] & _FEXTRA:
-            (xlen,) = struct.unpack_from("<H", head, 10)
-            if 12 + xlen > len(head):
-                head = pread(pos, 12 + xlen)
-        parsed = parse_member_header(head)
-        if parsed is None:
-            break
-        total, usize = parsed
-        if total < 12 + _TRAILER.size or pos + total > file_size:
-            break
-        if usize is None:
-            trailer = pread(pos + total - 4, 4)
-            if len(trailer) < 4:
-                break
-            (usize,) = struct.unpack("<I", trailer)
-        coffs.append(pos)
-        csizes.append(total)
-        uoffs.append(uoffs[-1] + usize)
-        pos += total
-    return coffs, uoffs, csizes
 
 
 class _GzipWriterBase(io.RawIOBase):
@@ -226,7 +124,7 @@ class BlockedGzipWriter(_GzipWriterBase):
         """
         if not blocks:
             return
-        executor = backends.pool()
+        executor = backends.thread_pool()
         if executor is None:
             for block in blocks:
                 self._put(self._deflate(block))
@@ -271,8 +169,7 @@ class GzipStreamWriter(_GzipWriterBase):
         super().__init__(fobj, compresslevel)
         self._comp = self._deflater.compressobj()
         self._crc = 0
-        fobj.write(_PLAIN_HEADER.pack(GZIP_MAGIC, 8, 0, 0, _xfl(self._deflater.level),
-                                      _OS_UNKNOWN))
+        fobj.write(plain_member_header(self._deflater.level))
 
     def write(self, data: Any) -> int:
         view = memoryview(data)
@@ -288,4 +185,64 @@ class GzipStreamWriter(_GzipWriterBase):
 
     def _finish(self) -> None:
         self._fobj.write(self._comp.flush())
-        self._fobj.write(_TRAILER.pack(self._crc & 0xFFFFFFFF, self._pos & 0xFFFFFFFF))
+        self._fobj.write(member_trailer(self._crc, self._pos))
+
+
+
+class _UncompressedTell:
+    """A compressing writer whose ``tell`` counts the uncompressed bytes written."""
+
+    def __init__(self, writer: Any) -> None:
+        self._writer = writer
+        self._written = 0
+
+    def write(self, data: Any) -> int:
+        n = self._writer.write(data)
+        self._written += memoryview(data).nbytes
+        return n
+
+    def tell(self) -> int:
+        return self._written
+
+    def writable(self) -> bool:
+        return True
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._writer, name)
+
+
+def make_writer(
+    fobj: Any, codec: str, level: int | None, gzip_blocks: bool | int
+) -> tuple[Any, Any]:
+    """``(writer, finish)``: finish ends the compressed stream without closing ``fobj``."""
+    if codec == "gzip":
+        if gzip_blocks is False or gzip_blocks is None:
+            w: Any = GzipStreamWriter(fobj, level)
+        else:
+            size = DEFAULT_BLOCK_SIZE if gzip_blocks is True else int(gzip_blocks)
+            w = BlockedGzipWriter(fobj, level, size)
+        return w, w.finish
+    if codec == "bz2":
+        level = backends.DEFAULT_BZ2_LEVEL if level is None else level
+        if not 1 <= level <= 9:
+            raise ValueError(f"bz2 compresslevel must be between 1 and 9, not {level!r}")
+        w = backends.bz2_module().BZ2File(fobj, "wb", compresslevel=level)
+        return w, w.close
+    level = backends.DEFAULT_ZSTD_LEVEL if level is None else level
+    impl, module = backends.zstd_module()
+    # A content checksum, as the zstd tool writes, so corruption is detected on reading.
+    if impl == "zstandard":
+        cctx = module.ZstdCompressor(level=level, write_checksum=True)
+        # zstandard's writer tells compressed positions; formats need uncompressed ones
+        w = _UncompressedTell(cctx.stream_writer(fobj, closefd=False))
+    else:
+        param = module.CompressionParameter
+        options = {param.compression_level: level, param.checksum_flag: 1}
+        w = module.ZstdFile(fobj, "wb", options=options)
+    return w, w.close

@@ -1,41 +1,28 @@
-"""Random access to the decompressed bytes of a file: sources and their reader.
+"""Random access into one compressed stream through a seek index of decompressor states.
 
-A *source* answers ``readinto_at(offset, buffer)`` for one file, whatever its
-codec, and guards its own state with a lock so several threads may read at
-once. Three kinds exist:
+:class:`StreamSource` reads any single compressed stream (gzip written by other
+tools, bzip2, zstd). It keeps the decompressor where the last read stopped, so
+sequential reads never start over, and, for gzip, copies of zlib's state
+every ``CHECKPOINT_SPACING`` output bytes (the seek index), so a later
+backward read resumes from the nearest checkpoint instead of the start. Large
+reads from gzip use ISA-L when it is installed (about twice zlib's speed, but
+its state cannot be copied, so those passes leave member boundaries only).
 
-- :class:`PlainSource`: uncompressed bytes, positional reads.
-- :class:`StreamSource`: any single compressed stream (gzip written by other
-  tools, bzip2, zstd). It keeps the decompressor where the last read stopped,
-  so sequential reads never start over, and, for gzip, copies of zlib's state
-  every ``CHECKPOINT_SPACING`` output bytes, so a later backward read resumes
-  from the nearest checkpoint instead of the start. Large reads from gzip
-  use ISA-L when it is installed (about twice zlib's speed, but its state
-  cannot be copied, so those passes leave member boundaries only).
-- :class:`BlockedGzipSource`: gzip files made of independent members that
-  declare their sizes (see :mod:`voxelio._gzipblocks`); reads inflate only
-  the members they overlap, several members in parallel on the shared pool.
-
-:class:`IndexedReader` wraps a source as a read-only binary file.
-
-(About 530 lines on purpose: the three sources share their locking and
-range-reading contract, which reads best side by side.)
+(About 300 lines on purpose: the index, the background indexer and the
+decompression passes share one lock discipline, which reads best together.)
 """
 
 from __future__ import annotations
 
 import bisect
-import io
-import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _codec_backends as backends
-from . import _gzipblocks as blocks
-from .errors import ImageFileError
+from ..errors import ImageFileError
+from . import backends
+from .access import CHUNK, Access
 
-CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
 CHECKPOINT_SPACING = 1 << 20  # uncompressed bytes between zlib state copies
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
@@ -47,215 +34,6 @@ WINDOW_MAX = 80 << 20
 #: restarts with ISA-L while a background thread builds the zlib checkpoints
 INDEX_AHEAD_MIN = 16 << 20
 _SKIP_STEP = 1 << 20
-
-
-def _read_full(fobj: Any, n: int) -> bytes:
-    parts = []
-    while n > 0:
-        part = fobj.read(n)
-        if not part:
-            break
-        parts.append(part)
-        n -= len(part)
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
-def is_seekable(fobj: Any) -> bool:
-    try:
-        return bool(fobj.seekable())
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-class Access:
-    """Positional reads of a file's compressed bytes, counted from where it started.
-
-    Seekable files are read with ``os.pread`` when voxelio opened them itself,
-    otherwise by seek and read under a lock. A stream that cannot seek is read
-    forward only; a short look-back buffer lets a reader re-read the bytes at
-    the position it last asked for.
-    """
-
-    def __init__(self, fobj: Any, name: str, *, own: bool = False) -> None:
-        self.name = name
-        self._fobj = fobj
-        self._lock = threading.Lock()
-        self.seekable = is_seekable(fobj)
-        self._base = fobj.tell() if self.seekable else 0
-        self._fd: int | None = None
-        if own and self.seekable and hasattr(os, "pread"):
-            try:
-                self._fd = fobj.fileno()
-            except (AttributeError, OSError, io.UnsupportedOperation):
-                self._fd = None
-        self._buf = b""  # streams only: bytes from offset self._buf_start on
-        self._buf_start = 0
-
-    def pread(self, offset: int, n: int) -> bytes:
-        """Up to ``n`` bytes at ``offset`` (fewer only at the end of the file)."""
-        try:
-            if self._fd is not None:
-                return os.pread(self._fd, n, self._base + offset)
-            with self._lock:
-                if self.seekable:
-                    self._fobj.seek(self._base + offset)
-                    return _read_full(self._fobj, n)
-                return self._stream_read(offset, n)
-        except OSError as err:
-            raise ImageFileError(f"cannot read {self.name}: {err}") from None
-
-    def _stream_read(self, offset: int, n: int) -> bytes:
-        if offset < self._buf_start:
-            raise ImageFileError(
-                f"cannot go back to byte {offset} of {self.name}: the stream is not "
-                "seekable (open the file by name or pass a seekable file object)"
-            )
-        end = self._buf_start + len(self._buf)
-        if offset > end:  # skip forward
-            self._buf, self._buf_start = b"", end
-            while self._buf_start < offset:
-                got = self._fobj.read(min(offset - self._buf_start, CHUNK))
-                if not got:
-                    return b""
-                self._buf_start += len(got)
-        self._buf = self._buf[offset - self._buf_start :]
-        self._buf_start = offset
-        if len(self._buf) < n:
-            self._buf += _read_full(self._fobj, n - len(self._buf))
-        return self._buf[:n]
-
-    def size(self) -> int | None:
-        """Bytes from the start position to the end, or None for a stream."""
-        try:
-            if self._fd is not None:
-                return os.fstat(self._fd).st_size - self._base
-            if not self.seekable:
-                return None
-            with self._lock:
-                here = self._fobj.tell()
-                end = self._fobj.seek(0, io.SEEK_END)
-                self._fobj.seek(here)
-                return end - self._base
-        except OSError:
-            return None
-
-
-class PlainSource:
-    """Uncompressed bytes."""
-
-    codec = None
-
-    def __init__(self, access: Access) -> None:
-        self._access = access
-        self.size = access.size()
-
-    def readinto_at(self, offset: int, out: memoryview) -> int:
-        data = self._access.pread(offset, len(out))
-        out[: len(data)] = data
-        return len(data)
-
-    def total_size(self) -> int:
-        if self.size is None:
-            raise ImageFileError(f"the size of {self._access.name} is unknown (not seekable)")
-        return self.size
-
-
-# -- codec adapters: one decompression step, in the source's terms ---------------------
-
-
-class _GzipCodec:
-    """zlib-style decompressors: bounded output, unconsumed input handed back."""
-
-    name = "gzip"
-    magics = (blocks.GZIP_MAGIC,)
-    can_checkpoint = True  # zlib's decompressobj has copy(); ISA-L's has not
-
-    def __init__(self) -> None:
-        self.errors = backends.gzip_inflate_errors()
-
-    @staticmethod
-    def new(fast: bool) -> tuple[Any, bool]:
-        if fast:
-            d = backends.fast_gzip_decompressobj()
-            if d is not None:
-                return d, True
-        import zlib
-
-        return zlib.decompressobj(31), False
-
-    @staticmethod
-    def step(d: Any, data: memoryview, max_out: int) -> tuple[bytes, int]:
-        out = d.decompress(data, max_out)
-        left = d.unused_data if d.eof else d.unconsumed_tail
-        return out, len(data) - len(left)
-
-
-class _BoundedCodec:
-    """bz2 / compression.zstd decompressors: bounded output, input kept inside."""
-
-    can_checkpoint = False
-
-    def __init__(self, name: str, magics: tuple[bytes, ...], factory: Any, errors: Any) -> None:
-        self.name, self.magics, self._factory, self.errors = name, magics, factory, errors
-
-    def new(self, fast: bool) -> tuple[Any, bool]:
-        return self._factory(), False
-
-    @staticmethod
-    def step(d: Any, data: memoryview, max_out: int) -> tuple[bytes, int]:
-        fed = 0
-        if d.needs_input:
-            fed = len(data)
-            out = d.decompress(data, max_out)
-        else:
-            out = d.decompress(b"", max_out)
-        # At the end, unused bytes may include input fed by earlier calls: a
-        # negative count moves the position back (the source re-reads them).
-        return out, fed - len(d.unused_data) if d.eof else fed
-
-
-class _UnboundedCodec:
-    """zstandard's decompressobj: no output bound, so input is fed in measured sips."""
-
-    can_checkpoint = False
-
-    def __init__(self, name: str, magics: tuple[bytes, ...], factory: Any, errors: Any) -> None:
-        self.name, self.magics, self._factory, self.errors = name, magics, factory, errors
-        self._ratio = 32768  # worst case (zstd RLE blocks) until data shows better
-
-    def new(self, fast: bool) -> tuple[Any, bool]:
-        return self._factory(), False
-
-    def step(self, d: Any, data: memoryview, max_out: int) -> tuple[bytes, int]:
-        limit = max(512, min(len(data), max_out // self._ratio))
-        feed = data[:limit]
-        out = d.decompress(feed)
-        if feed:
-            self._ratio = max(4, 4 * len(out) // len(feed))
-        return out, len(feed) - len(d.unused_data) if d.eof else len(feed)
-
-
-_ZSTD_MAGICS = (b"\x28\xb5\x2f\xfd", *(bytes([0x50 + i, 0x2A, 0x4D, 0x18]) for i in range(16)))
-
-
-def codec_adapter(codec: str) -> Any:
-    """The adapter for ``codec`` ('gzip', 'bz2', 'zstd'), using the current backends."""
-    if codec == "gzip":
-        return _GzipCodec()
-    if codec == "bz2":
-        bz2 = backends.bz2_module()
-        errors = (OSError, EOFError, ValueError)
-        return _BoundedCodec("bz2", (b"BZh",), bz2.BZ2Decompressor, errors)
-    if codec == "zstd":
-        impl, module = backends.zstd_module()
-        if impl == "zstandard":
-            return _UnboundedCodec(
-                "zstd", _ZSTD_MAGICS, lambda: module.ZstdDecompressor().decompressobj(),
-                (module.ZstdError, ValueError),
-            )
-        return _BoundedCodec("zstd", _ZSTD_MAGICS, module.ZstdDecompressor,
-                             (module.ZstdError, ValueError, EOFError))
-    raise ValueError(f"unknown compression {codec!r}")
 
 
 @dataclass

@@ -1,26 +1,8 @@
-"""Transparent compression (gzip, bzip2, zstd) for reading and writing any format.
+"""Opening a file through its compression: reading with random access, writing.
 
-Reading recognises compression from the content, so a compressed file is read
-whatever its name; writing takes the compression from the caller, who
-usually derives it from the file name with :func:`compression_from_name`.
-
-gzip output is *blocked* by default: a sequence of independent gzip members
-of at most 512 KiB of data each, every member stating its compressed and
-uncompressed size in a header extra field (see :mod:`voxelio._gzipblocks`).
-Every gzip reader reads such a file as ordinary gzip; voxelio inflates its
-members in parallel and reads any byte range by inflating only the members
-that hold it. Single-stream gzip written by other tools is read with a seek
-index of decompressor checkpoints built as reading goes.
-
-The fastest installed implementation does the work (:func:`available_codecs`):
-ISA-L (``isal``) for gzip and ``zstandard`` for zstd when installed (extra
-``voxelio[fast]``), the standard library otherwise. ``VOXELIO_STDLIB_CODECS=1``
-forces the standard library; ``VOXELIO_NUM_THREADS`` bounds the worker threads.
-No optional package (nor numpy) is imported until a codec is used.
-
-(About 550 lines on purpose: the public compression API, its writers and
-its stream wrappers belong together; the machinery lives in the _codec_*
-and _gzipblocks modules.)
+:func:`opened` is the context manager formats use for both directions;
+:func:`open_indexed` and :func:`read_into` give random access to the
+decompressed bytes. Reading recognises the codec from the content.
 """
 
 from __future__ import annotations
@@ -30,101 +12,11 @@ import io
 import os
 import threading
 from collections.abc import Iterator
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO
 
-from . import _codec_backends as _backends
-from .errors import ImageFileError
-
-Compression = Literal["gzip", "bz2", "zstd"]
-
-COMPRESSED_SUFFIXES: tuple[str, ...] = (".gz", ".bz2", ".zst")
-#: Uncompressed bytes per gzip member in blocked output.
-GZIP_BLOCK_SIZE = 512 * 1024
-
-_SUFFIX_CODEC: dict[str, Compression] = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
-_ALIASES: dict[str, Compression] = {
-    "gzip": "gzip", "gz": "gzip", "bz2": "bz2", "bzip2": "bz2",
-    "zstd": "zstd", "zst": "zstd", "zstandard": "zstd",
-}
-_ZSTD_SKIPPABLE = (0x2A, 0x4D, 0x18)
-
-__all__ = [
-    "COMPRESSED_SUFFIXES",
-    "GZIP_BLOCK_SIZE",
-    "Compression",
-    "available_codecs",
-    "compression_from_name",
-    "detect_compression",
-    "open_indexed",
-    "opened",
-    "read_into",
-]
-
-
-def compression_from_name(name: str | os.PathLike[str]) -> Compression | None:
-    """The compression a file name's suffix calls for, ignoring case.
-
-    >>> compression_from_name('sub-01_T1w.NII.GZ')
-    'gzip'
-    >>> compression_from_name('brain.nii') is None
-    True
-    """
-    lower = os.fspath(name).lower()
-    for suffix, codec in _SUFFIX_CODEC.items():
-        if lower.endswith(suffix):
-            return codec
-    return None
-
-
-def detect_compression(prefix: bytes) -> Compression | None:
-    """The compression whose magic bytes start ``prefix`` (4 bytes suffice), else None.
-
-    gzip: ``1f 8b``; bzip2: ``BZh`` (then a block size digit); zstd: the frame
-    magic ``28 b5 2f fd`` or a skippable frame ``5? 2a 4d 18``.
-    """
-    head = bytes(prefix[:4])
-    if head[:2] == b"\x1f\x8b":
-        return "gzip"
-    if head[:3] == b"BZh" and (len(head) < 4 or head[3:4] in b"123456789"):
-        return "bz2"
-    if head == b"\x28\xb5\x2f\xfd" or (
-        len(head) == 4 and head[0] & 0xF0 == 0x50 and tuple(head[1:]) == _ZSTD_SKIPPABLE
-    ):
-        return "zstd"
-    return None
-
-
-def available_codecs() -> dict[str, str]:
-    """Codec name -> the implementation voxelio uses for it, for every usable codec.
-
-    A codec missing from the result cannot be used (zstd without ``zstandard``
-    on Python < 3.14).
-
-    >>> sorted(available_codecs())[:2]
-    ['bz2', 'gzip']
-    """
-    return _backends.implementations()
-
-
-def thread_pool() -> Any:
-    """The worker threads codecs share (None when one thread should be used).
-
-    Tasks on it must not wait for other tasks on it.
-    """
-    return _backends.pool()
-
-
-def _normalise(compression: str | None, *, allow_auto: bool = True) -> str | None:
-    if compression is None:
-        return None
-    key = str(compression).lower()
-    if key == "auto" and allow_auto:
-        return "auto"
-    if key in _ALIASES:
-        return _ALIASES[key]
-    raise ValueError(
-        f"unknown compression {compression!r}: use 'auto', None, 'gzip', 'bz2' or 'zstd'"
-    )
+from ..errors import ImageFileError
+from .access import is_seekable, read_full
+from .detect import Compression, compression_from_name, detect_compression, normalise
 
 
 def _describe(fileish: Any) -> str:
@@ -197,42 +89,22 @@ class _Prefixed(io.RawIOBase):
         super().close()
 
 
-class _UncompressedTell:
-    """A compressing writer whose ``tell`` counts the uncompressed bytes written."""
 
-    def __init__(self, writer: Any) -> None:
-        self._writer = writer
-        self._written = 0
+def _indexed(fobj: Any, where: str, codec: str | None, *, own: bool, closers: list[Any]) -> Any:
+    """An IndexedReader over ``fobj`` (positioned at its data) holding ``codec`` data."""
+    # imported here: an uncompressed read never needs the decompression machinery
+    from .reader import IndexedReader
+    from .sources import open_source
 
-    def write(self, data: Any) -> int:
-        n = self._writer.write(data)
-        self._written += memoryview(data).nbytes
-        return n
-
-    def tell(self) -> int:
-        return self._written
-
-    def writable(self) -> bool:
-        return True
-
-    def flush(self) -> None:
-        self._writer.flush()
-
-    def close(self) -> None:
-        self._writer.close()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._writer, name)
+    return IndexedReader(open_source(fobj, where, codec, own=own), where, closers)
 
 
 def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
     """Detect compression from the first bytes without consuming them."""
-    from ._codec_sources import _read_full, is_seekable
-
     try:
         if is_seekable(fobj):
             here = fobj.tell()
-            prefix = _read_full(fobj, 4)
+            prefix = read_full(fobj, 4)
             fobj.seek(here)
             return detect_compression(prefix), fobj
         peek = getattr(fobj, "peek", None)
@@ -240,7 +112,7 @@ def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
             prefix = peek(4)[:4]
             if len(prefix) >= 4 or not prefix:
                 return detect_compression(prefix), fobj
-        prefix = _read_full(fobj, 4)
+        prefix = read_full(fobj, 4)
     except OSError as err:
         raise ImageFileError(f"cannot read {where}: {err}") from err
     return detect_compression(prefix), _Prefixed(prefix, fobj, where)
@@ -273,21 +145,18 @@ def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
     ImageFileError
         The file cannot be opened, or its codec is not installed.
     """
-    from ._codec_reader import IndexedReader, open_source
-
-    codec = _normalise(compression)
+    codec = normalise(compression)
     where = _describe(fileish)
     fobj, own = _open_path(fileish, "rb")
     closers = [fobj.close] if own else []
     try:
         if codec == "auto":
             codec, fobj = _sniff(fobj, where)
-        source = open_source(fobj, where, codec, own=own)
+        return _indexed(fobj, where, codec, own=own, closers=closers)
     except BaseException:
         for closer in closers:
             closer()
         raise
-    return IndexedReader(source, where, closers)
 
 
 def read_into(fileish: Any, offset: int, out: Any, compression: str | None = "auto") -> int:
@@ -391,7 +260,7 @@ def opened(
 
 
 def _opened_read(fileish: Any, compression: str | None) -> Iterator[BinaryIO]:
-    codec = _normalise(compression)
+    codec = normalise(compression)
     if codec is not None and codec != "auto":
         with open_indexed(fileish, codec) as reader:
             yield reader
@@ -406,9 +275,7 @@ def _opened_read(fileish: Any, compression: str | None) -> Iterator[BinaryIO]:
         if codec is None:
             yield fobj
             return
-        from ._codec_reader import IndexedReader, open_source
-
-        reader = IndexedReader(open_source(fobj, where, codec, own=own), where, [])
+        reader = _indexed(fobj, where, codec, own=own, closers=[])
         stack.callback(reader.close)
         yield reader  # type: ignore[misc]
 
@@ -464,7 +331,7 @@ def _close_left() -> None:
 def _opened_read_shared(
     path: Any, compression: str | None, reuse: bool, leave_open: bool
 ) -> Iterator[BinaryIO]:
-    codec = _normalise(compression)
+    codec = normalise(compression)
     key = _file_key(path)
     reader = _take_left(key) if reuse else None
     if reader is not None and codec not in ("auto", reader.codec):
@@ -480,9 +347,7 @@ def _opened_read_shared(
                 with fobj:
                     yield fobj
                 return
-            from ._codec_reader import IndexedReader, open_source
-
-            reader = IndexedReader(open_source(fobj, where, codec, own=True), where, [fobj.close])
+            reader = _indexed(fobj, where, codec, own=True, closers=[fobj.close])
         except BaseException:
             fobj.close()
             raise
@@ -500,7 +365,7 @@ def _opened_read_shared(
 def _opened_write(
     fileish: Any, compression: str | None, compresslevel: int | None, gzip_blocks: bool | int
 ) -> Iterator[BinaryIO]:
-    codec = _normalise(compression)
+    codec = normalise(compression)
     if codec == "auto":
         is_path = isinstance(fileish, (str, os.PathLike))
         codec = compression_from_name(fileish) if is_path else None
@@ -511,7 +376,9 @@ def _opened_write(
         if codec is None:
             yield fobj
             return
-        writer, finish = _writer(fobj, codec, compresslevel, gzip_blocks)
+        from .writers import make_writer
+
+        writer, finish = make_writer(fobj, codec, compresslevel, gzip_blocks)
         stack.callback(writer.close)
         yield writer
         finish()
@@ -519,33 +386,3 @@ def _opened_write(
         if flush is not None:
             flush()
 
-
-def _writer(fobj: Any, codec: str, level: int | None, gzip_blocks: bool | int) -> tuple[Any, Any]:
-    """``(writer, finish)``: finish ends the compressed stream without closing ``fobj``."""
-    if codec == "gzip":
-        from . import _gzipblocks
-
-        if gzip_blocks is False or gzip_blocks is None:
-            w: Any = _gzipblocks.GzipStreamWriter(fobj, level)
-        else:
-            size = GZIP_BLOCK_SIZE if gzip_blocks is True else int(gzip_blocks)
-            w = _gzipblocks.BlockedGzipWriter(fobj, level, size)
-        return w, w.finish
-    if codec == "bz2":
-        level = _backends.DEFAULT_BZ2_LEVEL if level is None else level
-        if not 1 <= level <= 9:
-            raise ValueError(f"bz2 compresslevel must be between 1 and 9, not {level!r}")
-        w = _backends.bz2_module().BZ2File(fobj, "wb", compresslevel=level)
-        return w, w.close
-    level = _backends.DEFAULT_ZSTD_LEVEL if level is None else level
-    impl, module = _backends.zstd_module()
-    # A content checksum, as the zstd tool writes, so corruption is detected on reading.
-    if impl == "zstandard":
-        cctx = module.ZstdCompressor(level=level, write_checksum=True)
-        # zstandard's writer tells compressed positions; formats need uncompressed ones
-        w = _UncompressedTell(cctx.stream_writer(fobj, closefd=False))
-    else:
-        param = module.CompressionParameter
-        options = {param.compression_level: level, param.checksum_flag: 1}
-        w = module.ZstdFile(fobj, "wb", options=options)
-    return w, w.close

@@ -1,0 +1,104 @@
+"""Positional reads of a file's compressed bytes, for the sources that decompress them."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+from typing import Any
+
+from ..errors import ImageFileError
+
+CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
+
+
+def read_full(fobj: Any, n: int) -> bytes:
+    parts = []
+    while n > 0:
+        part = fobj.read(n)
+        if not part:
+            break
+        parts.append(part)
+        n -= len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def is_seekable(fobj: Any) -> bool:
+    try:
+        return bool(fobj.seekable())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+class Access:
+    """Positional reads of a file's compressed bytes, counted from where it started.
+
+    Seekable files are read with ``os.pread`` when voxelio opened them itself,
+    otherwise by seek and read under a lock. A stream that cannot seek is read
+    forward only; a short look-back buffer lets a reader re-read the bytes at
+    the position it last asked for.
+    """
+
+    def __init__(self, fobj: Any, name: str, *, own: bool = False) -> None:
+        self.name = name
+        self._fobj = fobj
+        self._lock = threading.Lock()
+        self.seekable = is_seekable(fobj)
+        self._base = fobj.tell() if self.seekable else 0
+        self._fd: int | None = None
+        if own and self.seekable and hasattr(os, "pread"):
+            try:
+                self._fd = fobj.fileno()
+            except (AttributeError, OSError, io.UnsupportedOperation):
+                self._fd = None
+        self._buf = b""  # streams only: bytes from offset self._buf_start on
+        self._buf_start = 0
+
+    def pread(self, offset: int, n: int) -> bytes:
+        """Up to ``n`` bytes at ``offset`` (fewer only at the end of the file)."""
+        try:
+            if self._fd is not None:
+                return os.pread(self._fd, n, self._base + offset)
+            with self._lock:
+                if self.seekable:
+                    self._fobj.seek(self._base + offset)
+                    return read_full(self._fobj, n)
+                return self._stream_read(offset, n)
+        except OSError as err:
+            raise ImageFileError(f"cannot read {self.name}: {err}") from None
+
+    def _stream_read(self, offset: int, n: int) -> bytes:
+        if offset < self._buf_start:
+            raise ImageFileError(
+                f"cannot go back to byte {offset} of {self.name}: the stream is not "
+                "seekable (open the file by name or pass a seekable file object)"
+            )
+        end = self._buf_start + len(self._buf)
+        if offset > end:  # skip forward
+            self._buf, self._buf_start = b"", end
+            while self._buf_start < offset:
+                got = self._fobj.read(min(offset - self._buf_start, CHUNK))
+                if not got:
+                    return b""
+                self._buf_start += len(got)
+        self._buf = self._buf[offset - self._buf_start :]
+        self._buf_start = offset
+        if len(self._buf) < n:
+            self._buf += read_full(self._fobj, n - len(self._buf))
+        return self._buf[:n]
+
+    def size(self) -> int | None:
+        """Bytes from the start position to the end, or None for a stream."""
+        try:
+            if self._fd is not None:
+                return os.fstat(self._fd).st_size - self._base
+            if not self.seekable:
+                return None
+            with self._lock:
+                here = self._fobj.tell()
+                end = self._fobj.seek(0, io.SEEK_END)
+                self._fobj.seek(here)
+                return end - self._base
+        except OSError:
+            return None
+

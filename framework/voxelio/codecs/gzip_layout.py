@@ -1,0 +1,129 @@
+"""Blocked gzip: the byte layout of its members, and the index of a file's members.
+
+A blocked gzip file is a plain concatenation of complete gzip members (RFC
+1952 allows any number), each holding at most ``block_size`` uncompressed
+bytes that were deflated independently. Every member's header carries an
+FEXTRA subfield with the identifier ``VX`` and 8 bytes of payload: the whole
+member's size in bytes (header to trailer) and its uncompressed size, both
+unsigned 32-bit little endian. A reader finds member ``k + 1`` at the offset
+of member ``k`` plus its size, without inflating anything; ordinary gzip
+readers skip the unknown subfield and see one continuous stream.
+
+BGZF files (bgzip, samtools) use the same idea with subfield ``BC`` and a
+16-bit size; :func:`scan_members` indexes those too, taking the uncompressed
+size from the member's ISIZE trailer.
+
+Output is reproducible: mtime is 0, no file name, OS byte 255 ("unknown").
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+
+#: Uncompressed bytes per member. 512 KiB keeps the size cost of restarting
+#: the deflate dictionary at about 0.2% at level 1 (1 MiB: 0.1%, 256 KiB:
+#: 0.45%, 64 KiB: 1.5%) while a 3D volume of a 4D series spans at most two
+#: or three members.
+DEFAULT_BLOCK_SIZE = 512 * 1024
+MAX_BLOCK_SIZE = 64 * 1024 * 1024
+GZIP_MAGIC = b"\x1f\x8b"
+_FEXTRA = 0x04
+_OS_UNKNOWN = 255
+SUBFIELD_ID = b"VX"
+_SUBFIELD_LEN = 8
+# ID1 ID2 CM FLG MTIME XFL OS | XLEN | SI1 SI2 LEN | member size, uncompressed size
+_HEADER = struct.Struct("<2sBBIBBH2sHII")
+HEADER_SIZE = _HEADER.size  # 24
+_TRAILER = struct.Struct("<II")  # CRC32, ISIZE
+_PLAIN_HEADER = struct.Struct("<2sBBIBB")
+
+
+def _xfl(level: int) -> int:
+    # RFC 1952: 2 = slowest/best compression, 4 = fastest.
+    return 2 if level >= 9 else 4 if level <= 1 else 0
+
+
+def build_member(payload: bytes, usize: int, crc: int, level: int) -> list[bytes]:
+    """Header, deflated payload and trailer of one blocked member."""
+    total = HEADER_SIZE + len(payload) + _TRAILER.size
+    head = _HEADER.pack(
+        GZIP_MAGIC, 8, _FEXTRA, 0, _xfl(level), _OS_UNKNOWN,
+        4 + _SUBFIELD_LEN, SUBFIELD_ID, _SUBFIELD_LEN, total, usize,
+    )
+    return [head, payload, member_trailer(crc, usize)]
+
+
+def plain_member_header(level: int) -> bytes:
+    """The header of an ordinary gzip member (no extra field), as voxelio writes it."""
+    return _PLAIN_HEADER.pack(GZIP_MAGIC, 8, 0, 0, _xfl(level), _OS_UNKNOWN)
+
+
+def member_trailer(crc: int, usize: int) -> bytes:
+    """A member's trailer: CRC32 and uncompressed size, both modulo 2**32."""
+    return _TRAILER.pack(crc & 0xFFFFFFFF, usize & 0xFFFFFFFF)
+
+
+def parse_member_header(head: bytes) -> tuple[int, int | None] | None:
+    """``(member size, uncompressed size or None)`` from a header's size subfield.
+
+    Returns None when ``head`` is not a gzip header with a ``VX`` or ``BC``
+    subfield (a plain gzip member), so the caller falls back to streaming.
+    """
+    if len(head) < 12 or head[:2] != GZIP_MAGIC or head[2] != 8 or not head[3] & _FEXTRA:
+        return None
+    (xlen,) = struct.unpack_from("<H", head, 10)
+    extra = head[12 : 12 + xlen]
+    pos = 0
+    while pos + 4 <= len(extra):
+        sid = bytes(extra[pos : pos + 2])
+        (slen,) = struct.unpack_from("<H", extra, pos + 2)
+        body = extra[pos + 4 : pos + 4 + slen]
+        if len(body) < slen:
+            return None
+        if sid == SUBFIELD_ID and slen == _SUBFIELD_LEN:
+            total, usize = struct.unpack("<II", body)
+            return total, usize
+        if sid == b"BC" and slen == 2:
+            return struct.unpack("<H", body)[0] + 1, None
+        pos += 4 + slen
+    return None
+
+
+def scan_members(
+    pread: Callable[[int, int], bytes], file_size: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Index the members at the start of a blocked file by hopping their headers.
+
+    Returns ``(coffs, uoffs, csizes)``: member ``k`` starts at compressed offset
+    ``coffs[k]`` and uncompressed offset ``uoffs[k]``; ``uoffs`` has one more
+    entry, the uncompressed end of the indexed part. Scanning stops at the
+    first member without a size subfield or whose size does not fit the
+    file; the caller streams from ``coffs[-1] + csizes[-1]`` (or 0) onward.
+    """
+    coffs: list[int] = []
+    csizes: list[int] = []
+    uoffs = [0]
+    pos = 0
+    while pos < file_size:
+        head = pread(pos, 64)
+        if len(head) >= 12 and head[:2] == GZIP_MAGIC and head[3] & _FEXTRA:
+            (xlen,) = struct.unpack_from("<H", head, 10)
+            if 12 + xlen > len(head):
+                head = pread(pos, 12 + xlen)
+        parsed = parse_member_header(head)
+        if parsed is None:
+            break
+        total, usize = parsed
+        if total < 12 + _TRAILER.size or pos + total > file_size:
+            break
+        if usize is None:
+            trailer = pread(pos + total - 4, 4)
+            if len(trailer) < 4:
+                break
+            (usize,) = struct.unpack("<I", trailer)
+        coffs.append(pos)
+        csizes.append(total)
+        uoffs.append(uoffs[-1] + usize)
+        pos += total
+    return coffs, uoffs, csizes
