@@ -33,7 +33,7 @@ _LAZY = {
     "StructHeader": "voxelio.structheader",
     "ArrayProxy": "voxelio.proxy",
     "is_proxy": "voxelio.proxy",
-    "FileHolder": "voxelio.files",
+    "FileHolder": "voxelio.filemaps",
     "supported_np_types": "voxelio.dtypes",
     "load": "voxelio.api",
     "save": "voxelio.api",

@@ -147,7 +147,7 @@ def _first_reader(
 def _read(
     entry: FormatEntry, reg: Registry, filename: str, by_ext: bool, mmap: Any, keep: Any
 ) -> Any:
-    from .files import FileHolder
+    from .filemaps import FileHolder
 
     klass = _image_class(entry, reg)
     spec = entry.spec
@@ -163,7 +163,7 @@ def _read(
 
 def _file_map(klass: Any, spec: FormatSpec, filename: str) -> dict[str, Any]:
     """The file map for ``filename``: as the class names files, else as the spec does."""
-    from .files import filespec_to_file_map
+    from .filemaps import filespec_to_file_map
 
     try:
         return klass.filespec_to_file_map(filename)

@@ -1,147 +1,16 @@
-"""Opening the files of a file map for reading and (safely) for writing.
-
-Format plugins read and write through these two context managers, so that
-every format gets the same behaviour: transparent compression chosen by
-content on read and by name on write, file-like objects used in place of
-names, and writes that replace their targets only once complete.
-"""
+"""Deprecated name of :mod:`voxelio.openfiles` (opening an image's files)."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator, Mapping
-from typing import Any, BinaryIO
+import warnings
 
-from . import codecs
-from .errors import ImageFileError
-from .files import FileHolder, split_compression
-from .writing import safe_replace
+from .openfiles import *  # noqa: F403
+from .openfiles import __all__  # noqa: F401  (the star import exports these)
+from .openfiles import save_compression as compression_for_name  # noqa: F401
 
-
-def compression_for_name(name: str, aliases: Mapping[str, str] | None = None) -> str | None:
-    """Compression implied by a file name: a codec suffix, or a format alias ('.mgz')."""
-    found = codecs.compression_from_name(name)
-    if found is not None:
-        return found
-    lower = name.lower()
-    for suffix, codec in (aliases or {}).items():
-        if lower.endswith(suffix.lower()):
-            return codec
-    return None
-
-
-@contextlib.contextmanager
-def reading(holder: FileHolder, what: str = "file") -> Iterator[BinaryIO]:
-    """Open a holder's file for reading, decompressing as its content says.
-
-    Raises FileNotFoundError for a missing file and ImageFileError for a
-    holder with neither name nor object.
-    """
-    if holder.fileobj is not None:
-        fobj = holder.fileobj
-        with contextlib.suppress(AttributeError, OSError):
-            fobj.seek(holder.pos)
-        with codecs.opened(fobj, "rb", compression="auto") as stream:
-            yield stream
-        return
-    if holder.filename is None:
-        raise ImageFileError(f"the {what} has neither a file name nor a file object")
-    if not os.path.exists(holder.filename):
-        raise FileNotFoundError(2, f"No such {what}", holder.filename)
-    # a compressed file's reader (its index, what it keeps decompressed) is left
-    # open for the image's proxy, which then need not decompress it again
-    with codecs.opened(holder.filename, "rb", compression="auto", leave_open=True) as stream:
-        yield stream
-
-
-@contextlib.contextmanager
-def writing(
-    file_map: Mapping[str, FileHolder],
-    compression_aliases: Mapping[str, str] | None = None,
-    **codec_options: Any,
-) -> Iterator[dict[str, BinaryIO]]:
-    """Open every file of a file map for writing; replace the targets at the end.
-
-    Named files are written to temporary files beside them, compressed as
-    their names say, and moved over the targets only when the block
-    completes without error; file objects are written in place from their
-    holder's ``pos``. ``codec_options`` (e.g. ``compresslevel``) go to the
-    compressor.
-    """
-    names: dict[str, str] = {}
-    for file_type, holder in file_map.items():
-        if holder.fileobj is None:
-            if not holder.filename:
-                raise ImageFileError(f"no file name or file object for the {file_type!r} file")
-            names[file_type] = holder.filename
-    unique = list(dict.fromkeys(names.values()))
-    with safe_replace(*unique) as temps:
-        temp_of = dict(zip(unique, temps, strict=False))
-        with contextlib.ExitStack() as stack:
-            files: dict[str, BinaryIO] = {}
-            opened: dict[str, BinaryIO] = {}
-            for file_type, name in names.items():
-                if name not in opened:
-                    codec = compression_for_name(name, compression_aliases)
-                    opened[name] = stack.enter_context(
-                        codecs.opened(
-                            temp_of[name],
-                            "wb",
-                            compression=codec,
-                            **_only_for(codec, codec_options),
-                        )
-                    )
-                files[file_type] = opened[name]
-            for file_type, holder in file_map.items():
-                if holder.fileobj is not None:
-                    files[file_type] = _from_pos(holder.fileobj, holder.pos)
-            yield files
-
-
-class _PositionedStream:
-    """A writable stream whose offsets count from ``base`` of the wrapped one.
-
-    Formats write as if their file started at offset 0; a file object whose
-    holder has ``pos > 0`` then receives the image from ``pos`` on.
-    """
-
-    def __init__(self, raw: BinaryIO, base: int) -> None:
-        self._raw = raw
-        self._base = base
-        raw.seek(base)
-
-    def write(self, data: Any) -> int:
-        return self._raw.write(data)
-
-    def tell(self) -> int:
-        return self._raw.tell() - self._base
-
-    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
-        if whence == os.SEEK_SET:
-            offset += self._base
-        return self._raw.seek(offset, whence) - self._base
-
-    def flush(self) -> None:
-        self._raw.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._raw, name)
-
-
-def _from_pos(fobj: BinaryIO, pos: int) -> BinaryIO:
-    if pos:
-        return _PositionedStream(fobj, pos)  # type: ignore[return-value]
-    with contextlib.suppress(AttributeError, OSError):
-        fobj.seek(0)
-    return fobj
-
-
-def _only_for(codec: str | None, options: dict[str, Any]) -> dict[str, Any]:
-    """Codec options apply to compressed files only."""
-    return dict(options) if codec is not None else {}
-
-
-def strip_compression(name: str) -> str:
-    """The name without a trailing compression suffix."""
-    return split_compression(name, codecs.COMPRESSED_SUFFIXES)[0]
+warnings.warn(
+    "voxelio.fileio is deprecated; import from voxelio.openfiles "
+    "(compression_for_name is now save_compression)",
+    DeprecationWarning,
+    stacklevel=2,
+)

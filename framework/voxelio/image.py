@@ -21,9 +21,9 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from . import files as _files
+from . import filemaps as _filemaps
 from .errors import HeaderDataError, ImageDataError, ImageFileError
-from .files import FileHolder, FileMap
+from .filemaps import FileHolder, FileMap
 from .geometry import slice_affine, voxel_sizes
 from .header import Header
 from .proxy import is_proxy
@@ -49,7 +49,7 @@ class SpatialImage:
     extra : mapping, optional
         Metadata this format cannot store.
     file_map : mapping, optional
-        File type -> :class:`~voxelio.files.FileHolder`.
+        File type -> :class:`~voxelio.filemaps.FileHolder`.
     """
 
     header_class: ClassVar[type[Header]] = Header
@@ -249,12 +249,12 @@ class SpatialImage:
     @classmethod
     def make_file_map(cls, mapping: Mapping[str, Any] | None = None) -> FileMap:
         """A file map for this class, filled from file names or objects in ``mapping``."""
-        return _files.make_file_map(cls.files_types, mapping)
+        return _filemaps.make_file_map(cls.files_types, mapping)
 
     @classmethod
     def filespec_to_file_map(cls, filespec: str | os.PathLike) -> FileMap:
         """File map of names implied by ``filespec``; ImageFileError if it does not fit."""
-        return _files.filespec_to_file_map(
+        return _filemaps.filespec_to_file_map(
             filespec, cls.files_types, cls.valid_exts, cls.compressed_suffixes
         )
 

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from . import codecs
-from ._exactread import read_exact, readinto_exact, readinto_exact_range, stored_size
+from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
     IndexPlan,
@@ -121,7 +121,7 @@ class ArrayProxy:
         order: str = "F",
         keep_file_open: bool | None = None,
     ) -> ArrayProxy:
-        """A proxy on the file a :class:`~voxelio.files.FileHolder` points at.
+        """A proxy on the file a :class:`~voxelio.filemaps.FileHolder` points at.
 
         ``offset`` counts from the start of the image in the holder: for a
         file object, its ``pos`` is added. A ``slope``/``inter`` of None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from voxelio import is_proxy
-from voxelio.files import FileHolder
+from voxelio.filemaps import FileHolder
 from voxelio.header import Header
 from voxelio.image import SpatialImage
 from voxelio_toy.image import ToyImage

@@ -20,8 +20,8 @@ AFFINE = np.array([[-2.0, 0.1, 0, 10], [0.2, 3, 0, -21], [0, 0, 4, -32], [0, 0, 
 
 def _is_nifti1(path: str) -> bool:
     """NIfTI-1 by content (sizeof_hdr 348 + n+1/ni1 magic), through compression."""
-    from voxelio.fileio import reading
-    from voxelio.files import FileHolder
+    from voxelio.filemaps import FileHolder
+    from voxelio.openfiles import reading
 
     try:
         with reading(FileHolder(filename=path)) as f:

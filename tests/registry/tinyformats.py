@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from voxelio.errors import ImageFileError
-from voxelio.fileio import reading
+from voxelio.openfiles import reading
 from voxelio.registry import FormatSpec
 
 
@@ -33,7 +33,7 @@ class TinyImage:
 
     @classmethod
     def from_filename(cls, filename: str, **kwargs: Any) -> TinyImage:
-        from voxelio.files import FileHolder
+        from voxelio.filemaps import FileHolder
 
         return cls._read(FileHolder(filename))
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ImageFileError
-from ..files import FileHolder, filespec_to_file_map
+from ..filemaps import FileHolder, filespec_to_file_map
 from .discovery import describe_exception
 from .known import known_for_filename
 from .spec import NO, VERDICTS, YES, FormatSpec, SniffResult
@@ -128,7 +128,7 @@ def _read_prefix(filename: str, nbytes: int) -> tuple[bytes, str]:
     FileNotFoundError and IsADirectoryError propagate; decoding errors of a
     damaged compressed stream keep what was read and explain in the note.
     """
-    from ..fileio import reading
+    from ..openfiles import reading
 
     chunks: list[bytes] = []
     got = 0

@@ -342,8 +342,8 @@ def _indices(ndim: int) -> list[Any]:
 
 
 def _decompressed(path: Path, spec: FormatSpec) -> bytes:
-    from ..fileio import reading
-    from ..files import FileHolder, filespec_to_file_map
+    from ..filemaps import FileHolder, filespec_to_file_map
+    from ..openfiles import reading
 
     file_map = filespec_to_file_map(path, spec.files_types, spec.extensions + spec.aliases,
                                     spec.compressed_suffixes)

@@ -19,7 +19,7 @@ from analyze_samples import (
 
 import voxelio as vx
 from voxelio.errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
-from voxelio.files import FileHolder
+from voxelio.filemaps import FileHolder
 from voxelio_analyze.header import AnalyzeHeader
 from voxelio_analyze.image import AnalyzeImage
 

@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from voxelio.errors import HeaderDataError, ImageFileError, WriterError
-from voxelio.fileio import reading, writing
-from voxelio.files import FileHolder
+from voxelio.filemaps import FileHolder
 from voxelio.image import SpatialImage
+from voxelio.openfiles import reading, writing
 from voxelio.proxy import ArrayProxy
 from voxelio.writing import StoragePlan, plan_storage
 
@@ -128,7 +128,7 @@ class AnalyzeImage(SpatialImage):
         out_dtype = header.get_data_dtype()
         plan = self._plan(out_dtype)
         self._prepare_header(header, plan)
-        offset = header.get_data_offset()  # fileio.writing counts from the holder's pos
+        offset = header.get_data_offset()  # openfiles.writing counts from the holder's pos
         file_map = {t: file_map[t] for t, _ in self.files_types}
         # a pair writes the header to its own file; a single-file subclass before the data
         header_type = "header" if "header" in file_map else "image"

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.fileio import reading, writing
-from voxelio.files import FileHolder
+from voxelio.filemaps import FileHolder
 from voxelio.image import SpatialImage
+from voxelio.openfiles import reading, writing
 from voxelio.proxy import ArrayProxy, is_proxy
 from voxelio.writing import plan_storage
 

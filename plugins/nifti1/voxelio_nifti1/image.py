@@ -27,8 +27,8 @@ import numpy as np
 
 from voxelio import codecs
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.fileio import reading
-from voxelio.files import FileHolder
+from voxelio.filemaps import FileHolder
+from voxelio.openfiles import reading
 from voxelio.writing import StoragePlan
 from voxelio_analyze.image import AnalyzeImage
 

@@ -15,8 +15,8 @@ import numpy as np
 
 from voxelio.codes import Code, DtypeTable
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.fileio import reading, writing
 from voxelio.image import SpatialImage
+from voxelio.openfiles import reading, writing
 from voxelio.proxy import ArrayProxy
 from voxelio.structheader import CRITICAL, ERROR, MODERATE, NATIVE, Report, StructHeader
 from voxelio.writing import plan_storage
