@@ -49,7 +49,21 @@ _LAZY = {
     "SniffResult": "voxelio.registry.spec",
     "InvalidSpecError": "voxelio.registry.spec",
     "PluginWarning": "voxelio.registry.discovery",
+    "aff2axcodes": "voxelio.orientation",
+    "apply_orientation": "voxelio.orientation",
+    "as_closest_canonical": "voxelio.orientation",
+    "axcodes2ornt": "voxelio.orientation",
+    "inv_ornt_aff": "voxelio.orientation",
+    "inverse_ornt": "voxelio.orientation",
+    "io_orientation": "voxelio.orientation",
+    "ornt2axcodes": "voxelio.orientation",
+    "ornt_transform": "voxelio.orientation",
+    "OrientationError": "voxelio.orientation",
 }
+
+# Submodules reachable as attributes (``voxelio.orientation.io_orientation``)
+# without an explicit import; imported on first access too.
+_SUBMODULES = ("orientation",)
 
 __all__ = [
     "HeaderDataError",
@@ -68,6 +82,8 @@ def __getattr__(name: str) -> Any:
         value = getattr(import_module(module), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:
+        return import_module(f"voxelio.{name}")
     if not name[:1].isupper():
         # submodule imports (`from voxelio import codecs`) ask here first: only
         # class-like names are looked up in the plugin registry

@@ -111,6 +111,19 @@ class Header:
 
     get_best_affine = get_base_affine
 
+    def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
+        """Update fields tied to voxel axes for a reorientation by ``ornt``.
+
+        Called by :meth:`SpatialImage.as_reoriented` on a copy of the header,
+        before the framework moves the data shape and zooms (so the header
+        still describes the old axes). ``voxel_transform`` is the (4, 4)
+        matrix taking new voxel indices to old ones (``inv_ornt_aff`` on the
+        spatial axes): a stored
+        voxel-to-world matrix ``A`` becomes ``A @ voxel_transform``. The
+        template has nothing to do; formats with per-axis fields (slice
+        direction, stored transforms) override it.
+        """
+
     # -- data I/O -------------------------------------------------------------
     def data_from_fileobj(self, fileobj: BinaryIO) -> np.ndarray:
         """Read the image array from ``fileobj`` at its current position."""

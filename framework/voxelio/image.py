@@ -383,6 +383,64 @@ class SpatialImage:
         new._data_cache = getattr(img, "_data_cache", None)
         return new
 
+    def as_reoriented(self, ornt: Any) -> SpatialImage:
+        """This image with its voxel axes flipped and transposed by ``ornt``.
+
+        Parameters
+        ----------
+        ornt : (n, 2) array-like
+            An orientation (see :mod:`voxelio.orientation`): row ``i`` gives
+            the new position of voxel axis ``i`` and -1 to reverse it. Only
+            the first ``n`` axes move (time and later axes stay).
+
+        Returns
+        -------
+        SpatialImage
+            ``self`` if ``ornt`` changes nothing; else a new image of the
+            same class whose affine maps the moved voxels to the same world
+            points. A proxy image stays lazy: the new ``dataobj`` is a view
+            that reads only what an index needs. The header follows (shape,
+            zooms, and format fields such as NIfTI's q/sform and dim_info).
+            ``new.as_reoriented(voxelio.orientation.inverse_ornt(ornt))``
+            gives back the original data and affine.
+        """
+        from . import orientation
+        from .reoriented import reorient_dataobj
+
+        ornt = orientation._as_ornt(ornt)
+        n = len(ornt)
+        if n > self.ndim:
+            raise orientation.OrientationError(
+                f"orientation has {n} rows for a {self.ndim}-d image"
+            )
+        if n > 3:
+            if not orientation.is_identity(ornt[3:] - [[3, 0]]):
+                raise orientation.OrientationError(
+                    "only the three spatial axes can be reoriented; rows 3 and later of "
+                    f"the orientation must leave their axes in place, not {ornt[3:].tolist()}"
+                )
+            ornt, n = ornt[:3], 3
+        if orientation.is_identity(ornt):
+            return self
+        transform = orientation.inv_ornt_aff(ornt, self.shape)
+        # the same transform on the three spatial axes of a 4x4 affine
+        full = np.eye(4)
+        full[:n, :n] = transform[:n, :n]
+        full[:n, 3] = transform[:n, n]
+        affine = None if self._affine is None else self._affine @ full
+        data = reorient_dataobj(self.data_for_write(), ornt)
+        header = self._header.copy()
+        zooms = list(header.get_zooms())
+        moved = list(zooms)
+        for axis, target in enumerate(ornt[:, 0].astype(int)):
+            if axis < len(zooms) and target < len(zooms):
+                moved[target] = zooms[axis]
+        header.reorient_fields(ornt, full)  # format fields first: they see the old axes
+        header.set_data_shape(data.shape)
+        header.set_zooms(moved)
+        new = type(self)(data, affine, header, extra=dict(self._extra))
+        return new
+
     def data_for_write(self) -> Any:
         """What a save writes: the ``get_data`` cache if filled, else ``dataobj``."""
         return self._data_cache if self._data_cache is not None else self._dataobj

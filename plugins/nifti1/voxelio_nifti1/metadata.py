@@ -43,6 +43,10 @@ def _slice_order(code: int, n: int) -> list[int]:
     raise HeaderDataError(f"slice order code {code} has no defined timing")
 
 
+#: slice-order code of the same acquisition seen along the reversed axis
+_MIRRORED_SLICE_CODE = {1: 2, 2: 1, 3: 4, 4: 3, 5: 6, 6: 5}
+
+
 def _times_for(code: int, n: int, duration: float) -> np.ndarray:
     times = np.empty(n)
     for rank, index in enumerate(_slice_order(code, n)):
@@ -91,6 +95,29 @@ class MetadataMixin:
             if value is not None:
                 info |= (value + 1) << shift
         self["dim_info"] = info
+
+    def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
+        """dim_info follows the axes; a reversed slice axis reverses the slice order.
+
+        A flipped slice axis swaps ``slice_start``/``slice_end`` around the
+        axis and turns each slice-order code into its mirror (increasing <->
+        decreasing), so every slice keeps its acquisition time.
+        """
+        moved = []
+        slice_axis = self.get_dim_info()[2]
+        for axis in self.get_dim_info():
+            moved.append(None if axis is None or axis >= len(ornt) else int(ornt[axis, 0]))
+        self.set_dim_info(*moved)
+        if slice_axis is not None and slice_axis < len(ornt) and ornt[slice_axis, 1] < 0:
+            code = int(self["slice_code"])
+            if code in _MIRRORED_SLICE_CODE:
+                self["slice_code"] = _MIRRORED_SLICE_CODE[code]
+            shape = self.get_data_shape()
+            n = int(shape[slice_axis]) if slice_axis < len(shape) else 0
+            start, end = int(self["slice_start"]), int(self["slice_end"])
+            if n and (start or end) and 0 <= start <= end < n:
+                self["slice_start"], self["slice_end"] = n - 1 - end, n - 1 - start
+        super().reorient_fields(ornt, voxel_transform)  # type: ignore[misc]
 
     # -- intent -----------------------------------------------------------------------
     def get_intent(self, code_repr: str = "label") -> tuple[Any, tuple[float, ...], str]:

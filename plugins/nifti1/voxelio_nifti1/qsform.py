@@ -127,6 +127,21 @@ class XformMixin:
         self["srow_y"] = aff[1]
         self["srow_z"] = aff[2]
 
+    def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
+        """Move qform and sform with the voxel axes; their codes stay.
+
+        Each stored transform ``A`` becomes ``A @ voxel_transform``, so both
+        keep mapping the same voxels to the same world points.
+        """
+        try:
+            qform = self.get_qform()
+        except HeaderDataError:
+            qform = None  # unusable quaternion fields: nothing to keep consistent
+        if qform is not None:
+            self.set_qform(qform @ voxel_transform, code=int(self["qform_code"]))
+        self.set_sform(self.get_sform() @ voxel_transform, code=int(self["sform_code"]))
+        super().reorient_fields(ornt, voxel_transform)  # type: ignore[misc]
+
     def get_best_affine(self) -> np.ndarray:
         """The sform if its code is set, else the qform if set, else the base affine."""
         if int(self["sform_code"]) != 0:
