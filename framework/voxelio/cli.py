@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
+from .codecs.detect import COMPRESSED_SUFFIXES
 from .registry.discovery import PluginWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -119,10 +120,10 @@ def cmd_formats(args: argparse.Namespace, out: TextIO) -> int:
     for info in formats():
         dist = f"{info.distribution} {info.version}" if info.distribution else info.plugin
         rw = ("r" if info.can_read else "-") + ("w" if info.can_write else "-")
-        plain = [e for e in info.extensions if not e.endswith((".gz", ".bz2", ".zst"))]
+        plain = [e for e in info.extensions if not e.endswith(COMPRESSED_SUFFIXES)]
         exts = " ".join(sorted(plain))
         if len(plain) < len(info.extensions):
-            exts += " (+.gz .bz2 .zst)"
+            exts += f" (+{' '.join(COMPRESSED_SUFFIXES)})"
         dtypes = " ".join(_short_dtype(d) for d in info.dtypes)
         rows.append((info.name, dist, exts, dtypes, rw, info.status))
         if args.verbose:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, BinaryIO
 
+from .codecs.detect import split_compression
 from .errors import ImageFileError
 
 __all__ = [
@@ -70,21 +71,6 @@ class FileHolder:
 
     def __repr__(self) -> str:
         return f"FileHolder(filename={self.filename!r}, fileobj={self.fileobj!r}, pos={self.pos})"
-
-
-def split_compression(filename: str, compressed_suffixes: Sequence[str]) -> tuple[str, str]:
-    """Split a trailing compression suffix ('.gz', ...) off a name, any case.
-
-    Returns
-    -------
-    base, suffix : str, str
-        ``suffix`` is '' when the name has none; its case is kept.
-    """
-    lower = filename.lower()
-    for suffix in sorted(compressed_suffixes, key=len, reverse=True):
-        if suffix and lower.endswith(suffix.lower()):
-            return filename[: -len(suffix)], filename[-len(suffix) :]
-    return filename, ""
 
 
 def split_filespec(filename: str, compressed_suffixes: Sequence[str] = ()) -> tuple[str, str, str]:

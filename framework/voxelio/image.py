@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import filemaps as _filemaps
+from .codecs.detect import COMPRESSED_SUFFIXES
 from .errors import HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
 from .geometry import slice_affine, voxel_sizes
@@ -55,7 +56,7 @@ class SpatialImage:
     header_class: ClassVar[type[Header]] = Header
     files_types: ClassVar[tuple[tuple[str, str | None], ...]] = (("image", None),)
     valid_exts: ClassVar[tuple[str, ...]] = ()
-    compressed_suffixes: ClassVar[tuple[str, ...]] = (".gz", ".bz2", ".zst")
+    compressed_suffixes: ClassVar[tuple[str, ...]] = COMPRESSED_SUFFIXES
     #: extensions that imply a codec on write, e.g. {'.mgz': 'gzip'}
     compression_aliases: ClassVar[Mapping[str, str]] = {}
     rw: ClassVar[bool] = False

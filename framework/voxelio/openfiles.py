@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from . import codecs
+from .codecs.detect import strip_compression
 from .errors import ImageFileError
-from .filemaps import FileHolder, split_compression
+from .filemaps import FileHolder
 from .writing import safe_replace
 
 __all__ = ["reading", "save_compression", "strip_compression", "writing"]
@@ -143,7 +144,3 @@ def _only_for(codec: str | None, options: dict[str, Any]) -> dict[str, Any]:
     """Codec options apply to compressed files only."""
     return dict(options) if codec is not None else {}
 
-
-def strip_compression(name: str) -> str:
-    """The name without a trailing compression suffix."""
-    return split_compression(name, codecs.COMPRESSED_SUFFIXES)[0]

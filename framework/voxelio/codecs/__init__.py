@@ -34,14 +34,40 @@ The package's parts:
 
 from __future__ import annotations
 
-from .backends import available_codecs, thread_pool
-from .detect import COMPRESSED_SUFFIXES, Compression, compression_from_name, detect_compression
-from .gzip_layout import DEFAULT_BLOCK_SIZE as GZIP_BLOCK_SIZE
-from .opening import open_indexed, opened, read_into
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+# the naming facts are a leaf module, cheap enough for the registry to import
+from .detect import (
+    COMPRESSED_SUFFIXES,
+    SUFFIX_CODECS,
+    Compression,
+    compression_from_name,
+    detect_compression,
+    split_compression,
+    strip_compression,
+)
+
+if TYPE_CHECKING:
+    from .backends import available_codecs, thread_pool
+    from .gzip_layout import DEFAULT_BLOCK_SIZE as GZIP_BLOCK_SIZE
+    from .opening import open_indexed, opened, read_into
+
+# The rest is imported on first use, so that code needing only the suffix
+# table (registry, file maps) does not load the codec machinery.
+_LAZY = {
+    "available_codecs": ("backends", "available_codecs"),
+    "thread_pool": ("backends", "thread_pool"),
+    "GZIP_BLOCK_SIZE": ("gzip_layout", "DEFAULT_BLOCK_SIZE"),
+    "open_indexed": ("opening", "open_indexed"),
+    "opened": ("opening", "opened"),
+    "read_into": ("opening", "read_into"),
+}
 
 __all__ = [
     "COMPRESSED_SUFFIXES",
     "GZIP_BLOCK_SIZE",
+    "SUFFIX_CODECS",
     "Compression",
     "available_codecs",
     "compression_from_name",
@@ -49,5 +75,20 @@ __all__ = [
     "open_indexed",
     "opened",
     "read_into",
+    "split_compression",
+    "strip_compression",
     "thread_pool",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module 'voxelio.codecs' has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{where[0]}"), where[1])
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,15 +1,23 @@
-"""Which compression a file uses: from its name's suffix, or from its first bytes."""
+"""Which compression a file uses: from its name's suffix, or from its first bytes.
+
+:data:`SUFFIX_CODECS` is the one table of compressed-file suffixes; every part
+of voxelio that names, strips or lists them reads it from here. This module
+imports nothing but the standard library, so the registry can use it cheaply.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Literal
 
 Compression = Literal["gzip", "bz2", "zstd"]
 
-COMPRESSED_SUFFIXES: tuple[str, ...] = (".gz", ".bz2", ".zst")
+#: Compressed-file suffix -> the codec it calls for.
+SUFFIX_CODECS: dict[str, Compression] = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
+#: The suffixes a file name may carry after its format's extension.
+COMPRESSED_SUFFIXES: tuple[str, ...] = tuple(SUFFIX_CODECS)
 
-_SUFFIX_CODEC: dict[str, Compression] = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd"}
 _ALIASES: dict[str, Compression] = {
     "gzip": "gzip", "gz": "gzip", "bz2": "bz2", "bzip2": "bz2",
     "zstd": "zstd", "zst": "zstd", "zstandard": "zstd",
@@ -26,10 +34,41 @@ def compression_from_name(name: str | os.PathLike[str]) -> Compression | None:
     True
     """
     lower = os.fspath(name).lower()
-    for suffix, codec in _SUFFIX_CODEC.items():
+    for suffix, codec in SUFFIX_CODECS.items():
         if lower.endswith(suffix):
             return codec
     return None
+
+
+def split_compression(
+    filename: str, compressed_suffixes: Sequence[str] = COMPRESSED_SUFFIXES
+) -> tuple[str, str]:
+    """Split a trailing compression suffix ('.gz', ...) off a name, any case.
+
+    Parameters
+    ----------
+    filename : str
+    compressed_suffixes : sequence of str
+        The suffixes to recognise (default: every codec's); the longest match wins.
+
+    Returns
+    -------
+    base, suffix : str, str
+        ``suffix`` is '' when the name has none; its case is kept.
+
+    >>> split_compression('T1w.NII.GZ')
+    ('T1w.NII', '.GZ')
+    """
+    lower = filename.lower()
+    for suffix in sorted(compressed_suffixes, key=len, reverse=True):
+        if suffix and lower.endswith(suffix.lower()):
+            return filename[: -len(suffix)], filename[-len(suffix) :]
+    return filename, ""
+
+
+def strip_compression(name: str) -> str:
+    """The name without a trailing compression suffix (any codec's, any case)."""
+    return split_compression(name)[0]
 
 
 def detect_compression(prefix: bytes) -> Compression | None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..codecs.detect import strip_compression
+
 
 @dataclass(frozen=True)
 class KnownFormat:
@@ -42,21 +44,10 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
     KnownFormat("mgh", "voxelio-mgh", (".mgh", ".mgz"), ("MGHImage", "MGHHeader")),
 )
 
-_COMPRESSED = (".gz", ".bz2", ".zst")
-
-
-def _strip_compression(filename: str) -> str:
-    lower = filename.lower()
-    for suffix in _COMPRESSED:
-        if lower.endswith(suffix):
-            return lower[: -len(suffix)]
-    return lower
-
-
 def known_for_filename(filename: str) -> tuple[KnownFormat, ...]:
     """Known formats whose suffixes ``filename`` ends with (any case, compressed or not)."""
     lower = filename.lower()
-    plain = _strip_compression(filename)
+    plain = strip_compression(filename).lower()
     return tuple(
         k for k in KNOWN_FORMATS if any(lower.endswith(s) or plain.endswith(s) for s in k.suffixes)
     )

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
+from ..codecs.detect import COMPRESSED_SUFFIXES
 from ..errors import VoxelioError
 
 #: Version of the plugin contract this voxelio speaks. A spec declaring another
@@ -32,7 +33,7 @@ MAX_SNIFF_BYTES = 1 << 20
 YES, WEAK, NO = "yes", "weak", "no"
 VERDICTS = (YES, WEAK, NO)
 
-DEFAULT_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".zst")
+DEFAULT_COMPRESSED_SUFFIXES = COMPRESSED_SUFFIXES
 
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_.+-]*$")
 _REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
