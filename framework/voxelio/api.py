@@ -10,6 +10,7 @@ framework reads in one module.)
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 from collections.abc import Callable
@@ -18,9 +19,9 @@ from typing import Any, TypeVar
 
 from .errors import ImageFileError, VoxelioError
 from .registry import dispatch
-from .registry.discovery import describe_exception
 from .registry.dispatch import Candidate
-from .registry.spec import DEFAULT_COMPRESSED_SUFFIXES, FormatSpec, spec_field_names
+from .registry.health import OK, Cause, Status, describe_exception, warn_once
+from .registry.spec import FormatSpec, spec_from_class
 from .registry.store import (
     FormatEntry,
     Registry,
@@ -56,8 +57,12 @@ class FormatInfo:
     dtypes : tuple of str
     can_read, can_write : bool
     status : str
-        'ok', or why the format or its plugin is disabled or broken.
+        'ok', or why the format or its plugin is disabled or broken (the
+        text of ``state``).
     description : str
+    state : Status
+        The same as data: ``state.health`` (a :class:`~voxelio.registry.health.Health`)
+        and ``state.cause`` (what failed, with the exception type and message).
     """
 
     name: str
@@ -72,11 +77,12 @@ class FormatInfo:
     can_write: bool = False
     status: str = "ok"
     description: str = ""
+    state: Status = OK
 
     @property
     def ok(self) -> bool:
         """True when the format is usable."""
-        return self.status == "ok"
+        return self.state.ok and self.status == "ok"
 
 
 # -- load ------------------------------------------------------------------------------
@@ -123,25 +129,63 @@ def load(
         img = _read(entry, reg, filename, by_ext, mmap, keep_file_open)
     else:
         readable = [e for e in reg.ok_entries() if e.spec.can_read]
-        candidates = dispatch.rank(filename, reg, readable)
-        img, entry = _first_reader(candidates, reg, filename, mmap, keep_file_open)
+        trial = dispatch.Trial(filename, reg, readable)
+        img, entry = _first_reader(trial, reg, filename, mmap, keep_file_open)
     _after_load(img, entry, reg, filename)
     return img
 
 
 def _first_reader(
-    candidates: list[Candidate], reg: Registry, filename: str, mmap: Any, keep: Any
+    trial: dispatch.Trial, reg: Registry, filename: str, mmap: Any, keep: Any
 ) -> tuple[Any, FormatEntry]:
+    """Read with each accepted candidate in turn; the first image wins.
+
+    Any exception from a plugin's reader counts as that candidate failing
+    (a VoxelioError is the expected way to decline; any other exception
+    also warns once, naming the plugin). A reader that returns something
+    other than an image marks its format broken. KeyboardInterrupt and
+    other BaseExceptions propagate.
+    """
     failures: list[tuple[str, str]] = []
-    for cand in candidates:
+    for cand in trial:
         entry = reg.entries.get(cand.name)
-        if not cand.accepted or entry is None or not entry.ok:
+        if entry is None or not entry.ok:
             continue
         try:
-            return _read(entry, reg, filename, cand.by_extension, mmap, keep), entry
+            img = _read(entry, reg, filename, cand.by_extension, mmap, keep)
         except VoxelioError as exc:
             failures.append((cand.name, describe_exception(exc)))
-    raise ImageFileError(dispatch.no_match_message(filename, candidates, failures, reg))
+            continue
+        except Exception as exc:
+            why = f"its reader raised {describe_exception(exc)}"
+            warn_once(
+                entry.plugin.label,
+                f"reader of {entry.name!r} raised {type(exc).__name__}",
+                f"voxelio plugin {entry.plugin.label}: format {entry.name!r}: {why} "
+                f"(reading {filename!r}); trying the next format",
+            )
+            failures.append((cand.name, why))
+            continue
+        if not _is_image(img, entry):
+            cause = Cause(f"its reader returned {_kind(img)}, not an image")
+            reg.mark_format_broken(entry, cause)
+            failures.append((cand.name, str(cause)))
+            continue
+        return img, entry
+    raise ImageFileError(dispatch.no_match_message(filename, trial.candidates, failures, reg))
+
+
+def _is_image(obj: Any, entry: FormatEntry) -> bool:
+    klass = entry.spec.load_image_class()
+    if isinstance(klass, type) and isinstance(obj, klass):
+        return True
+    from .image import SpatialImage
+
+    return isinstance(obj, SpatialImage)
+
+
+def _kind(obj: Any) -> str:
+    return "None" if obj is None else f"a {type(obj).__module__}.{type(obj).__qualname__}"
 
 
 def _read(
@@ -222,11 +266,15 @@ def save(
     -----
     Among writable formats whose suffixes fit the name, the image's own
     class is preferred, then the format that read it, then the longest
-    matching suffix, ``supersedes`` depth, ``priority`` and name.
+    matching suffix, ``supersedes`` depth, ``priority`` and name (the
+    ranking of :func:`voxelio.registry.dispatch.choose_writer`).
     """
     filename = _filename(path)
     reg = get_registry()
-    entry = _entry_for(format, reg, "write") if format else _choose_writer(img, filename, reg)
+    if format:
+        entry = _entry_for(format, reg, "write")
+    else:
+        entry = dispatch.choose_writer(img, filename, reg)
     klass = _image_class(entry, reg)
     if type(img) is klass:
         out = img
@@ -239,36 +287,6 @@ def save(
     out.to_file_map(file_map, **options)
     out.file_map = file_map
     out.format_name = entry.name
-
-
-def _class_matches(spec: FormatSpec, cls: type) -> bool:
-    return spec.image_class is cls or spec.image_class == f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _choose_writer(img: Any, filename: str, reg: Registry) -> FormatEntry:
-    base = os.path.basename(filename)
-    own = getattr(img, "format_name", None)
-    keyed = []
-    for entry in reg.ok_entries():
-        suffix = entry.spec.match_suffix(base)
-        if not suffix or not entry.spec.can_write:
-            continue
-        key = (
-            not _class_matches(entry.spec, type(img)),
-            entry.name != own,
-            -len(suffix),
-            -reg.supersede_depth(entry.name),
-            -entry.spec.priority,
-            entry.name,
-        )
-        keyed.append((key, entry))
-    if keyed:
-        return min(keyed, key=lambda item: item[0])[1]
-    writable = sorted({s for e in reg.ok_entries() if e.spec.can_write for s in e.spec.suffixes})
-    lines = [f"cannot save {filename!r}: no installed format writes files named like this"]
-    lines.append(f"writable suffixes: {', '.join(writable) or '(none)'}")
-    lines += [f"hint: {h}" for h in dispatch.install_hints(filename, reg)]
-    raise ImageFileError("\n".join(lines))
 
 
 # -- sniff and formats ---------------------------------------------------------------
@@ -294,17 +312,25 @@ def sniff(path: str | os.PathLike) -> tuple[Candidate, ...]:
 def formats() -> tuple[FormatInfo, ...]:
     """Every format known to this session, usable or not, sorted by name.
 
-    Plugins that are broken or disabled before declaring any format appear
-    as rows of their own, with the plugin's name and status.
+    Each usable format's image class is imported, so a format whose reader
+    code cannot be imported shows as broken here (not only at the first
+    load). Plugins that are broken, disabled or shadowed before declaring
+    any format appear as rows of their own, with the plugin's name and
+    status; so do formats not adopted because an earlier plugin provides a
+    format of the same name.
     """
     reg = get_registry()
+    for entry in reg.ok_entries():
+        with contextlib.suppress(ImageFileError):  # marks the format broken, with the cause
+            _image_class(entry, reg)
     rows = [_info(entry) for _, entry in sorted(reg.entries.items())]
-    providers = {id(e.plugin) for e in reg.entries.values()}
+    rows += [_info(entry) for entry in reg.shadowed]
+    providers = {id(e.plugin) for e in (*reg.entries.values(), *reg.shadowed)}
     for record in reg.plugins:
         if not record.ok and id(record) not in providers:
             rows.append(
                 FormatInfo(record.name, record.distribution, record.version, record.label,
-                           status=record.status)
+                           status=record.status, state=record.state)
             )
     return tuple(sorted(rows, key=lambda r: r.name))
 
@@ -324,6 +350,7 @@ def _info(entry: FormatEntry) -> FormatInfo:
         can_write=spec.can_write,
         status=entry.status,
         description=spec.description,
+        state=entry.state,
     )
 
 
@@ -398,46 +425,6 @@ def register_format(obj: Any = None, /, *, replace: bool = False, **fields: Any)
     return obj
 
 
-def spec_from_class(cls: type, **overrides: Any) -> FormatSpec:
-    """Build a :class:`FormatSpec` from an image class's attributes.
-
-    See :func:`register_format` for the attributes consulted.
-    """
-    files_types = tuple(getattr(cls, "files_types", ()))
-    exts = [e for _, e in files_types if e] + list(getattr(cls, "valid_exts", ()))
-    fields: dict[str, Any] = {
-        # only the class's own format_name: a subclass is another format
-        "name": cls.__dict__.get("format_name") or cls.__name__.lower(),
-        "image_class": cls,
-        "extensions": tuple(dict.fromkeys(exts)),
-        "files_types": files_types,
-        "compressed_suffixes": tuple(
-            getattr(cls, "compressed_suffixes", DEFAULT_COMPRESSED_SUFFIXES)
-        ),
-        "aliases": tuple(getattr(cls, "compression_aliases", {}) or ()),
-        "can_write": bool(getattr(cls, "rw", False)),
-        "description": (cls.__doc__ or "").strip().split("\n")[0],
-    }
-    for name in spec_field_names():
-        if hasattr(cls, f"format_{name}"):
-            fields[name] = getattr(cls, f"format_{name}")
-    if "dtypes" not in fields and "dtypes" not in overrides:
-        fields["dtypes"] = _probe_dtypes(cls)
-    fields.update(overrides)
-    return FormatSpec(**fields)
-
-
-def _probe_dtypes(cls: type) -> tuple[str, ...]:
-    try:
-        import numpy as np
-
-        from .dtypes import supported_np_types
-
-        return tuple(sorted(np.dtype(t).name for t in supported_np_types(cls)))
-    except Exception:  # a class whose header cannot be probed declares no dtypes
-        return ()
-
-
 def unregister_format(name: str) -> None:
     """Remove the format ``name`` from this session.
 
@@ -492,7 +479,7 @@ def _image_class(entry: FormatEntry, reg: Registry) -> Callable[..., Any]:
         return entry.spec.load_image_class()
     except Exception as exc:
         ref = entry.spec.image_class_ref
-        cause = f"cannot import image class {ref}: {describe_exception(exc)}"
+        cause = Cause.from_exception(f"cannot import image class {ref}", exc)
         reg.mark_format_broken(entry, cause)
         raise ImageFileError(f"format {entry.name!r}: {cause}") from exc
 

@@ -23,12 +23,17 @@ Packaging a plugin::
 Without packaging, ``VOXELIO_PLUGINS="my_lab.voxelio_plugin"`` loads the
 module at discovery time.
 
-Isolation: voxelio calls each plugin's implementation on its own. An
-exception from a plugin (other than a deliberate
+Isolation: voxelio calls each plugin's implementations through pluggy, one
+plugin at a time. An exception from a plugin (other than a deliberate
 :class:`~voxelio.errors.VoxelioError` veto from :func:`voxelio_before_save`)
 marks that plugin broken for the session: one warning names it and the
 cause, ``voxelio.formats()`` shows it, and the other plugins keep working.
 Format choice never uses ``firstresult``.
+
+Pluggy features (``tryfirst``/``trylast``, ``wrapper``/``hookwrapper``,
+``specname``, ``optionalhook``, tracing) work as pluggy defines them, within
+that isolation: a wrapper wraps its own plugin's implementations. What is
+supported and what is refused is listed in :mod:`voxelio.registry.hooks`.
 """
 
 from __future__ import annotations

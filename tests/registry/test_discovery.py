@@ -57,7 +57,11 @@ def report(path, env=None) -> dict:
 
 
 def test_working_plugin_loads_and_broken_ones_are_isolated(tmp_path):
-    out = report(toy_file(tmp_path / "a.toy"))
+    # a name no format claims: every format's content rules are consulted,
+    # the faulty sniff among them (for a .toy name it would not run)
+    path = tmp_path / "a.dat"
+    os.rename(toy_file(tmp_path / "a.toy"), path)
+    out = report(str(path))
     assert out["format"] == "toy"
     rows = out["rows"]
     assert rows["toy"] == ["ok", "voxelio-toy"]

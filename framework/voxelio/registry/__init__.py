@@ -5,7 +5,8 @@ Plugin authors need :class:`FormatSpec` (and perhaps :class:`MagicRule`,
 friends. Importing this package is cheap: it imports no plugin and no numpy.
 """
 
-from .discovery import ENTRY_POINT_GROUP, PluginRecord, PluginWarning
+from .discovery import ENTRY_POINT_GROUP, PluginRecord
+from .health import Cause, Health, PluginWarning, Status
 from .spec import (
     API_VERSION,
     NO,
@@ -21,6 +22,8 @@ from .store import FormatEntry, Registry, get_registry, refresh
 __all__ = [
     "API_VERSION",
     "ENTRY_POINT_GROUP",
+    "Cause",
+    "Health",
     "NO",
     "WEAK",
     "YES",
@@ -32,6 +35,7 @@ __all__ = [
     "PluginWarning",
     "Registry",
     "SniffResult",
+    "Status",
     "get_registry",
     "refresh",
 ]

@@ -21,12 +21,19 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-import warnings
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import pluggy
+from .health import (  # noqa: F401  (PluginWarning and the helpers: public here since 0.1)
+    OK,
+    Cause,
+    Health,
+    PluginWarning,
+    Status,
+    broken,
+    describe_exception,
+    one_line,
+)
 
 ENTRY_POINT_GROUP = "voxelio.plugins"
 ENV_PLUGINS = "VOXELIO_PLUGINS"
@@ -37,11 +44,6 @@ SOURCE_ENV = ENV_PLUGINS
 SOURCE_RUNTIME = "runtime"
 
 
-class PluginWarning(UserWarning):
-    """A plugin is broken; voxelio goes on without it."""
-
-
-@dataclass
 class PluginRecord:
     """One plugin as discovery found it.
 
@@ -55,24 +57,40 @@ class PluginRecord:
         'entry point', 'VOXELIO_PLUGINS' or 'runtime'.
     distribution, version : str or None
         The installed distribution providing it, when known.
-    status : str
-        'ok', 'disabled by ...', or 'broken: <cause>'.
+    state : Status
+        Health and cause; ``status`` is its text.
     plugin : object or None
         The loaded plugin object (module), once loaded.
     """
 
-    name: str
-    module: str | None
-    source: str
-    distribution: str | None = None
-    version: str | None = None
-    status: str = "ok"
-    plugin: Any = None
+    __slots__ = ("distribution", "module", "name", "plugin", "source", "state", "version")
+
+    def __init__(
+        self,
+        name: str,
+        module: str | None,
+        source: str,
+        distribution: str | None = None,
+        version: str | None = None,
+        state: Status = OK,
+        plugin: Any = None,
+    ) -> None:
+        self.name, self.module, self.source = name, module, source
+        self.distribution, self.version = distribution, version
+        self.state, self.plugin = state, plugin
+
+    def __repr__(self) -> str:
+        return f"PluginRecord({self.name!r}, {self.module!r}, {self.source!r}, {self.status!r})"
+
+    @property
+    def status(self) -> str:
+        """'ok', 'disabled by ...', or 'broken: <cause>' (the text of :attr:`state`)."""
+        return str(self.state)
 
     @property
     def ok(self) -> bool:
-        """True unless the plugin is disabled or broken."""
-        return self.status == "ok"
+        """True unless the plugin is disabled, shadowed or broken."""
+        return self.state.ok
 
     @property
     def label(self) -> str:
@@ -80,47 +98,6 @@ class PluginRecord:
         if self.distribution:
             return f"{self.distribution} ({self.source} {self.name!r})"
         return f"{self.name!r} ({self.source})"
-
-
-_warned: set[tuple[str, str]] = set()
-
-
-def warn_broken(record: PluginRecord, cause: str) -> None:
-    """Issue the single :class:`PluginWarning` for this plugin and cause."""
-    key = (record.label, cause)
-    if key in _warned:
-        return
-    _warned.add(key)
-    message = f"voxelio plugin {record.label} is broken: {cause}"
-    warnings.warn(message, PluginWarning, stacklevel=_caller_level())
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _caller_level() -> int:
-    """``stacklevel`` that points a warning at the first frame outside voxelio."""
-    frame = sys._getframe(1)
-    level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def describe_exception(exc: BaseException) -> str:
-    """``'TypeName: message'`` on one line, the form causes take in messages."""
-    text = one_line(str(exc))
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-def one_line(text: str) -> str:
-    """Join a multi-line message (a heading and '- item' lines) into one line."""
-    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    if len(lines) <= 1:
-        return lines[0] if lines else ""
-    items = [line.removeprefix("- ") for line in lines[1:]]
-    return f"{lines[0].rstrip(':')}: " + "; ".join(items)
 
 
 def _split_env(value: str | None) -> list[str]:
@@ -258,12 +235,12 @@ def _load_entry_point(ep: Any, tokens: list[str]) -> PluginRecord:
         version=getattr(dist, "version", None),
     )
     if _is_disabled(ep, record.distribution, tokens):
-        record.status = f"disabled by {ENV_DISABLE}"
+        record.state = Status(Health.DISABLED, Cause(ENV_DISABLE))
         return record
     try:
         record.plugin = ep.load()
     except Exception as exc:
-        record.status = f"broken: cannot import {ep.value}: {describe_exception(exc)}"
+        record.state = broken(f"cannot import {ep.value}", exc)
     return record
 
 
@@ -275,7 +252,7 @@ def _load_env_module(spec: str) -> PluginRecord:
     try:
         record.plugin = resolve_ref(spec) if ":" in spec else importlib.import_module(spec)
     except Exception as exc:
-        record.status = f"broken: cannot import {spec}: {describe_exception(exc)}"
+        record.state = broken(f"cannot import {spec}", exc)
     return record
 
 
@@ -283,7 +260,7 @@ def find_plugins(environ: Mapping[str, str] | None = None) -> Iterator[PluginRec
     """Load every plugin: entry points (sorted by name), then ``VOXELIO_PLUGINS``.
 
     Yields records in a deterministic order; broken and disabled plugins are
-    yielded too, with their status saying why.
+    yielded too, with their state saying why.
     """
     env = os.environ if environ is None else environ
     tokens = _split_env(env.get(ENV_DISABLE))
@@ -291,30 +268,3 @@ def find_plugins(environ: Mapping[str, str] | None = None) -> Iterator[PluginRec
         yield _load_entry_point(ep, tokens)
     for spec in _split_env(env.get(ENV_PLUGINS)):
         yield _load_env_module(spec)
-
-
-def register(pm: pluggy.PluginManager, record: PluginRecord) -> None:
-    """Register a loaded plugin with pluggy, marking the record broken on failure."""
-    if not record.ok or record.plugin is None:
-        return
-    if pm.is_registered(record.plugin):
-        # the same module reached twice (entry point and VOXELIO_PLUGINS)
-        record.status = "broken: duplicate of an already registered plugin module"
-        return
-    try:
-        pm.register(record.plugin, name=f"{record.source}:{record.name}")
-    except Exception as exc:
-        record.status = f"broken: rejected by the plugin manager: {describe_exception(exc)}"
-
-
-def hook_functions(pm: pluggy.PluginManager, hook_name: str, record: PluginRecord) -> list[Any]:
-    """The implementations of ``hook_name`` that ``record``'s plugin provides."""
-    caller = getattr(pm.hook, hook_name, None)
-    if caller is None or record.plugin is None:
-        return []
-    return [impl for impl in caller.get_hookimpls() if impl.plugin is record.plugin]
-
-
-def call_impl(impl: Any, kwargs: Mapping[str, Any]) -> Any:
-    """Call one pluggy hook implementation with the arguments it asks for."""
-    return impl.function(*[kwargs[name] for name in impl.argnames])

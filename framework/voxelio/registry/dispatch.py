@@ -4,7 +4,9 @@ How ``voxelio.load`` ranks formats (total and deterministic):
 
 1. Formats whose suffixes match the file name come first; formats that
    only recognise the content follow, so a NIfTI file named ``.dat``
-   still loads.
+   still loads. ``load`` consults the second group only when no format
+   of the first accepts and reads the file: an unrelated plugin's sniff
+   never runs (nor its code imported) for a file another format claims.
 2. Within each group, by content verdict: 'yes' (a magic rule matched or
    the sniff said yes) > 'weak' > 'extension' (no content rules at all).
    A content 'no' excludes the format.
@@ -22,19 +24,27 @@ verdict. Each file's leading bytes are read once, through decompression,
 as many as the most demanding spec needs; every spec sees exactly its own
 ``sniff_bytes`` of them (fewer for a short file). For multi-file formats
 the file holding the magic (``sniff_file_type``) is examined.
+
+A plugin's sniff function runs with a time budget (:mod:`.deadline`): one
+that raises, or does not answer in time, is reported once and its format
+is marked broken for the session (the candidate declines).
+
+The same tail of the key (suffix length, ``supersedes``, priority, name)
+ranks writers in :func:`choose_writer`: one ranking for both directions.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ImageFileError
 from ..filemaps import FileHolder, filespec_to_file_map
-from .discovery import describe_exception
+from .deadline import ENV_SNIFF_TIMEOUT, SniffTimeoutError, call_with_deadline, sniff_budget
+from .health import Cause, describe_exception
 from .known import known_for_filename
 from .spec import NO, VERDICTS, YES, FormatSpec, SniffResult
 from .store import FormatEntry, Registry
@@ -177,12 +187,17 @@ def _examine(
     plan: _Plan, prefix: bytes, note: str, registry: Registry
 ) -> tuple[str, str, int]:
     spec = plan.entry.spec
+    budget = sniff_budget() if spec.sniff is not None else 0.0
     try:
-        said = content_verdict(spec, prefix, plan.examined)
-    except Exception as exc:
-        cause = f"sniff raised {describe_exception(exc)}"
+        said = call_with_deadline(content_verdict, (spec, prefix, plan.examined), budget)
+    except SniffTimeoutError:
+        cause = Cause(f"sniff did not answer within {budget:g} s ({ENV_SNIFF_TIMEOUT})")
         registry.mark_format_broken(plan.entry, cause)
-        return NO, cause, 0
+        return NO, str(cause), 0
+    except Exception as exc:
+        cause = Cause.from_exception("sniff raised", exc)
+        registry.mark_format_broken(plan.entry, cause)
+        return NO, str(cause), 0
     if note:
         note = f" ({note})"
     if said is None:
@@ -192,30 +207,58 @@ def _examine(
     return said.verdict, said.evidence + note, said.strength
 
 
+class _Prefixes:
+    """Leading bytes of the files examined for one path, each file read once
+    (again only when a later group of formats needs more bytes)."""
+
+    def __init__(self) -> None:
+        self._got: dict[str, tuple[int, tuple[bytes, str] | str]] = {}
+
+    def get(self, filename: str, nbytes: int) -> tuple[bytes, str] | str:
+        """``(prefix, note)``, or why the file cannot be read."""
+        known = self._got.get(filename)
+        if known is not None and known[0] >= nbytes:
+            return known[1]
+        try:
+            got: tuple[bytes, str] | str = _read_prefix(filename, nbytes) if nbytes else (b"", "")
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            got = f"{os.path.basename(filename)!r}: {describe_exception(exc)}"
+        self._got[filename] = (nbytes, got)
+        return got
+
+
+def preference(spec: FormatSpec, suffix: str, registry: Registry) -> tuple:
+    """The tail of every ranking key, for reading and for writing alike.
+
+    Longer matched suffix first, then formats that ``supersede`` others,
+    then higher ``priority``, then the format name.
+    """
+    return (-len(suffix), -registry.supersede_depth(spec.name), -spec.priority, spec.name)
+
+
 def rank(
-    path: str, registry: Registry, entries: Iterable[FormatEntry] | None = None
+    path: str,
+    registry: Registry,
+    entries: Iterable[FormatEntry] | None = None,
+    prefixes: _Prefixes | None = None,
 ) -> list[Candidate]:
     """Every usable format's candidate for ``path``: accepted ones in trial order,
     then declined ones by name. ``path`` must exist.
 
-    Sniff functions that raise mark their format broken (the candidate
-    declines with the cause).
+    Sniff functions that raise or overrun their budget mark their format
+    broken (the candidate declines with the cause).
     """
     plans = [_plan(e, path) for e in (registry.ok_entries() if entries is None else entries)]
     needs: dict[str, int] = {}
     for plan in plans:
         if plan.examined is not None and not plan.declined:
             needs[plan.examined] = max(needs.get(plan.examined, 0), plan.entry.spec.sniff_bytes)
-    prefixes: dict[str, tuple[bytes, str] | str] = {}
-    for filename, nbytes in needs.items():
-        try:
-            prefixes[filename] = _read_prefix(filename, nbytes) if nbytes else (b"", "")
-        except (FileNotFoundError, IsADirectoryError) as exc:
-            prefixes[filename] = f"{os.path.basename(filename)!r}: {describe_exception(exc)}"
+    prefixes = _Prefixes() if prefixes is None else prefixes
+    got_by_file = {filename: prefixes.get(filename, n) for filename, n in needs.items()}
     accepted, declined = [], []
     for plan in plans:
         spec = plan.entry.spec
-        got = prefixes.get(plan.examined or "", ("", ""))
+        got = got_by_file.get(plan.examined or "", ("", ""))
         if plan.declined or isinstance(got, str):
             reason = plan.declined or f"cannot read its {spec.sniff_file_type} file {got}"
             declined.append(Candidate(spec.name, NO, reason, bool(plan.suffix), plan.suffix))
@@ -227,15 +270,8 @@ def rank(
                 Candidate(spec.name, NO, evidence, by_ext, plan.suffix, 0, plan.examined)
             )
             continue
-        key = (
-            0 if by_ext else 1,
-            -_VERDICT_RANK[verdict],
-            -strength,
-            -len(plan.suffix),
-            -registry.supersede_depth(spec.name),
-            -spec.priority,
-            spec.name,
-        )
+        key = (0 if by_ext else 1, -_VERDICT_RANK[verdict], -strength)
+        key += preference(spec, plan.suffix, registry)
         accepted.append(
             Candidate(
                 spec.name, verdict, evidence, by_ext, plan.suffix, strength, plan.examined, key
@@ -244,6 +280,73 @@ def rank(
     accepted.sort(key=lambda c: c.key)
     declined.sort(key=lambda c: c.name)
     return accepted + declined
+
+
+class Trial:
+    """The candidates of one ``load``, in trial order, consulted lazily.
+
+    Iterating yields the accepted candidates among the formats whose
+    suffixes match the name; only when the caller asks for more (none of
+    them read the file) are the remaining formats examined by content.
+    :attr:`candidates` holds every candidate examined so far, as
+    :func:`rank` orders them.
+    """
+
+    def __init__(self, path: str, registry: Registry, entries: Iterable[FormatEntry]) -> None:
+        base = os.path.basename(path)
+        entries = list(entries)
+        named = [e for e in entries if e.spec.match_suffix(base)]
+        self._others = [e for e in entries if not e.spec.match_suffix(base)]
+        self._path, self._registry, self._prefixes = path, registry, _Prefixes()
+        self.candidates = rank(path, registry, named, self._prefixes)
+
+    def __iter__(self) -> Iterator[Candidate]:
+        yield from [c for c in self.candidates if c.accepted]
+        if not self._others:
+            return
+        more = rank(self._path, self._registry, self._others, self._prefixes)
+        self._others = []
+        first = [c for c in self.candidates if c.accepted]
+        declined = [c for c in self.candidates + more if not c.accepted]
+        declined.sort(key=lambda c: c.name)
+        self.candidates = first + [c for c in more if c.accepted] + declined
+        yield from [c for c in more if c.accepted]
+
+
+# -- choosing a writer ------------------------------------------------------------------
+def _class_matches(spec: FormatSpec, cls: type) -> bool:
+    return spec.image_class is cls or spec.image_class == f"{cls.__module__}:{cls.__qualname__}"
+
+
+def choose_writer(img: Any, filename: str, registry: Registry) -> FormatEntry:
+    """The format ``save`` writes ``filename`` in.
+
+    Among writable formats whose suffixes fit the name: the image's own
+    class first, then the format that read it, then :func:`preference`.
+
+    Raises
+    ------
+    ImageFileError
+        If no installed format writes files named like ``filename``.
+    """
+    base = os.path.basename(filename)
+    own = getattr(img, "format_name", None)
+    keyed = []
+    for entry in registry.ok_entries():
+        suffix = entry.spec.match_suffix(base)
+        if not suffix or not entry.spec.can_write:
+            continue
+        key = (not _class_matches(entry.spec, type(img)), entry.name != own)
+        keyed.append((key + preference(entry.spec, suffix, registry), entry))
+    if keyed:
+        return min(keyed, key=lambda item: item[0])[1]
+    writable = sorted(
+        {s for e in registry.ok_entries() if e.spec.can_write for s in e.spec.suffixes}
+    )
+    lines = [f"cannot save {filename!r}: no installed format writes files named like this"]
+    lines.append(f"writable suffixes: {', '.join(writable) or '(none)'}")
+    lines += [f"hint: {h}" for h in install_hints(filename, registry)]
+    raise ImageFileError("\n".join(lines))
 
 
 # -- the failure message --------------------------------------------------------------
@@ -319,14 +422,18 @@ def no_match_message(
         lines += [f"  - {c.name}: {c.evidence}" for c in rest]
     if not candidates and not failures:
         lines.append("no formats are installed (see `voxelio formats`)")
-    broken = registry.broken_plugins()
-    broken_formats = [e for e in registry.entries.values() if not e.ok and e.plugin.ok]
+    # a plugin that broke while one of its formats was tried is listed above only
+    tried_plugins = [registry.entries[n].plugin for n in tried if n in registry.entries]
+    broken = [p for p in registry.broken_plugins() if not any(p is t for t in tried_plugins)]
+    broken_formats = [
+        e for e in registry.entries.values()
+        if not e.ok and e.plugin.ok and e.name not in tried
+    ]
     if broken or broken_formats:
         lines.append("broken plugins (not consulted):")
-        lines += [f"  - {p.label}: {p.status.removeprefix('broken: ')}" for p in broken]
+        lines += [f"  - {p.label}: {p.state.cause}" for p in broken]
         lines += [
-            f"  - format {e.name!r} of {e.plugin.label}: {e.status.removeprefix('broken: ')}"
-            for e in broken_formats
+            f"  - format {e.name!r} of {e.plugin.label}: {e.state.cause}" for e in broken_formats
         ]
     hints = content_hints(path) + install_hints(path, registry)
     if hints:

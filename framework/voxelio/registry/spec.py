@@ -455,3 +455,55 @@ def _problem_message(name: Any, problems: list[str]) -> str:
 def spec_field_names() -> tuple[str, ...]:
     """Names of the :class:`FormatSpec` fields (for building specs from classes)."""
     return tuple(f.name for f in fields(FormatSpec))
+
+
+def spec_from_class(cls: type, **overrides: Any) -> FormatSpec:
+    """Build a :class:`FormatSpec` from an image class's attributes.
+
+    ``name`` comes from the class's own attribute ``format_name`` (default:
+    the class name in lower case), ``extensions`` from ``files_types`` and
+    ``valid_exts``, ``files_types``, ``compressed_suffixes``, ``aliases``
+    from ``compression_aliases``, ``can_write`` from ``rw``, and ``dtypes``
+    by probing the header class. Any other field ``f`` comes from a class
+    attribute ``format_<f>`` (``format_magic``, ``format_sniff``,
+    ``format_priority``...). ``overrides`` win over all of these.
+
+    Raises
+    ------
+    InvalidSpecError
+        If the resulting declaration is malformed.
+    """
+    files_types = tuple(getattr(cls, "files_types", ()))
+    exts = [e for _, e in files_types if e] + list(getattr(cls, "valid_exts", ()))
+    values: dict[str, Any] = {
+        # only the class's own format_name: a subclass is another format
+        "name": cls.__dict__.get("format_name") or cls.__name__.lower(),
+        "image_class": cls,
+        "extensions": tuple(dict.fromkeys(exts)),
+        "files_types": files_types,
+        "compressed_suffixes": tuple(
+            getattr(cls, "compressed_suffixes", DEFAULT_COMPRESSED_SUFFIXES)
+        ),
+        "aliases": tuple(getattr(cls, "compression_aliases", {}) or ()),
+        "can_write": bool(getattr(cls, "rw", False)),
+        "description": (cls.__doc__ or "").strip().split("\n")[0],
+    }
+    for name in spec_field_names():
+        if hasattr(cls, f"format_{name}"):
+            values[name] = getattr(cls, f"format_{name}")
+    if "dtypes" not in values and "dtypes" not in overrides:
+        values["dtypes"] = _probe_dtypes(cls)
+    values.update(overrides)
+    return FormatSpec(**values)
+
+
+def _probe_dtypes(cls: type) -> tuple[str, ...]:
+    """The numpy dtype names ``cls``'s header can store (imports numpy)."""
+    try:
+        import numpy as np
+
+        from ..dtypes import supported_np_types
+
+        return tuple(sorted(np.dtype(t).name for t in supported_np_types(cls)))
+    except Exception:  # a class whose header cannot be probed declares no dtypes
+        return ()

@@ -9,34 +9,33 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
-import pluggy
-
-from .. import hookspecs
 from ..errors import VoxelioError
-from .discovery import (
-    SOURCE_RUNTIME,
-    PluginRecord,
-    call_impl,
-    describe_exception,
-    find_plugins,
-    hook_functions,
-    one_line,
-    register,
-    warn_broken,
-)
+from .discovery import SOURCE_RUNTIME, PluginRecord, find_plugins
+from .health import OK, Cause, Health, Status, broken, one_line, warn_broken
 from .spec import API_VERSION, FormatSpec, InvalidSpecError, validate_spec
 
 
-@dataclass
 class FormatEntry:
-    """A format spec with its plugin and its own health."""
+    """A format spec with its plugin and its own health.
 
-    spec: FormatSpec
-    plugin: PluginRecord
-    own_status: str = "ok"
+    Attributes
+    ----------
+    spec : FormatSpec
+    plugin : PluginRecord
+        The plugin that provides it.
+    own_state : Status
+        The format's own health (its plugin's is ``plugin.state``).
+    """
+
+    __slots__ = ("own_state", "plugin", "spec")
+
+    def __init__(self, spec: FormatSpec, plugin: PluginRecord, own_state: Status = OK) -> None:
+        self.spec, self.plugin, self.own_state = spec, plugin, own_state
+
+    def __repr__(self) -> str:
+        return f"FormatEntry({self.name!r}, {self.plugin.label}, {self.status!r})"
 
     @property
     def name(self) -> str:
@@ -44,18 +43,23 @@ class FormatEntry:
         return self.spec.name
 
     @property
-    def status(self) -> str:
-        """'ok', or why the format (or its plugin) is broken."""
-        if self.own_status != "ok":
-            return self.own_status
+    def state(self) -> Status:
+        """The format's health: its own, else its plugin's when that is not ok."""
+        if not self.own_state.ok:
+            return self.own_state
         if not self.plugin.ok:
-            return f"{self.plugin.status} (plugin {self.plugin.name!r})"
-        return "ok"
+            return self.plugin.state.inherited(self.plugin.name)
+        return OK
+
+    @property
+    def status(self) -> str:
+        """'ok', or why the format (or its plugin) is broken (the text of :attr:`state`)."""
+        return str(self.state)
 
     @property
     def ok(self) -> bool:
         """True when the format can be used."""
-        return self.status == "ok"
+        return self.state.ok
 
 
 class Registry:
@@ -66,26 +70,47 @@ class Registry:
     environ : mapping, optional
         Environment to read ``VOXELIO_PLUGINS`` and
         ``VOXELIO_DISABLE_PLUGINS`` from (default ``os.environ``).
+
+    Attributes
+    ----------
+    plugins : list of PluginRecord
+        Every plugin found, in discovery order, usable or not.
+    entries : dict of str to FormatEntry
+        Formats by name.
+    shadowed : list of FormatEntry
+        Formats not adopted because an earlier plugin provides the same
+        name (shown by ``voxelio formats``, never used).
+    hooks : PluginHooks
+        The pluggy plugin manager and per-plugin hook calls.
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
-        self.pm.add_hookspecs(hookspecs)
+        from .hooks import PluginHooks
+
+        self.hooks = PluginHooks()
         self.plugins: list[PluginRecord] = []
         self.entries: dict[str, FormatEntry] = {}
+        self.shadowed: list[FormatEntry] = []
         self.runtime = PluginRecord(name="runtime", module=None, source=SOURCE_RUNTIME)
         self._environ = environ
+
+    @property
+    def pm(self) -> Any:
+        """The pluggy ``PluginManager`` (for tracing and monitoring)."""
+        return self.hooks.pm
 
     # -- building --------------------------------------------------------------
     def build(self, runtime_specs: Mapping[str, FormatSpec] = ()) -> Registry:
         """Discover plugins, collect their specs, then add runtime formats."""
         for record in find_plugins(self._environ):
             self.plugins.append(record)
-            register(self.pm, record)
+            self.hooks.register(record)
             if record.ok:
                 self._collect(record)
-            elif not record.status.startswith("disabled"):
-                warn_broken(record, record.status.removeprefix("broken: "))
+            elif record.state.health is Health.SHADOWED:
+                warn_broken(record.label, record.state.cause, "is shadowed")
+            elif record.state.health is Health.BROKEN:
+                warn_broken(record.label, record.state.cause)
         for spec in dict(runtime_specs).values():
             self.adopt(spec, self.runtime, replace=True)
         return self
@@ -93,22 +118,23 @@ class Registry:
     def _collect(self, record: PluginRecord) -> None:
         specs: list[Any] = []
         try:
-            for impl in hook_functions(self.pm, "voxelio_formats", record):
-                specs.extend(call_impl(impl, {}) or ())
+            for result in self.hooks.call("voxelio_formats", record, {}):
+                specs.extend(result or ())
         except Exception as exc:
-            self.mark_broken(record, f"voxelio_formats() raised {describe_exception(exc)}")
+            self.mark_broken(record, Cause.from_exception("voxelio_formats() raised", exc))
             return
         bad = [s for s in specs if not isinstance(s, FormatSpec)]
         if bad:
-            self.mark_broken(record, f"voxelio_formats() returned {bad[0]!r}, not a FormatSpec")
+            why = f"voxelio_formats() returned {bad[0]!r}, not a FormatSpec"
+            self.mark_broken(record, Cause(why))
             return
         for spec in specs:
             try:
                 self.adopt(spec, record)
             except InvalidSpecError as exc:
-                entry = FormatEntry(spec, record, own_status=f"broken: {one_line(str(exc))}")
-                self.entries.setdefault(spec.name, entry)
-                warn_broken(record, one_line(str(exc)))
+                cause = Cause(one_line(str(exc)))
+                self.shadowed.append(FormatEntry(spec, record, Status(Health.SHADOWED, cause)))
+                warn_broken(record.label, cause, "is shadowed")
 
     def adopt(self, spec: FormatSpec, record: PluginRecord, replace: bool = False) -> FormatEntry:
         """Add ``spec`` as provided by ``record``.
@@ -136,8 +162,8 @@ class Registry:
             )
         problems.extend(validate_spec(spec))
         if problems:
-            entry.own_status = "broken: " + "; ".join(problems)
-            warn_broken(record, f"format {spec.name!r}: " + "; ".join(problems))
+            entry.own_state = broken("; ".join(problems))
+            warn_broken(record.label, f"format {spec.name!r}: " + "; ".join(problems))
         self.entries[spec.name] = entry
         return entry
 
@@ -146,26 +172,27 @@ class Registry:
         return self.entries.pop(name)
 
     # -- health ----------------------------------------------------------------
-    def mark_broken(self, record: PluginRecord, cause: str) -> None:
+    def mark_broken(self, record: PluginRecord, cause: Cause) -> None:
         """Mark a plugin broken for this session, warning once."""
         if record.source == SOURCE_RUNTIME:
             # runtime formats have no plugin to blame as a whole
             for entry in self.entries.values():
-                if entry.plugin is record and entry.own_status == "ok":
-                    entry.own_status = f"broken: {cause}"
-            warn_broken(record, cause)
+                if entry.plugin is record and entry.own_state.ok:
+                    entry.own_state = Status(Health.BROKEN, cause)
+            warn_broken(record.label, cause)
             return
         if record.ok:
-            record.status = f"broken: {cause}"
-        warn_broken(record, cause)
+            record.state = Status(Health.BROKEN, cause)
+        warn_broken(record.label, cause)
 
-    def mark_format_broken(self, entry: FormatEntry, cause: str) -> None:
+    def mark_format_broken(self, entry: FormatEntry, cause: Cause) -> None:
         """Mark one format (and its plugin, unless runtime) broken."""
+        in_format = cause._replace(summary=f"format {entry.name!r}: {cause.summary}")
         if entry.plugin.source == SOURCE_RUNTIME:
-            entry.own_status = f"broken: {cause}"
-            warn_broken(entry.plugin, f"format {entry.name!r}: {cause}")
+            entry.own_state = Status(Health.BROKEN, cause)
+            warn_broken(entry.plugin.label, in_format)
         else:
-            self.mark_broken(entry.plugin, f"format {entry.name!r}: {cause}")
+            self.mark_broken(entry.plugin, in_format)
 
     # -- queries -----------------------------------------------------------------
     def ok_entries(self) -> list[FormatEntry]:
@@ -173,8 +200,8 @@ class Registry:
         return [e for _, e in sorted(self.entries.items()) if e.ok]
 
     def broken_plugins(self) -> list[PluginRecord]:
-        """Plugins that are broken (not merely disabled)."""
-        return [p for p in self.plugins if not p.ok and not p.status.startswith("disabled")]
+        """Plugins that are broken (not merely disabled or shadowed)."""
+        return [p for p in self.plugins if p.state.health is Health.BROKEN]
 
     def supersede_depth(self, name: str) -> int:
         """Length of the longest ``supersedes`` chain below ``name``.
@@ -193,26 +220,26 @@ class Registry:
 
     # -- hooks -------------------------------------------------------------------
     def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[PluginRecord, Any]]:
-        """Call every healthy plugin's implementation of ``hook_name`` on its own.
+        """Call every healthy plugin's implementations of ``hook_name``, one plugin at a time.
 
-        A :class:`VoxelioError` propagates (a deliberate refusal); any other
-        exception marks that plugin broken and the others still run.
+        Plugins are called in pluggy's order (``tryfirst``/``trylast``
+        respected); each plugin's call goes through pluggy, wrappers
+        included. A :class:`VoxelioError` propagates (a deliberate refusal);
+        any other exception marks that plugin broken and the others still run.
 
         Returns
         -------
         list of (PluginRecord, result)
         """
         results = []
-        for record in self.plugins:
-            if not record.ok:
-                continue
-            for impl in hook_functions(self.pm, hook_name, record):
-                try:
-                    results.append((record, call_impl(impl, kwargs)))
-                except VoxelioError:
-                    raise
-                except Exception as exc:
-                    self.mark_broken(record, f"{hook_name}() raised {describe_exception(exc)}")
+        healthy = [r for r in self.plugins if r.ok]
+        for record in self.hooks.call_order(hook_name, healthy):
+            try:
+                results += [(record, r) for r in self.hooks.call(hook_name, record, kwargs)]
+            except VoxelioError:
+                raise
+            except Exception as exc:
+                self.mark_broken(record, Cause.from_exception(f"{hook_name}() raised", exc))
         return results
 
 

@@ -1,0 +1,101 @@
+"""Calling plugin code with a time budget (sniff functions).
+
+A sniff function runs on a worker thread while the caller waits at most
+the budget. Python cannot stop a thread, so a sniff that never returns
+keeps its worker (a daemon thread, which does not keep the process alive)
+busy for good: the caller goes on without it, the format is reported
+broken, and later calls get a fresh worker. A sniff that spins in Python
+code still takes its share of the interpreter lock for as long as it runs;
+that cost, unlike a stall, cannot be removed from the outside.
+
+Budget: ``VOXELIO_SNIFF_TIMEOUT`` seconds (default 2); ``0`` runs sniffs on
+the caller's thread without a budget.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from queue import SimpleQueue
+from typing import Any
+
+ENV_SNIFF_TIMEOUT = "VOXELIO_SNIFF_TIMEOUT"
+DEFAULT_SNIFF_TIMEOUT = 2.0
+
+
+class SniffTimeoutError(TimeoutError):
+    """The plugin code did not return within its budget."""
+
+
+def sniff_budget() -> float:
+    """The sniff budget in seconds from ``VOXELIO_SNIFF_TIMEOUT`` (0: none)."""
+    text = os.environ.get(ENV_SNIFF_TIMEOUT, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_SNIFF_TIMEOUT
+    except ValueError:
+        return DEFAULT_SNIFF_TIMEOUT
+    return value if value > 0 else 0.0
+
+
+class _Job:
+    __slots__ = ("args", "done", "error", "function", "result")
+
+    def __init__(self, function: Callable[..., Any], args: tuple) -> None:
+        self.function, self.args = function, args
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+def _serve(jobs: SimpleQueue) -> None:
+    while True:
+        job = jobs.get()
+        try:
+            job.result = job.function(*job.args)
+        except BaseException as exc:  # handed to the waiting caller, who re-raises it
+            job.error = exc
+        job.done.set()
+
+
+# idle workers, each a queue its own daemon thread serves; one per concurrent caller
+_idle: list[SimpleQueue] = []
+_idle_lock = threading.Lock()
+
+
+def _worker() -> SimpleQueue:
+    with _idle_lock:
+        if _idle:
+            return _idle.pop()
+    jobs: SimpleQueue = SimpleQueue()
+    threading.Thread(target=_serve, args=(jobs,), name="voxelio-sniff", daemon=True).start()
+    return jobs
+
+
+def call_with_deadline(function: Callable[..., Any], args: tuple, seconds: float) -> Any:
+    """``function(*args)``, waiting at most ``seconds`` (0: no limit, on this thread).
+
+    Raises
+    ------
+    SniffTimeoutError
+        If the call has not returned in time (it keeps running on its
+        worker thread; its result is dropped).
+    BaseException
+        Whatever ``function`` raised.
+    """
+    if not seconds:
+        return function(*args)
+    jobs = _worker()
+    job = _Job(function, args)
+    jobs.put(job)
+    try:
+        finished = job.done.wait(seconds)
+    finally:
+        if job.done.is_set():
+            with _idle_lock:
+                _idle.append(jobs)
+    if not finished:
+        raise SniffTimeoutError(f"no answer within {seconds:g} s")
+    if job.error is not None:
+        raise job.error
+    return job.result
