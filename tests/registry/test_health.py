@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -44,10 +46,8 @@ def test_a_format_inherits_its_plugins_state():
 def runtime_cleanup():
     yield
     for name in ("sick", "fine"):
-        try:
+        with contextlib.suppress(KeyError):
             vx.unregister_format(name)
-        except KeyError:
-            pass
 
 
 def test_format_info_carries_the_state(runtime_cleanup):

@@ -63,7 +63,7 @@ def voxelio_after_load(format_name):
 
 
 def test_tryfirst_and_trylast_order_the_plugins(plugins, tmp_path):
-    reg, names, calls = plugins(
+    _reg, names, calls = plugins(
         AFTER_LOAD.format(opts="(trylast=True)"),
         AFTER_LOAD.format(opts=""),
         AFTER_LOAD.format(opts="(tryfirst=True)"),
@@ -71,14 +71,14 @@ def test_tryfirst_and_trylast_order_the_plugins(plugins, tmp_path):
     vx.load(toy_path(tmp_path))
     assert [n for n, _ in calls] == [names[2], names[1], names[0]]
     calls.clear()
-    reg2, names2, calls2 = plugins(AFTER_LOAD.format(opts=""), AFTER_LOAD.format(opts=""))
+    _reg2, names2, calls2 = plugins(AFTER_LOAD.format(opts=""), AFTER_LOAD.format(opts=""))
     vx.load(toy_path(tmp_path))
     # without marks pluggy calls the last registered first
     assert [n for n, _ in calls2] == [names2[1], names2[0]]
 
 
 def test_a_wrapper_wraps_its_own_plugins_implementations(plugins, tmp_path):
-    reg, names, calls = plugins(
+    reg, _names, calls = plugins(
         """
         from voxelio.registry import FormatSpec
 
@@ -143,7 +143,7 @@ def test_a_wrapper_sees_its_plugins_exception_and_others_still_run(plugins, tmp_
 
 
 def test_specname_names_the_hook(plugins, tmp_path):
-    reg, names, calls = plugins(
+    _reg, _names, calls = plugins(
         """
         @hookimpl(specname="voxelio_after_load")
         def remember(format_name):
@@ -155,7 +155,7 @@ def test_specname_names_the_hook(plugins, tmp_path):
 
 
 def test_tracing_and_monitoring_see_the_calls(plugins, tmp_path):
-    reg, names, calls = plugins(AFTER_LOAD.format(opts=""))
+    reg, names, _calls = plugins(AFTER_LOAD.format(opts=""))
     seen, traced = [], []
     undo = reg.pm.add_hookcall_monitoring(
         lambda hook_name, impls, kwargs: seen.append((hook_name, [i.plugin_name for i in impls])),
