@@ -198,24 +198,11 @@ def _read(
     if not hasattr(klass, "filespec_to_file_map"):
         return klass.from_filename(filename, mmap=mmap, keep_file_open=keep)
     if by_ext or len(spec.files_types) > 1:
-        file_map = _file_map(klass, spec, filename)
+        file_map = spec.file_map(filename)
     else:
         # content-only match: the class would reject the name, so hand it the file
         file_map = {spec.files_types[0][0]: FileHolder(filename=filename)}
     return klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep)
-
-
-def _file_map(klass: Any, spec: FormatSpec, filename: str) -> dict[str, Any]:
-    """The file map for ``filename``: as the class names files, else as the spec does."""
-    from .filemaps import filespec_to_file_map
-
-    try:
-        return klass.filespec_to_file_map(filename)
-    except ImageFileError:
-        # the spec claims a suffix the class does not list (an alias, or a
-        # format reusing another's class): name the files as the spec says
-        exts = spec.extensions + spec.aliases
-        return filespec_to_file_map(filename, spec.files_types, exts, spec.compressed_suffixes)
 
 
 def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> None:
@@ -283,7 +270,7 @@ def save(
     reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
     if dtype is not None:
         options["dtype"] = dtype
-    file_map = _file_map(klass, entry.spec, filename)
+    file_map = entry.spec.file_map(filename)
     out.to_file_map(file_map, **options)
     out.file_map = file_map
     out.format_name = entry.name

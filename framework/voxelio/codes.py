@@ -7,7 +7,7 @@ value (a numpy dtype, a unit name...) and back, with clear errors.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,6 +88,46 @@ class DtypeTable(CodeTable):
     An entry whose value is None is a code the format defines but this
     implementation cannot hold in numpy; looking up its dtype raises.
     """
+
+    @classmethod
+    def from_rows(
+        cls,
+        name: str,
+        rows: Iterable[tuple[int, str, str | None, tuple[str, ...]]],
+        values: Mapping[str, Any] | None = None,
+    ) -> DtypeTable:
+        """A table from plain rows ``(code, label, dtype name or None, aliases)``.
+
+        A plugin states its data type codes once, as plain data in a module
+        without numpy that its entry module reads too (for the spec's
+        ``dtypes``); its header builds the table from those rows.
+
+        Parameters
+        ----------
+        name : str
+            What the codes mean, for error messages ("NIfTI-1 data type").
+        rows : iterable of tuple
+            ``(code, label, dtype, aliases)``; ``dtype`` is a dtype name as
+            a :class:`~voxelio.registry.FormatSpec` writes it (``'int16'``,
+            :data:`~voxelio.registry.spec.RGB_DTYPE`), or None for a code
+            numpy cannot hold.
+        values : mapping, optional
+            Dtype name -> numpy type (or None) for names whose meaning
+            depends on the platform, such as 128-bit floats.
+        """
+        from .registry.spec import parse_dtype
+
+        values = values or {}
+        entries = []
+        for code, label, dtype_name, aliases in rows:
+            if dtype_name is None:
+                value = None
+            elif dtype_name in values:
+                value = values[dtype_name]
+            else:
+                value = parse_dtype(dtype_name)
+            entries.append(Code(code, label, value, tuple(aliases)))
+        return cls(name, entries)
 
     def dtype(self, key: Any) -> np.dtype:
         """Numpy dtype (native byte order) for a code or label."""

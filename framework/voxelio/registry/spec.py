@@ -35,6 +35,15 @@ VERDICTS = (YES, WEAK, NO)
 
 DEFAULT_COMPRESSED_SUFFIXES = COMPRESSED_SUFFIXES
 
+#: The colour dtypes as a spec (and a plugin's numpy-free code table) names them.
+RGB_DTYPE = "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]"
+RGBA_DTYPE = "[('R', 'u1'), ('G', 'u1'), ('B', 'u1'), ('A', 'u1')]"
+# their fields, so that reading a colour format's code table needs no ``ast``
+_STRUCTURED = {
+    RGB_DTYPE: [("R", "u1"), ("G", "u1"), ("B", "u1")],
+    RGBA_DTYPE: [("R", "u1"), ("G", "u1"), ("B", "u1"), ("A", "u1")],
+}
+
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_.+-]*$")
 _REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 _SUFFIX_RE = re.compile(r"^(\.[A-Za-z0-9_+-]+)+$")
@@ -219,6 +228,19 @@ class FormatSpec:
             return ref
         return f"{ref.__module__}:{ref.__qualname__}"
 
+    def file_map(self, filename: str) -> dict[str, Any]:
+        """The file map of the files ``filename`` implies, named as this spec names them.
+
+        Raises
+        ------
+        ImageFileError
+            If ``filename`` does not end in one of the spec's suffixes.
+        """
+        from ..filemaps import filespec_to_file_map
+
+        exts = self.extensions + self.aliases
+        return filespec_to_file_map(filename, self.files_types, exts, self.compressed_suffixes)
+
     def load_image_class(self) -> type:
         """Import and return the image class (the only import of reader code)."""
         return resolve_ref(self.image_class)
@@ -243,6 +265,8 @@ def parse_dtype(name: str) -> Any:
     import numpy as np
 
     text = name.strip()
+    if text in _STRUCTURED:
+        return np.dtype(_STRUCTURED[text])
     if text.startswith("["):
         import ast  # structured dtypes only: most specs never need it
 

@@ -148,6 +148,11 @@ class FormatConformance:
         assert isinstance(klass, type)
         assert self.spec().export_map, "nothing is exported"
 
+    def test_spec_agrees_with_image_class(self) -> None:
+        """Spec and image class state the same suffixes, file types, compression and dtypes."""
+        problems = spec_class_mismatches(self.spec(), self.image_class())
+        assert not problems, "\n".join(problems)
+
     def test_entry_module_import_is_pure(self) -> None:
         """Importing the plugin's entry module imports no numpy and no reader code."""
         module = self.entry().plugin.module
@@ -307,6 +312,61 @@ class FormatConformance:
 
 
 # -- module helpers ---------------------------------------------------------------------------
+#: numpy types that exist at full precision on some platforms only: a class may
+#: store them where they exist without its spec (the same everywhere) declaring them
+_PLATFORM_TYPES = ("longdouble", "clongdouble")
+
+
+def spec_class_mismatches(spec: FormatSpec, klass: type) -> list[str]:
+    """Where a FormatSpec and its image class disagree (empty when they agree).
+
+    The registry names and chooses files by the spec; the class names them
+    (``to_filename``, ``filespec_to_file_map``) and stores dtypes by its own
+    attributes. Both must say the same, best by reading one plain-data
+    module of format facts.
+
+    Parameters
+    ----------
+    spec : FormatSpec
+    klass : type
+        The spec's image class.
+
+    Returns
+    -------
+    list of str
+        One line per disagreement.
+    """
+    from ..dtypes import supported_dtypes
+
+    problems = []
+    files_types = tuple(tuple(item) for item in getattr(klass, "files_types", ()))
+    if files_types != spec.files_types:
+        problems.append(f"files_types: class {files_types} != spec {spec.files_types}")
+    class_exts = tuple(getattr(klass, "valid_exts", ())) or tuple(e for _, e in files_types if e)
+    spec_exts = spec.extensions + spec.aliases
+    if {e.lower() for e in class_exts} != {e.lower() for e in spec_exts}:
+        problems.append(f"suffixes: class valid_exts {class_exts} != spec extensions + aliases "
+                        f"{spec_exts}")
+    compressed = tuple(getattr(klass, "compressed_suffixes", ()))
+    if set(compressed) != set(spec.compressed_suffixes):
+        problems.append(f"compressed_suffixes: class {compressed} != spec "
+                        f"{spec.compressed_suffixes}")
+    aliases = tuple(getattr(klass, "compression_aliases", None) or ())
+    if not {a.lower() for a in aliases} <= {a.lower() for a in spec.aliases}:
+        problems.append(f"compression_aliases {aliases} are not all spec aliases {spec.aliases}")
+    if bool(getattr(klass, "rw", False)) != spec.can_write:
+        problems.append(f"class rw={getattr(klass, 'rw', False)} but spec can_write="
+                        f"{spec.can_write}")
+    declared = {parse_dtype(name) for name in spec.dtypes}
+    stored = set(supported_dtypes(klass))
+    optional = {np.dtype(getattr(np, name)) for name in _PLATFORM_TYPES} - declared
+    for dtype in sorted(declared - stored, key=str):
+        problems.append(f"dtype {dtype} is declared by the spec but the class cannot store it")
+    for dtype in sorted(stored - declared - optional, key=str):
+        problems.append(f"dtype {dtype} is stored by the class but not declared by the spec")
+    return problems
+
+
 def _save(img: Any, path: Path, format_name: str) -> None:
     import voxelio as vx
 
@@ -342,11 +402,10 @@ def _indices(ndim: int) -> list[Any]:
 
 
 def _decompressed(path: Path, spec: FormatSpec) -> bytes:
-    from ..filemaps import FileHolder, filespec_to_file_map
+    from ..filemaps import FileHolder
     from ..openfiles import reading
 
-    file_map = filespec_to_file_map(path, spec.files_types, spec.extensions + spec.aliases,
-                                    spec.compressed_suffixes)
+    file_map = spec.file_map(str(path))
     with reading(FileHolder(file_map[spec.sniff_file_type].filename)) as stream:
         return stream.read(spec.sniff_bytes)
 

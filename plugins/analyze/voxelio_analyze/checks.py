@@ -18,8 +18,7 @@ import numpy as np
 from voxelio.errors import HeaderDataError
 from voxelio.structheader import ERROR, INFO, MODERATE, OK, WARNING, Report
 
-#: Analyze stores up to 7 data dimensions in ``dim[1:8]``
-MAX_NDIM = 7
+from ._layout import MAX_NDIM
 
 
 def check_sizeof_hdr(hdr: Any, fix: bool) -> Report | None:

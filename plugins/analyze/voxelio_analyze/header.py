@@ -33,11 +33,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.codes import Code, DtypeTable
-from voxelio.dtypes import RGB
+from voxelio.codes import DtypeTable
 from voxelio.errors import HeaderDataError, HeaderTypeError
 from voxelio.structheader import NATIVE, SWAPPED, StructHeader
 
+from . import _layout
+from ._layout import DIM_OFFSET, HEADER_SIZE
 from .checks import (
     COMMON_CHECKS,
     MAX_NDIM,
@@ -50,8 +51,6 @@ from .checks import (
     check_vox_offset,
 )
 
-#: the value of ``sizeof_hdr`` in every Analyze 7.5 header
-HEADER_SIZE = 348
 #: ``dim`` entries are int16
 MAX_DIM_LENGTH = np.iinfo(np.int16).max
 
@@ -108,21 +107,7 @@ header_dtype = np.dtype(
 assert header_dtype.itemsize == HEADER_SIZE
 
 #: Analyze 7.5 data type codes; value None marks codes numpy cannot hold here
-DATA_TYPES = DtypeTable(
-    "Analyze data type",
-    [
-        Code(0, "none", None),
-        Code(1, "binary", None),
-        Code(2, "uint8", np.uint8, ("unsigned char",)),
-        Code(4, "int16", np.int16, ("signed short",)),
-        Code(8, "int32", np.int32, ("signed int",)),
-        Code(16, "float32", np.float32, ("float",)),
-        Code(32, "complex64", np.complex64, ("complex",)),
-        Code(64, "float64", np.float64, ("double",)),
-        Code(128, "RGB", RGB, ("rgb",)),
-        Code(255, "all", None),
-    ],
-)
+DATA_TYPES = DtypeTable.from_rows("Analyze data type", _layout.DATA_TYPES)
 
 
 class AnalyzeHeader(StructHeader):
@@ -176,9 +161,9 @@ class AnalyzeHeader(StructHeader):
         the header size when swapped. Anything else means swapped.
         """
         block = bytes(binaryblock)
-        if len(block) < 42:
+        if len(block) < DIM_OFFSET + 2:
             return NATIVE
-        dim0 = int(np.frombuffer(block[40:42], dtype=NATIVE + "i2")[0])
+        dim0 = int(np.frombuffer(block[DIM_OFFSET : DIM_OFFSET + 2], dtype=NATIVE + "i2")[0])
         if 1 <= dim0 <= MAX_NDIM:
             return NATIVE
         if dim0 == 0:

@@ -25,6 +25,7 @@ from voxelio.openfiles import reading, writing
 from voxelio.proxy import ArrayProxy
 from voxelio.writing import StoragePlan, plan_storage
 
+from . import _layout
 from .header import AnalyzeHeader
 
 
@@ -38,11 +39,8 @@ class AnalyzeImage(SpatialImage):
     """
 
     header_class: ClassVar[type[AnalyzeHeader]] = AnalyzeHeader
-    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = (
-        ("image", ".img"),
-        ("header", ".hdr"),
-    )
-    valid_exts: ClassVar[tuple[str, ...]] = (".img", ".hdr")
+    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = _layout.FILES_TYPES
+    valid_exts: ClassVar[tuple[str, ...]] = _layout.EXTENSIONS
     rw: ClassVar[bool] = True
     #: plain Analyze has no intercept field (SPM2's ``funused2`` is read, never written)
     can_store_intercept: ClassVar[bool] = False

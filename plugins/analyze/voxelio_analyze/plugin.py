@@ -2,8 +2,8 @@
 
 It imports neither numpy nor the reader modules; the image class is named
 as a string and imported only when an Analyze file is read or written. The
-layout facts repeated here (348-byte header, ``dim`` at byte 40, NIfTI
-magic at byte 344) are the ones ``voxelio_analyze.header`` defines.
+layout facts it uses (348-byte header, ``dim`` at byte 40, NIfTI magic at
+byte 344) come from :mod:`voxelio_analyze._layout`, as the header's do.
 """
 
 from __future__ import annotations
@@ -11,8 +11,20 @@ from __future__ import annotations
 from voxelio.hookspecs import hookimpl
 from voxelio.registry.spec import FormatSpec, SniffResult
 
-HEADER_SIZE = 348
-_NIFTI1_MAGICS = {b"ni1\x00": "NIfTI-1 pair", b"n+1\x00": "single-file NIfTI-1"}
+from ._layout import (
+    DIM_OFFSET,
+    DTYPES,
+    EXTENSIONS,
+    FILES_TYPES,
+    HEADER_SIZE,
+    MAGIC_OFFSET,
+    MAX_NDIM,
+    NIFTI1_PAIR_MAGIC,
+    NIFTI1_SINGLE_MAGIC,
+    SNIFF_FILE_TYPE,
+)
+
+_NIFTI1_MAGICS = {NIFTI1_PAIR_MAGIC: "NIfTI-1 pair", NIFTI1_SINGLE_MAGIC: "single-file NIfTI-1"}
 _ORDERS = (("<", "little"), (">", "big"))
 
 
@@ -34,32 +46,32 @@ def sniff(prefix: bytes, filespec: str | None) -> SniffResult:
         found = _int(prefix[:4], "<")
         return SniffResult("no", f"sizeof_hdr is {found}, not {HEADER_SIZE}, in either byte order")
     name = dict(_ORDERS)[order]
-    magic = prefix[344:348]
+    magic = prefix[MAGIC_OFFSET : MAGIC_OFFSET + 4]
     if magic in _NIFTI1_MAGICS:
         kind = _NIFTI1_MAGICS[magic]
-        return SniffResult("no", f"{kind} magic {magic!r} at byte 344: not plain Analyze")
+        where = f"at byte {MAGIC_OFFSET}"
+        return SniffResult("no", f"{kind} magic {magic!r} {where}: not plain Analyze")
     if len(prefix) < HEADER_SIZE:
-        return SniffResult("weak", f"sizeof_hdr 348 ({name}-endian) but the header is truncated")
-    dim0 = _int(prefix[40:42], order)
-    if not 0 <= dim0 <= 7:
-        return SniffResult("weak", f"sizeof_hdr 348 ({name}-endian) but dim[0] = {dim0}")
-    evidence = f"sizeof_hdr 348, {name}-endian, {dim0}-d, no NIfTI magic"
+        return SniffResult(
+            "weak", f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but the header is truncated"
+        )
+    dim0 = _int(prefix[DIM_OFFSET : DIM_OFFSET + 2], order)
+    if not 0 <= dim0 <= MAX_NDIM:
+        return SniffResult("weak", f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but dim[0] = {dim0}")
+    evidence = f"sizeof_hdr {HEADER_SIZE}, {name}-endian, {dim0}-d, no NIfTI magic"
     return SniffResult("yes", evidence, strength=4)
 
 
 ANALYZE = FormatSpec(
     name="analyze",
     image_class="voxelio_analyze.image:AnalyzeImage",
-    extensions=(".img", ".hdr"),
-    files_types=(("image", ".img"), ("header", ".hdr")),
+    extensions=EXTENSIONS,
+    files_types=FILES_TYPES,
     sniff=sniff,
     sniff_bytes=HEADER_SIZE,
-    sniff_file_type="header",
+    sniff_file_type=SNIFF_FILE_TYPE,
     exports={"AnalyzeHeader": "voxelio_analyze.header:AnalyzeHeader"},
-    dtypes=(
-        "uint8", "int16", "int32", "float32", "float64", "complex64",
-        "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]",
-    ),
+    dtypes=DTYPES,
     description="Analyze 7.5 image/header pair (SPM scale factor and origin honoured)",
 )
 

@@ -27,18 +27,15 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from voxelio.codes import Code, DtypeTable
+from voxelio.codes import DtypeTable
 from voxelio.errors import HeaderDataError, ImageFileError
 from voxelio.structheader import ERROR, INFO, Report, StructHeader
 
-from . import affines
+from . import _layout, affines
+from ._layout import DATA_OFFSET, FOOTER_SIZE, HEADER_SIZE, MAX_DIMS, VERSION
 from .tags import MGHTags
 
-HEADER_SIZE = 90
-FOOTER_SIZE = 20
-DATA_OFFSET = 284
 UNUSED_SIZE = DATA_OFFSET - HEADER_SIZE
-MAX_DIMS = 4
 
 header_dtype = np.dtype(
     [
@@ -62,26 +59,14 @@ assert header_dtype.itemsize == HEADER_SIZE and footer_dtype.itemsize == FOOTER_
 SCAN_PARAMETERS = footer_dtype.names
 
 #: FreeSurfer's MRI_* type codes that MGH files may hold and numpy can hold
-DATA_TYPES = DtypeTable(
-    "MGH data type",
-    [
-        Code(0, "uchar", np.uint8, ("uint8", "MRI_UCHAR")),
-        Code(1, "int", np.int32, ("int32", "MRI_INT")),
-        Code(2, "long", None, ("MRI_LONG",)),
-        Code(3, "float", np.float32, ("float32", "MRI_FLOAT")),
-        Code(4, "short", np.int16, ("int16", "MRI_SHORT")),
-        Code(5, "bitmap", None, ("MRI_BITMAP",)),
-        Code(6, "tensor", None, ("MRI_TENSOR",)),
-        Code(10, "ushort", np.uint16, ("uint16", "MRI_USHRT")),
-    ],
-)
+DATA_TYPES = DtypeTable.from_rows("MGH data type", _layout.DATA_TYPES)
 
 
 # -- checks -----------------------------------------------------------------------
 def _check_version(hdr: MGHHeader, fix: bool) -> Report | None:
     version = int(hdr["version"])
-    if version != 1:
-        msg = f"Unknown MGH format version {version} (expected 1): not an MGH file?"
+    if version != VERSION:
+        msg = f"Unknown MGH format version {version} (expected {VERSION}): not an MGH file?"
         return Report(ERROR, msg)
     return None
 
@@ -135,7 +120,7 @@ class MGHHeader(StructHeader):
     template_dtype = mgh_dtype
     fixed_endianness = ">"
     defaults = {
-        "version": 1,
+        "version": VERSION,
         "dims": [1, 1, 1, 1],
         "type": 3,
         "goodRASFlag": 1,

@@ -19,6 +19,7 @@ from voxelio.openfiles import reading, writing
 from voxelio.proxy import ArrayProxy, is_proxy
 from voxelio.writing import plan_storage
 
+from . import _layout
 from .header import DATA_OFFSET, MGHHeader
 
 
@@ -32,10 +33,10 @@ class MGHImage(SpatialImage):
     """
 
     header_class = MGHHeader
-    files_types = (("image", ".mgh"),)
-    valid_exts = (".mgh", ".mgz")
-    compressed_suffixes = ()
-    compression_aliases = {".mgz": "gzip"}
+    files_types = _layout.FILES_TYPES
+    valid_exts = _layout.VALID_EXTS
+    compressed_suffixes = _layout.COMPRESSED_SUFFIXES
+    compression_aliases = _layout.COMPRESSION_ALIASES
     rw = True
 
     def __init__(

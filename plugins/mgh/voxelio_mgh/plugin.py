@@ -15,41 +15,48 @@ import struct
 from voxelio.hookspecs import hookimpl
 from voxelio.registry.spec import FormatSpec, SniffResult
 
-#: the leading bytes the sniff looks at: version, dims, type
-SNIFF_BYTES = 24
-#: data type codes voxelio reads (voxelio_mgh.header.DATA_TYPES)
-_READABLE_TYPES = {0: "uint8", 1: "int32", 3: "float32", 4: "int16", 10: "uint16"}
-_EXTENSIONS = (".mgh", ".mgz")
+from ._layout import (
+    COMPRESSED_SUFFIXES,
+    COMPRESSION_ALIASES,
+    DTYPES,
+    EXTENSIONS,
+    FILES_TYPES,
+    HEADER_SIZE,
+    READABLE_TYPES,
+    SNIFF_BYTES,
+    VALID_EXTS,
+    VERSION,
+)
 
 
 def sniff(prefix: bytes, filespec: str | None) -> SniffResult | None:
     """Judge the first 24 bytes of a file named ``*.mgh`` / ``*.mgz``."""
-    if filespec is None or not str(filespec).lower().endswith(_EXTENSIONS):
+    if filespec is None or not str(filespec).lower().endswith(VALID_EXTS):
         return None
     if len(prefix) < SNIFF_BYTES:
-        return SniffResult("no", f"only {len(prefix)} bytes: an MGH header needs 90")
+        return SniffResult("no", f"only {len(prefix)} bytes: an MGH header needs {HEADER_SIZE}")
     version, *dims, code = struct.unpack(">6i", prefix[:SNIFF_BYTES])
-    if version != 1:
-        return SniffResult("no", f"MGH version field is {version}, not 1")
+    if version != VERSION:
+        return SniffResult("no", f"MGH version field is {version}, not {VERSION}")
     if any(d <= 0 for d in dims):
         return SniffResult("no", f"MGH dimensions {dims} are not all positive")
-    if code not in _READABLE_TYPES:
+    if code not in READABLE_TYPES:
         return SniffResult("no", f"MGH data type code {code} is not one voxelio reads")
     shape = "x".join(str(d) for d in dims)
-    return SniffResult("weak", f"MGH version 1, {shape} {_READABLE_TYPES[code]}", strength=1)
+    return SniffResult("weak", f"MGH version 1, {shape} {READABLE_TYPES[code]}", strength=1)
 
 
 MGH = FormatSpec(
     name="mgh",
     image_class="voxelio_mgh.image:MGHImage",
-    extensions=(".mgh",),
-    aliases=(".mgz",),
-    compressed_suffixes=(),
-    files_types=(("image", ".mgh"),),
+    extensions=EXTENSIONS,
+    aliases=tuple(COMPRESSION_ALIASES),
+    compressed_suffixes=COMPRESSED_SUFFIXES,
+    files_types=FILES_TYPES,
     sniff=sniff,
     sniff_bytes=SNIFF_BYTES,
     exports={"MGHHeader": "voxelio_mgh.header:MGHHeader", "MGHTag": "voxelio_mgh.tags:MGHTag"},
-    dtypes=("uint8", "int16", "uint16", "int32", "float32"),
+    dtypes=DTYPES,
     description="FreeSurfer MGH/MGZ volume (.mgh, gzip-compressed .mgz), with its tags",
 )
 

@@ -17,12 +17,8 @@ import numpy as np
 
 from voxelio.structheader import ERROR, MODERATE, WARNING, Report
 
+from ._layout import PAIR_MAGIC, SINGLE_MAGIC, SINGLE_VOX_OFFSET
 from .codes import XFORM_CODES
-
-HEADER_SIZE = 348
-SINGLE_VOX_OFFSET = 352
-SINGLE_MAGIC = b"n+1"
-PAIR_MAGIC = b"ni1"
 
 
 def check_dim(hdr: Any, fix: bool) -> Report | None:

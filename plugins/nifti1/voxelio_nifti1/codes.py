@@ -9,7 +9,8 @@ from __future__ import annotations
 import numpy as np
 
 from voxelio.codes import Code, CodeTable, DtypeTable
-from voxelio.dtypes import RGB, RGBA
+
+from . import _layout
 
 
 def _extended_float(kind: str) -> type | None:
@@ -28,29 +29,11 @@ FLOAT128 = _extended_float("f")
 #: numpy type of NIFTI_TYPE_COMPLEX256, or None where the platform lacks binary128
 COMPLEX256 = _extended_float("c")
 
-DATATYPES = DtypeTable(
+#: NIfTI-1 data type codes (the rows of :data:`voxelio_nifti1._layout.DATA_TYPES`)
+DATATYPES = DtypeTable.from_rows(
     "NIfTI-1 data type",
-    [
-        Code(0, "none", None),
-        Code(1, "binary", None),
-        Code(2, "uint8", np.uint8, ("NIFTI_TYPE_UINT8", "u1", "mask")),
-        Code(4, "int16", np.int16, ("NIFTI_TYPE_INT16", "i2")),
-        Code(8, "int32", np.int32, ("NIFTI_TYPE_INT32", "i4")),
-        Code(16, "float32", np.float32, ("NIFTI_TYPE_FLOAT32", "f4")),
-        Code(32, "complex64", np.complex64, ("NIFTI_TYPE_COMPLEX64", "c8")),
-        Code(64, "float64", np.float64, ("NIFTI_TYPE_FLOAT64", "f8")),
-        Code(128, "RGB", RGB, ("NIFTI_TYPE_RGB24", "rgb24")),
-        Code(255, "all", None),
-        Code(256, "int8", np.int8, ("NIFTI_TYPE_INT8", "i1")),
-        Code(512, "uint16", np.uint16, ("NIFTI_TYPE_UINT16", "u2")),
-        Code(768, "uint32", np.uint32, ("NIFTI_TYPE_UINT32", "u4")),
-        Code(1024, "int64", np.int64, ("NIFTI_TYPE_INT64", "i8")),
-        Code(1280, "uint64", np.uint64, ("NIFTI_TYPE_UINT64", "u8")),
-        Code(1536, "float128", FLOAT128, ("NIFTI_TYPE_FLOAT128",)),
-        Code(1792, "complex128", np.complex128, ("NIFTI_TYPE_COMPLEX128", "c16")),
-        Code(2048, "complex256", COMPLEX256, ("NIFTI_TYPE_COMPLEX256",)),
-        Code(2304, "RGBA", RGBA, ("NIFTI_TYPE_RGBA32", "rgba32")),
-    ],
+    _layout.DATA_TYPES,
+    values={"float128": FLOAT128, "complex256": COMPLEX256},
 )
 
 XFORM_CODES = CodeTable(

@@ -22,6 +22,7 @@ import numpy as np
 from voxelio.errors import HeaderDataError
 from voxelio.structheader import WARNING, Report
 
+from ._layout import SINGLE_VOX_OFFSET
 from .codes import EXTENSION_CODES
 
 #: bytes read at once from a stream of unknown length
@@ -204,8 +205,8 @@ class Nifti1Extensions(list):
             if esize < 8 or esize > len(region) - pos:
                 reports.append(Report(
                     WARNING,
-                    f"extension {len(exts) + 1} at byte {352 + pos} has size {esize}, which does "
-                    f"not fit the {len(region) - pos} bytes before the data",
+                    f"extension {len(exts) + 1} at byte {SINGLE_VOX_OFFSET + pos} has size "
+                    f"{esize}, which does not fit the {len(region) - pos} bytes before the data",
                     f"ignored the remaining {len(region) - pos} bytes of extensions",
                 ))
                 break

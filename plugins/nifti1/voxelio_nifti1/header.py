@@ -28,14 +28,19 @@ from voxelio_analyze.header import (
 )
 
 from . import checks as _checks
+from ._layout import (
+    HEADER_SIZE,
+    NIFTI2_HEADER_SIZE,
+    NIFTI2_MAGICS,
+    PAIR_MAGIC,
+    SINGLE_MAGIC,
+    SINGLE_VOX_OFFSET,
+)
 from .codes import DATATYPES
 from .extensions import Nifti1Extensions, read_bounded
 from .metadata import MetadataMixin
 from .qsform import XformMixin
 
-HEADER_SIZE = 348
-#: data offset of a single file without extensions (header + 4 flag bytes)
-SINGLE_VOX_OFFSET = 352
 MAX_DIM_LENGTH = int(np.iinfo(np.int16).max)
 #: FreeSurfer stores the 163842 vertices of an order-7 icosahedron as (27307, 1, 6)
 _ICO7 = ((163842, 1, 1), (27307, 1, 6))
@@ -114,9 +119,9 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
     data_types = DATATYPES
     field_aliases: ClassVar[dict] = {}
     is_single: ClassVar[bool] = True
-    magic: ClassVar[bytes] = b"n+1"
-    single_magic: ClassVar[bytes] = b"n+1"
-    pair_magic: ClassVar[bytes] = b"ni1"
+    magic: ClassVar[bytes] = SINGLE_MAGIC
+    single_magic: ClassVar[bytes] = SINGLE_MAGIC
+    pair_magic: ClassVar[bytes] = PAIR_MAGIC
     defaults: ClassVar[dict[str, Any]] = {
         "sizeof_hdr": HEADER_SIZE,
         "dim": [0, 1, 1, 1, 1, 1, 1, 1],
@@ -124,7 +129,7 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         "datatype": 16,
         "bitpix": 32,
         "scl_slope": 1.0,
-        "magic": b"n+1",
+        "magic": SINGLE_MAGIC,
     }
     checks = (
         check_sizeof_hdr, check_datatype, check_bitpix, _checks.check_dim, check_pixdims,
@@ -208,7 +213,7 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         _refuse_nifti2(block)
         if len(block) < HEADER_SIZE:
             raise HeaderDataError(
-                f"the file holds {len(block)} bytes where a NIfTI-1 header needs 348: "
+                f"the file holds {len(block)} bytes where a NIfTI-1 header needs {HEADER_SIZE}: "
                 "it is truncated or not a NIfTI-1 file"
             )
         hdr = cls(block, endianness, check)
@@ -360,16 +365,18 @@ class Nifti1PairHeader(Nifti1Header):
     """Header of a NIfTI-1 pair (``.hdr`` + ``.img``, magic ``ni1``)."""
 
     is_single: ClassVar[bool] = False
-    magic: ClassVar[bytes] = b"ni1"
-    defaults: ClassVar[dict[str, Any]] = {**Nifti1Header.defaults, "magic": b"ni1"}
+    magic: ClassVar[bytes] = PAIR_MAGIC
+    defaults: ClassVar[dict[str, Any]] = {**Nifti1Header.defaults, "magic": PAIR_MAGIC}
 
 
 def _refuse_nifti2(block: bytes) -> None:
     """NIfTI-2 (540-byte header, magic n+2/ni2 at byte 4) is another format: say so."""
-    if len(block) < 8 or block[4:8] not in (b"n+2\x00", b"ni2\x00"):
+    if len(block) < 8 or block[4:8] not in NIFTI2_MAGICS:
         return
-    if 540 in (int.from_bytes(block[:4], "little"), int.from_bytes(block[:4], "big")):
+    sizes = (int.from_bytes(block[:4], "little"), int.from_bytes(block[:4], "big"))
+    if NIFTI2_HEADER_SIZE in sizes:
         raise ImageFileError(
-            f"this is a NIfTI-2 file (540-byte header, magic {block[4:7].decode()!r}), not "
-            "NIfTI-1; voxelio-nifti1 reads NIfTI-1 only (a NIfTI-2 plugin is needed)"
+            f"this is a NIfTI-2 file ({NIFTI2_HEADER_SIZE}-byte header, magic "
+            f"{block[4:7].decode()!r}), not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
+            "(a NIfTI-2 plugin is needed)"
         )

@@ -32,6 +32,7 @@ from voxelio.openfiles import reading
 from voxelio.writing import StoragePlan
 from voxelio_analyze.image import AnalyzeImage
 
+from . import _layout
 from .header import Nifti1Header, Nifti1PairHeader
 
 _INT64 = (np.dtype(np.int64), np.dtype(np.uint64))
@@ -218,8 +219,8 @@ class Nifti1Image(Nifti1Pair):
     """A NIfTI-1 image in one ``.nii`` file: header, extensions, then the data."""
 
     header_class: ClassVar[type[Nifti1Header]] = Nifti1Header
-    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = (("image", ".nii"),)
-    valid_exts: ClassVar[tuple[str, ...]] = (".nii",)
+    files_types: ClassVar[tuple[tuple[str, str | None], ...]] = _layout.SINGLE_FILES_TYPES
+    valid_exts: ClassVar[tuple[str, ...]] = _layout.SINGLE_EXTENSIONS
 
     @classmethod
     def _read_header(cls, file_map: Mapping[str, FileHolder]) -> Nifti1Header:

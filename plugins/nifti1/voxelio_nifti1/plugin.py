@@ -2,7 +2,7 @@
 
 Imports nothing heavy (no numpy, no reader code): the registry loads it at
 discovery. The layout facts used here (header sizes, magic strings and
-their offsets) are those of ``voxelio_nifti1.header``.
+their offsets) come from :mod:`voxelio_nifti1._layout`, as the header's do.
 
 Two formats are declared: ``nifti1`` (one ``.nii`` file, magic ``n+1``)
 and ``nifti1-pair`` (``.hdr`` + ``.img``, magic ``ni1``), which refines
@@ -15,21 +15,20 @@ from __future__ import annotations
 from voxelio.hookspecs import hookimpl
 from voxelio.registry import FormatSpec, SniffResult
 
-NIFTI1_HEADER_SIZE = 348
-NIFTI2_HEADER_SIZE = 540
-MAGIC_OFFSET = 344
-SINGLE_MAGIC = b"n+1\x00"
-PAIR_MAGIC = b"ni1\x00"
-NIFTI2_MAGICS = (b"n+2\x00", b"ni2\x00")
-#: NIfTI-2 intent codes 3000-3099 are CIFTI's
-_CIFTI_INTENTS = range(3000, 3100)
-_NIFTI2_INTENT_OFFSET = 504
-
-_DTYPES = (
-    "uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-    "float32", "float64", "complex64", "complex128",
-    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]",
-    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1'), ('A', 'u1')]",
+from ._layout import (
+    CIFTI_INTENTS,
+    DTYPES,
+    HEADER_SIZE,
+    MAGIC_OFFSET,
+    NIFTI1_PAIR_MAGIC,
+    NIFTI1_SINGLE_MAGIC,
+    NIFTI2_HEADER_SIZE,
+    NIFTI2_INTENT_OFFSET,
+    NIFTI2_MAGICS,
+    PAIR_EXTENSIONS,
+    PAIR_FILES_TYPES,
+    SINGLE_EXTENSIONS,
+    SINGLE_FILES_TYPES,
 )
 
 
@@ -46,11 +45,11 @@ def _nifti2_verdict(prefix: bytes) -> SniffResult | None:
             break
     else:
         return None
-    intent = prefix[_NIFTI2_INTENT_OFFSET : _NIFTI2_INTENT_OFFSET + 4]
-    if len(intent) == 4 and _int32(intent, order) in _CIFTI_INTENTS:
+    intent = prefix[NIFTI2_INTENT_OFFSET : NIFTI2_INTENT_OFFSET + 4]
+    if len(intent) == 4 and _int32(intent, order) in CIFTI_INTENTS:
         what = f"a CIFTI-2 file (NIfTI-2 header with CIFTI intent code {_int32(intent, order)})"
     else:
-        what = f"a NIfTI-2 file (540-byte header, magic {prefix[4:7].decode()!r})"
+        what = f"a NIfTI-2 file ({NIFTI2_HEADER_SIZE}-byte header, magic {prefix[4:7].decode()!r})"
     return SniffResult(
         "no",
         f"this is {what}, not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
@@ -60,12 +59,12 @@ def _nifti2_verdict(prefix: bytes) -> SniffResult | None:
 
 def _nifti1_fields(prefix: bytes) -> tuple[str | None, bytes, str]:
     """(byte order or None, magic, what is wrong) of a would-be NIfTI-1 header."""
-    if len(prefix) < NIFTI1_HEADER_SIZE:
-        return None, b"", f"only {len(prefix)} bytes; a NIfTI-1 header needs 348"
-    order = next((o for o in "<>" if _int32(prefix, o) == NIFTI1_HEADER_SIZE), None)
+    if len(prefix) < HEADER_SIZE:
+        return None, b"", f"only {len(prefix)} bytes; a NIfTI-1 header needs {HEADER_SIZE}"
+    order = next((o for o in "<>" if _int32(prefix, o) == HEADER_SIZE), None)
     magic = prefix[MAGIC_OFFSET : MAGIC_OFFSET + 4]
     if order is None:
-        return None, magic, f"sizeof_hdr is {_int32(prefix, '<')}, not 348"
+        return None, magic, f"sizeof_hdr is {_int32(prefix, '<')}, not {HEADER_SIZE}"
     return order, magic, ""
 
 
@@ -83,17 +82,19 @@ def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
         return SniffResult(
             "weak", f"{endian}-endian NIfTI-1 header with magic {other[:3]!r}, not {want[:3]!r}", 4
         )
-    return SniffResult("no", f"sizeof_hdr is 348 but magic is {magic!r}, not {want[:3]!r}")
+    return SniffResult(
+        "no", f"sizeof_hdr is {HEADER_SIZE} but magic is {magic!r}, not {want[:3]!r}"
+    )
 
 
 def sniff_single(prefix: bytes, filespec: str | None) -> SniffResult:
     """Content verdict for a single-file NIfTI-1 image (``.nii``)."""
-    return _sniff(prefix, SINGLE_MAGIC, PAIR_MAGIC, "single file")
+    return _sniff(prefix, NIFTI1_SINGLE_MAGIC, NIFTI1_PAIR_MAGIC, "single file")
 
 
 def sniff_pair(prefix: bytes, filespec: str | None) -> SniffResult:
     """Content verdict for the header of a NIfTI-1 pair (``.hdr``)."""
-    return _sniff(prefix, PAIR_MAGIC, SINGLE_MAGIC, "pair header")
+    return _sniff(prefix, NIFTI1_PAIR_MAGIC, NIFTI1_SINGLE_MAGIC, "pair header")
 
 
 _EXPORTS = {
@@ -106,23 +107,23 @@ _EXPORTS = {
 NIFTI1 = FormatSpec(
     name="nifti1",
     image_class="voxelio_nifti1.image:Nifti1Image",
-    extensions=(".nii",),
-    files_types=(("image", ".nii"),),
+    extensions=SINGLE_EXTENSIONS,
+    files_types=SINGLE_FILES_TYPES,
     sniff=sniff_single,
     sniff_bytes=NIFTI2_HEADER_SIZE,
     exports=_EXPORTS,
-    dtypes=_DTYPES,
+    dtypes=DTYPES,
     description="NIfTI-1 single file (.nii, magic n+1)",
 )
 
 NIFTI1_PAIR = FormatSpec(
     name="nifti1-pair",
     image_class="voxelio_nifti1.image:Nifti1Pair",
-    extensions=(".img", ".hdr"),
-    files_types=(("image", ".img"), ("header", ".hdr")),
+    extensions=PAIR_EXTENSIONS,
+    files_types=PAIR_FILES_TYPES,
     sniff=sniff_pair,
     sniff_bytes=NIFTI2_HEADER_SIZE,
-    dtypes=_DTYPES,
+    dtypes=DTYPES,
     supersedes=("analyze",),
     description="NIfTI-1 pair (.hdr + .img, magic ni1)",
 )

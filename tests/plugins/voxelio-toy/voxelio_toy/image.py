@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.codes import Code, DtypeTable
+from voxelio.codes import DtypeTable
 from voxelio.errors import HeaderDataError, ImageFileError
 from voxelio.image import SpatialImage
 from voxelio.openfiles import reading, writing
@@ -21,8 +21,8 @@ from voxelio.proxy import ArrayProxy
 from voxelio.structheader import CRITICAL, ERROR, MODERATE, NATIVE, Report, StructHeader
 from voxelio.writing import plan_storage
 
-MAGIC = b"VXT1"
-HEADER_SIZE = 128
+from . import plugin as _facts
+from .plugin import HEADER_SIZE, MAGIC
 
 toy_header_dtype = np.dtype(
     [
@@ -41,20 +41,7 @@ toy_header_dtype = np.dtype(
 )
 assert toy_header_dtype.itemsize == HEADER_SIZE
 
-DATATYPES = DtypeTable(
-    "toy data type",
-    [
-        Code(2, "uint8", np.uint8),
-        Code(4, "int16", np.int16),
-        Code(8, "int32", np.int32),
-        Code(16, "float32", np.float32),
-        Code(64, "float64", np.float64),
-        Code(256, "int8", np.int8),
-        Code(512, "uint16", np.uint16),
-        Code(32, "complex64", np.complex64),
-        Code(99, "reserved", None),
-    ],
-)
+DATATYPES = DtypeTable.from_rows("toy data type", _facts.DATA_TYPES)
 
 
 def _check_magic(hdr: ToyHeader, fix: bool) -> Report | None:
@@ -123,8 +110,7 @@ class ToyHeader(StructHeader):
 
     @classmethod
     def guessed_endian(cls, binaryblock: bytes) -> str:
-        mark = binaryblock[4:6]
-        return "<" if mark == b"\x01\x00" else ">" if mark == b"\x00\x01" else NATIVE
+        return _facts.BYTE_ORDER_MARKS.get(bytes(binaryblock[4:6]), NATIVE)
 
     def get_data_dtype(self) -> np.dtype:
         return DATATYPES.dtype(int(self["datatype"])).newbyteorder(self.endianness)
@@ -175,8 +161,8 @@ class ToyImage(SpatialImage):
     """Image of the toy format (``.toy``, optionally compressed)."""
 
     header_class = ToyHeader
-    files_types = (("image", ".toy"),)
-    valid_exts = (".toy",)
+    files_types = _facts.FILES_TYPES
+    valid_exts = _facts.EXTENSIONS
     rw = True
 
     def _affine2header(self) -> None:
