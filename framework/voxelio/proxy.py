@@ -27,6 +27,7 @@ import numpy as np
 
 from . import codecs
 from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
+from ._fileidentity import FileIdentity, changed_message, identify, open_regular
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
     IndexPlan,
@@ -106,6 +107,12 @@ class ArrayProxy:
         self._compression: str | bool | None = False  # False: not detected yet
         self._kept: BinaryIO | None = None
         self._kept_stack: contextlib.ExitStack | None = None
+        # the version of the file this proxy reads: a later save over the
+        # name must not make it return another file's values
+        self._identity: FileIdentity | None = None
+        if isinstance(self.file_like, str):
+            with contextlib.suppress(FileNotFoundError):  # reported when data are read
+                self._identity = identify(self.file_like, "image data file")
 
     @classmethod
     def from_holder(
@@ -214,6 +221,7 @@ class ArrayProxy:
         if self.size == 0 or 0 in plan.counts:
             empty = np.empty(plan.counts, dtype=out_dtype, order=self.order)
             return plan.finish(empty)
+        self._check_unchanged()
         mm = self._memmap()
         if mm is not None:
             box = mm[tuple(slice(p.start, p.last + 1, p.step) for p in plan.picks)]
@@ -227,7 +235,39 @@ class ArrayProxy:
         self._check_plausible_size()
         with self._open() as fobj:
             box = self._read_box(fobj, plan, out_dtype, slope, inter)
+        # a file replaced or rewritten while it was read may have given
+        # bytes of its new version: refuse them rather than return them
+        self._check_unchanged()
         return plan.finish(box)
+
+    def _check_unchanged(self) -> None:
+        """Raise ImageFileError if the named file is no longer the one loaded.
+
+        A file kept open (compressed files by default) is read through its
+        open descriptor, so a file *replaced* under the name still gives
+        the values it had; any other change is refused.
+        """
+        if not isinstance(self.file_like, str):
+            return
+        try:
+            now: FileIdentity | None = identify(self.file_like, "image data file")
+        except FileNotFoundError:
+            now = None
+        self._refuse_if_changed(now)
+
+    def _refuse_if_changed(self, now: FileIdentity | None) -> None:
+        assert isinstance(self.file_like, str)
+        then = self._identity
+        if then is None:
+            self._identity = now
+            return
+        if now == then:
+            return
+        if self._mmap_mode == "r+" and now is not None and now.same_inode(then):
+            return  # writes through this proxy's own writable map change the file
+        if self._kept is not None and (now is None or not now.same_inode(then)):
+            return  # the open descriptor still reads the version loaded
+        raise ImageFileError(changed_message(self.file_like, then, now))
 
     def _check_plausible_size(self) -> None:
         """Refuse reads whose size the stored file cannot possibly hold."""
@@ -368,7 +408,7 @@ class ArrayProxy:
         if self._compression is False:
             if isinstance(self.file_like, str):
                 try:
-                    with open(self.file_like, "rb") as f:
+                    with open_regular(self.file_like) as f:
                         prefix = f.read(8)
                 except FileNotFoundError:
                     raise ImageFileError(
@@ -387,20 +427,25 @@ class ArrayProxy:
         if self._detect_compression() is not None:
             return None
         needed = self.offset + self.nbytes
-        size = os.path.getsize(self.file_like)
-        if size < needed:
-            raise ImageFileError(
-                f"{self.file_like!r} is too short: the image needs bytes up to {needed}, "
-                f"the file has {size}"
+        # map the descriptor whose identity is checked, not whatever the name
+        # points at a moment later
+        writable = self._mmap_mode == "r+"
+        with open(self.file_like, "r+b") if writable else open_regular(self.file_like) as fobj:
+            st = os.fstat(fobj.fileno())
+            self._refuse_if_changed(FileIdentity.of_stat(st))
+            if st.st_size < needed:
+                raise ImageFileError(
+                    f"{self.file_like!r} is too short: the image needs bytes up to {needed}, "
+                    f"the file has {st.st_size}"
+                )
+            return np.memmap(
+                fobj,
+                dtype=self._dtype,
+                mode=self._mmap_mode,
+                offset=self.offset,
+                shape=self._shape,
+                order=self.order,
             )
-        return np.memmap(
-            self.file_like,
-            dtype=self._dtype,
-            mode=self._mmap_mode,
-            offset=self.offset,
-            shape=self._shape,
-            order=self.order,
-        )
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[BinaryIO]:

@@ -32,6 +32,10 @@ def _open_path(fileish: Any, mode: str) -> tuple[Any, bool]:
     """``(file object, opened here)``."""
     if isinstance(fileish, (str, os.PathLike)):
         try:
+            if mode == "rb":
+                from .._fileidentity import open_regular
+
+                return open_regular(fileish), True
             return open(fileish, mode), True
         except OSError as err:
             raise ImageFileError(f"cannot open {_describe(fileish)}: {err}") from err

@@ -351,11 +351,16 @@ def choose_writer(img: Any, filename: str, registry: Registry) -> FormatEntry:
 
 # -- the failure message --------------------------------------------------------------
 def check_readable_file(path: str) -> None:
-    """Raise FileNotFoundError for a missing file and ImageFileError for an empty one."""
+    """Raise FileNotFoundError for a missing file, ImageFileError for an empty one or
+    one that is not a regular file (a FIFO would block)."""
     if not os.path.exists(path):
         raise FileNotFoundError(2, "No such file or directory", path)
     if os.path.isdir(path):
         raise ImageFileError(f"{path!r} is a directory, not an image file")
+    from .._fileidentity import check_regular
+
+    with contextlib.suppress(FileNotFoundError):  # a race: reading it will say so
+        check_regular(os.stat(path), path)
     with contextlib.suppress(OSError):
         if os.path.getsize(path) == 0:
             raise ImageFileError(f"{path!r} is empty (0 bytes): there is no image to read")
@@ -387,9 +392,11 @@ def content_hints(path: str) -> list[str]:
     from .. import codecs
 
     try:
-        with open(path, "rb") as f:
+        from .._fileidentity import open_regular
+
+        with open_regular(path) as f:
             raw = f.read(512)
-    except OSError:
+    except (OSError, ImageFileError):
         return []
     hints = []
     named = codecs.compression_from_name(path)
