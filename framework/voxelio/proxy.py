@@ -26,8 +26,8 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from . import codecs
-from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
+from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
     IndexPlan,
