@@ -323,6 +323,33 @@ def _register_nii_read(op: str, how: str, mmap: bool) -> None:
 _register_nii_reads()
 
 
+@case("nii-read-fdata32", "read a scaled int16 .nii: get_fdata(dtype=float32), mmap",
+      "<= 1.2x NiBabel (correctly rounded)")
+def nii_read_fdata32(data: Data, cfg: Config) -> Result:
+    """float32 reads are rounded once from the float64 values (issue 11): what it costs."""
+    source = data["t1_float32"]
+    path = os.path.join(os.path.dirname(source.path("nibabel", ".nii.gz")), "t1_scaled.nib.nii")
+    if not os.path.exists(path):
+        import nibabel
+
+        img = nibabel.Nifti1Image(source.data, source.affine)
+        img.set_data_dtype(np.int16)  # NiBabel picks a slope and intercept
+        nibabel.save(img, path)
+    libs.voxelio_format(".nii")
+
+    def read32(lib: str) -> Callable[[], np.ndarray]:
+        return lambda: libs.load(lib, path).get_fdata(dtype=np.float32)
+
+    pair = _alternate(read32("voxelio"), read32("nibabel"), cfg)
+    res = Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 1.2)])
+    twice = _repeat(lambda: libs.load("voxelio", path).get_fdata().astype(np.float32), cfg)
+    res.add_floor("voxelio get_fdata().astype(float32)", twice, judge=False)
+    ours = libs.load("voxelio", path)
+    res.notes["equals_float64_rounded"] = bool(np.array_equal(
+        ours.get_fdata(dtype=np.float32), ours.get_fdata().astype(np.float32)))
+    return res
+
+
 # -- whole process and memory -----------------------------------------------------------
 
 

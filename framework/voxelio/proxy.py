@@ -555,9 +555,48 @@ def _scale_into(
     if raw.dtype.fields is not None or out.dtype.fields is not None:
         out[...] = raw
         return out
+    if (slope != 1 or inter != 0) and _narrower_than_double(out.dtype):
+        _scale_via_double(raw, out, slope, inter)
+        return out
     np.copyto(out, raw, casting="unsafe")
     if slope != 1:
         out *= slope
     if inter != 0:
         out += inter
     return out
+
+
+#: elements converted per step when scaling into a narrow float through float64
+_DOUBLE_STEP = 1 << 16
+
+
+def _narrower_than_double(dtype: np.dtype) -> bool:
+    return dtype.kind in "fc" and dtype.itemsize < (8 if dtype.kind == "f" else 16)
+
+
+def _scale_via_double(raw: np.ndarray, out: np.ndarray, slope: float, inter: float) -> None:
+    """``out[...] = raw * slope + inter`` rounded once, from the float64 result.
+
+    Scaling in float32 would round twice (the stored value, then the product):
+    about 1% of voxels would differ from ``get_fdata().astype(np.float32)``.
+    The float64 values are made a small block at a time, so the extra
+    memory stays bounded (a few hundred KiB) whatever the array size.
+    """
+    wide = np.complex128 if out.dtype.kind == "c" else np.float64
+    order = "F" if out.flags.f_contiguous else "C"
+    flag = "F_CONTIGUOUS" if order == "F" else "C_CONTIGUOUS"
+    if not (out.flags[flag] and raw.flags[flag]):
+        # a strided box (a memory-mapped slice): one pass through a float64 copy
+        tmp = raw.astype(wide)
+        tmp *= slope
+        tmp += inter
+        np.copyto(out, tmp, casting="unsafe")
+        return
+    flat_in, flat_out = raw.ravel(order), out.ravel(order)  # views: both contiguous
+    buf = np.empty(min(_DOUBLE_STEP, flat_in.size), dtype=wide)
+    for start in range(0, flat_in.size, _DOUBLE_STEP):
+        part = buf[: min(_DOUBLE_STEP, flat_in.size - start)]
+        np.copyto(part, flat_in[start : start + part.size], casting="unsafe")
+        part *= slope
+        part += inter
+        np.copyto(flat_out[start : start + part.size], part, casting="unsafe")
