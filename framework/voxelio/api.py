@@ -439,7 +439,7 @@ def _filename(path: Any) -> str:
     if not isinstance(filename, str):
         kind = type(filename).__name__
         raise TypeError(f"file names must be str or os.PathLike of str, not {kind}")
-    return filename
+    return os.path.expanduser(filename)  # "~/x.nii" names a file in the home folder
 
 
 def _entry_for(name: str, reg: Registry, action: str) -> FormatEntry:

@@ -126,6 +126,7 @@ def filespec_to_file_map(
     filename = os.fspath(filespec)
     if not isinstance(filename, str):
         raise ImageFileError(f"file names must be text, not {type(filename).__name__}")
+    filename = os.path.expanduser(filename)  # "~/x.nii", as shells and NiBabel read it
     stem, ext, csuffix = split_filespec(filename, compressed_suffixes)
     type_exts = [e for _, e in files_types if e]
     if len(files_types) == 1:

@@ -121,15 +121,24 @@ def test_same_bytes_as_nibabel_for_the_same_image(tmp_path):
     assert (tmp_path / "v.mgh").read_bytes() == (tmp_path / "n.mgh").read_bytes()
 
 
-def test_good_ras_flag_zero_matches_nibabel(tmp_path):
-    img = MGHImage(sample(np.float32, (4, 6, 8)), AFFINE)
-    img.header["goodRASFlag"] = 0
+@pytest.mark.parametrize("flag", [0, -1])
+def test_good_ras_flag_not_positive_follows_freesurfer(tmp_path, flag):
+    """FreeSurfer's mghRead: coronal LIA (x_r=-1, y_s=-1, z_a=1), 1 mm, centre at RAS 0."""
+    shape = (4, 6, 8)
+    img = MGHImage(sample(np.float32, shape), AFFINE)
     raw = bytearray(img.to_bytes())
-    raw[28:30] = b"\x00\x00"
+    raw[28:30] = int(flag).to_bytes(2, "big", signed=True)
     path = tmp_path / "noras.mgh"
     path.write_bytes(bytes(raw))
-    np.testing.assert_array_equal(vx.load(path).affine, nib.load(path).affine)
-    assert vx.load(path).header.get_zooms() == floats(nib.load(path).header.get_zooms())
+    ours = vx.load(path)
+    expected = np.array([[-1.0, 0, 0, 2], [0, 0, 1, -4], [0, -1, 0, 3], [0, 0, 0, 1]])
+    np.testing.assert_array_equal(ours.affine, expected)
+    assert vx.aff2axcodes(ours.affine) == ("L", "I", "A")
+    centre = ours.affine @ [*(np.array(shape) / 2), 1]
+    np.testing.assert_array_equal(centre[:3], 0)
+    assert ours.header.get_zooms() == (1.0, 1.0, 1.0)
+    # a documented difference: NiBabel uses the stored fields (flag 0) or zeros (flag -1)
+    assert not np.array_equal(nib.load(path).affine, ours.affine)
 
 
 # -- NIfTI-1 conversion ----------------------------------------------------------------------

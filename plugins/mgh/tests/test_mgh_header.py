@@ -131,7 +131,8 @@ def test_good_ras_flag_zero_gives_default_geometry():
     assert int(hdr["goodRASFlag"]) == 1
     np.testing.assert_array_equal(hdr["delta"], [1, 1, 1])
     np.testing.assert_array_equal(hdr["Pxyz_c"], [0, 0, 0])
-    np.testing.assert_array_equal(hdr["Mdc"], [[-1, 0, 0], [0, 0, 1], [0, -1, 0]])
+    # FreeSurfer's coronal default: x_r = -1, y_s = -1, z_a = 1 (LIA)
+    np.testing.assert_array_equal(hdr["Mdc"], [[-1, 0, 0], [0, 0, -1], [0, 1, 0]])
 
 
 def test_vox2ras_and_back():

@@ -16,8 +16,12 @@ import numpy as np
 
 from voxelio.geometry import voxel_sizes
 
-#: FreeSurfer's orientation for volumes without one: coronal slices, LIA
+#: direction rows of a new header made without an affine (LSP, as NiBabel makes them)
 DEFAULT_MDC = np.array([[-1, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=np.float32)
+
+#: FreeSurfer's coronal orientation for files that record none (goodRASFlag <= 0):
+#: x_r = -1, y_s = -1, z_a = 1 (LIA), as its reader sets with MRI_CORONAL
+FREESURFER_CORONAL_MDC = np.array([[-1, 0, 0], [0, 0, -1], [0, 1, 0]], dtype=np.float32)
 
 
 def vox2ras(

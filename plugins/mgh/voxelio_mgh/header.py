@@ -90,7 +90,10 @@ def _check_type(hdr: MGHHeader, fix: bool) -> Report | None:
 def _check_ras_flag(hdr: MGHHeader, fix: bool) -> Report | None:
     if int(hdr["goodRASFlag"]) > 0:
         return None
-    report = Report(INFO, "goodRASFlag is 0: the file records no voxel sizes or orientation")
+    flag = int(hdr["goodRASFlag"])
+    report = Report(
+        INFO, f"goodRASFlag is {flag}: the file records no voxel sizes or orientation"
+    )
     if fix:
         hdr.set_default_geometry()
         report.fix_msg = "using FreeSurfer's default (1 mm voxels, coronal LIA, centre at 0)"
@@ -366,10 +369,16 @@ class MGHHeader(StructHeader):
         self["goodRASFlag"] = 1
 
     def set_default_geometry(self) -> None:
-        """FreeSurfer's geometry for files without one: 1 mm, coronal LIA, centre at 0."""
+        """FreeSurfer's geometry for files without one: 1 mm, coronal LIA, centre at 0.
+
+        FreeSurfer's reader ignores the geometry fields when goodRASFlag is
+        0 or negative and uses x_r = -1, y_s = -1, z_a = 1 with unit voxels
+        and the volume centre at RAS 0 (NiBabel differs: see the docs'
+        differences page).
+        """
         self["goodRASFlag"] = 1
         self["delta"] = 1
-        self["Mdc"] = affines.DEFAULT_MDC
+        self["Mdc"] = affines.FREESURFER_CORONAL_MDC
         self["Pxyz_c"] = 0
 
     def __str__(self) -> str:
