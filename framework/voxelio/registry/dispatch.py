@@ -429,12 +429,13 @@ def no_match_message(
         lines += [f"  - {c.name}: {c.evidence}" for c in rest]
     if not candidates and not failures:
         lines.append("no formats are installed (see `voxelio formats`)")
-    # a plugin that broke while one of its formats was tried is listed above only
-    tried_plugins = [registry.entries[n].plugin for n in tried if n in registry.entries]
-    broken = [p for p in registry.broken_plugins() if not any(p is t for t in tried_plugins)]
+    # a plugin that broke while this load consulted it is listed above only
+    consulted = tried | {c.name for c in candidates}
+    seen = [registry.entries[n].plugin for n in consulted if n in registry.entries]
+    broken = [p for p in registry.broken_plugins() if not any(p is s for s in seen)]
     broken_formats = [
         e for e in registry.entries.values()
-        if not e.ok and e.plugin.ok and e.name not in tried
+        if not e.ok and e.plugin.ok and e.name not in consulted
     ]
     if broken or broken_formats:
         lines.append("broken plugins (not consulted):")
