@@ -198,7 +198,10 @@ def test_a_reader_raising_a_plain_exception_falls_back(run_time_plugins, tmp_pat
 
 @pytest.mark.parametrize(
     ("body", "said"),
-    [("return None", "returned None, not an image"), ("return 'an image'", "returned a builtins.str")],
+    [
+        ("return None", "returned None, not an image"),
+        ("return 'an image'", "returned a builtins.str"),
+    ],
 )
 def test_a_reader_returning_a_non_image_is_broken(run_time_plugins, tmp_path, body, said):
     name = run_time_plugins(bad_reader_plugin(body))
