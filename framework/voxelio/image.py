@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from . import filemaps as _filemaps
+from . import imagefiles as _imagefiles
 from .codecs.detect import COMPRESSED_SUFFIXES
 from .errors import HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
@@ -61,6 +62,9 @@ class SpatialImage:
     compression_aliases: ClassVar[Mapping[str, str]] = {}
     rw: ClassVar[bool] = False
     makeable: ClassVar[bool] = True
+    #: whether the format records a scale factor / an intercept for stored values
+    can_store_slope: ClassVar[bool] = False
+    can_store_intercept: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -267,8 +271,48 @@ class SpatialImage:
         mmap: bool | str = True,
         keep_file_open: bool | None = None,
     ) -> SpatialImage:
-        """Read an image from a file map (implemented by each format)."""
-        raise NotImplementedError(f"{cls.__name__} cannot read files")
+        """Read an image from a file map: the header now, the data lazily.
+
+        The steps every format shares (:mod:`voxelio.imagefiles`): open the
+        header's file (``'header'`` if the format has one, else its first
+        file type), parse it with ``header_class.from_fileobj``, and put an
+        :class:`~voxelio.proxy.ArrayProxy` on the data the header describes
+        (``get_data_offset``, ``get_slope_inter``) in the ``'image'`` file.
+        A format changes a step by overriding :meth:`_read_header`,
+        :meth:`_data_proxy` or this method.
+
+        Raises
+        ------
+        ImageFileError
+            If the file map lacks a file, or a file is missing or unreadable.
+        NotImplementedError
+            For a class whose header cannot be read from a file.
+        """
+        if not hasattr(cls.header_class, "from_fileobj"):
+            raise NotImplementedError(f"{cls.__name__} cannot read files")
+        header = cls._read_header(file_map)
+        dataobj = cls._data_proxy(file_map, header, mmap=mmap, keep_file_open=keep_file_open)
+        return cls(dataobj, header.get_best_affine(), header, file_map=file_map)
+
+    @classmethod
+    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> Header:
+        """The header, parsed from its file (OS errors become ImageFileError)."""
+        file_type = _imagefiles.header_file_type(cls.files_types)
+        holder = _imagefiles.file_holder(file_map, file_type, cls.__name__)
+        return _imagefiles.read_header(holder, cls.header_class.from_fileobj, file_type)
+
+    @classmethod
+    def _data_proxy(
+        cls,
+        file_map: Mapping[str, FileHolder],
+        header: Header,
+        *,
+        mmap: bool | str,
+        keep_file_open: bool | None,
+    ) -> Any:
+        """A lazy proxy on the data ``header`` describes, in the 'image' file."""
+        holder = _imagefiles.file_holder(file_map, "image", cls.__name__)
+        return _imagefiles.data_proxy(holder, header, mmap=mmap, keep_file_open=keep_file_open)
 
     @classmethod
     def from_filename(
@@ -285,9 +329,70 @@ class SpatialImage:
     load = from_filename
 
     def to_file_map(
-        self, file_map: Mapping[str, FileHolder] | None = None, **options: Any
+        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
     ) -> None:
-        """Write the image to a file map (implemented by each format)."""
+        """Write the image to a file map (default: its own).
+
+        The steps every format shares: check that the map names every file
+        of the format, make the header agree with data and affine, copy it
+        and set ``dtype`` on the copy, let the format plan the stored
+        values (:meth:`_plan_storage`) before any file is opened, then open
+        every file for writing (compressed as its name says, written aside
+        and moved over the target only when complete) and let the format
+        write them (:meth:`_write_files`). The image's file map then points
+        at the files written.
+
+        Parameters
+        ----------
+        file_map : mapping, optional
+            Where to write; defaults to the image's own ``file_map``.
+        dtype : dtype-like, optional
+            On-disk data type for this write; defaults to the header's.
+        **options
+            Compressor options such as ``compresslevel``.
+
+        Raises
+        ------
+        ImageFileError
+            If the file map lacks one of the format's files.
+        HeaderDataError
+            If the format cannot store ``dtype``.
+        WriterError
+            If the data cannot be stored as planned (values out of range).
+        NotImplementedError
+            For a class that does not write files.
+        """
+        if type(self)._write_files is SpatialImage._write_files:
+            raise NotImplementedError(f"{type(self).__name__} cannot write files")
+        source = self.file_map if file_map is None else file_map
+        targets = _imagefiles.file_map_to_write(source, self.files_types, type(self).__name__)
+        self.update_header()
+        header = self._header.copy()
+        if dtype is not None:
+            header.set_data_dtype(dtype)
+        plan = self._plan_storage(header)
+        from .openfiles import writing
+
+        with writing(targets, self.compression_aliases, **options) as files:
+            self._write_files(files, header, plan)
+        self.file_map = targets
+
+    def _plan_storage(self, header: Header) -> Any:
+        """How the data will be stored in ``header``'s dtype (before any file opens).
+
+        The default scales only as ``can_store_slope`` and
+        ``can_store_intercept`` allow; a format that stores the scaling
+        records it in ``header`` here.
+        """
+        from .writing import plan_storage
+
+        return plan_storage(
+            self.data_for_write(), header.get_data_dtype(),
+            can_slope=self.can_store_slope, can_inter=self.can_store_intercept,
+        )
+
+    def _write_files(self, files: Mapping[str, Any], header: Header, plan: Any) -> None:
+        """Write header and data to the open ``files`` (file type -> stream); per format."""
         raise NotImplementedError(f"{type(self).__name__} cannot write files")
 
     def to_filename(self, filename: str | os.PathLike, **options: Any) -> None:

@@ -15,12 +15,10 @@ import numpy as np
 from voxelio.errors import HeaderDataError, ImageFileError
 from voxelio.filemaps import FileHolder
 from voxelio.image import SpatialImage
-from voxelio.openfiles import reading, writing
-from voxelio.proxy import ArrayProxy, is_proxy
-from voxelio.writing import plan_storage
+from voxelio.proxy import is_proxy
 
 from . import _layout
-from .header import DATA_OFFSET, MGHHeader
+from .header import MGHHeader
 
 
 class MGHImage(SpatialImage):
@@ -29,7 +27,9 @@ class MGHImage(SpatialImage):
     Data of fewer than 3 dimensions are given trailing axes of length 1,
     as FreeSurfer stores them. The affine is the header's vox2ras; an image
     made with ``affine=None`` gets the header's (default) geometry when
-    written.
+    written. MGH stores no scaling: values that do not fit the stored dtype
+    raise WriterError on save rather than being clipped or rounded; a name
+    ending in ``.mgz`` (any case) is written gzip-compressed.
     """
 
     header_class = MGHHeader
@@ -63,16 +63,10 @@ class MGHImage(SpatialImage):
             return
         self.header.set_affine(self.affine, self.shape[:3])
 
-    # -- reading ---------------------------------------------------------------------
+    # -- reading: the framework's steps, with MGH's error message --------------------
     @classmethod
-    def from_file_map(
-        cls,
-        file_map: Mapping[str, FileHolder],
-        *,
-        mmap: bool | str = True,
-        keep_file_open: bool | None = None,
-    ) -> MGHImage:
-        """Read an MGH/MGZ image; the data stay on disk behind an ArrayProxy.
+    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> MGHHeader:
+        """The header, footer and tags; an invalid header is not an MGH file.
 
         Raises
         ------
@@ -80,58 +74,15 @@ class MGHImage(SpatialImage):
             When the file is not a valid MGH file or is shorter than its
             header says.
         """
-        holder = file_map["image"]
-        where = holder.filename or "MGH stream"
-        with reading(holder, "MGH file") as stream:
-            base = _tell(stream)
-            try:
-                header = MGHHeader.from_fileobj(stream)
-            except HeaderDataError as err:
-                raise ImageFileError(f"{where!r} is not a valid MGH file: {err}") from None
-        if holder.fileobj is not None:
-            # the proxy opens a file object where it stands on its first read
-            holder.fileobj.seek(holder.pos)
-        spec = (header.get_data_shape(), header.get_data_dtype(), base + DATA_OFFSET, 1.0, 0.0)
-        proxy = ArrayProxy(holder.file_like, spec, mmap=mmap, keep_file_open=keep_file_open)
-        img = cls(proxy, header.get_vox2ras(), header, file_map=file_map)
-        return img
+        try:
+            return super()._read_header(file_map)
+        except HeaderDataError as err:
+            where = file_map["image"].filename or "MGH stream"
+            raise ImageFileError(f"{where!r} is not a valid MGH file: {err}") from None
 
-    # -- writing ---------------------------------------------------------------------
-    def to_file_map(
-        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
-    ) -> None:
-        """Write header, data, footer and tags.
-
-        Parameters
-        ----------
-        file_map : mapping, optional
-            Where to write (default: the image's own file map). A name
-            ending in ``.mgz`` (any case) is gzip-compressed.
-        dtype : dtype-like, optional
-            Stored dtype (uint8, int16, uint16, int32, float32); default the
-            header's. MGH stores no scaling: values that do not fit raise
-            WriterError rather than being clipped or rounded.
-        **options
-            Compression options such as ``compresslevel``.
-        """
-        file_map = self.file_map if file_map is None else file_map
-        if "image" not in file_map:
-            raise ImageFileError("an MGH image is written to one 'image' file")
-        self.update_header()
-        header = self.header.copy()
-        if dtype is not None:
-            header.set_data_dtype(dtype)
-        out_dtype = header.get_data_dtype()
-        plan = plan_storage(self.data_for_write(), out_dtype, can_slope=False, can_inter=False)
-        with writing(file_map, self.compression_aliases, **options) as files:
-            stream = files["image"]
-            header.write_to(stream)
-            plan.write(stream, out_dtype, offset=None)
-            header.writeftr_to(stream)
-
-
-def _tell(stream: Any) -> int:
-    try:
-        return int(stream.tell())
-    except (OSError, AttributeError, ValueError):
-        return 0
+    # -- writing: header, data, then footer and tags after the data ------------------
+    def _write_files(self, files: Mapping[str, Any], header: MGHHeader, plan: Any) -> None:
+        stream = files["image"]
+        header.write_to(stream)
+        plan.write(stream, header.get_data_dtype(), offset=None)
+        header.writeftr_to(stream)

@@ -28,7 +28,6 @@ import numpy as np
 from voxelio import codecs
 from voxelio.errors import HeaderDataError, ImageFileError
 from voxelio.filemaps import FileHolder
-from voxelio.openfiles import reading
 from voxelio.writing import StoragePlan
 from voxelio_analyze.image import AnalyzeImage
 
@@ -184,15 +183,11 @@ class Nifti1Pair(AnalyzeImage):
 
         ``options`` go to the compressor (e.g. ``compresslevel``).
         """
-        source = self.file_map if file_map is None else file_map
-        missing = [t for t, _ in self.files_types if t not in source]
-        if missing:
-            raise ImageFileError(f"the file map lacks {missing}; got {sorted(source)}")
         if dtype is None and self._dtype_alias is not None:
             dtype = self.get_data_dtype(finalize=True)
         elif isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
             dtype = _resolve_alias(dtype.lower(), np.asanyarray(self.data_for_write()))
-        super().to_file_map(source, dtype=dtype, **options)
+        super().to_file_map(file_map, dtype=dtype, **options)
 
     def _user_scaling(self) -> tuple[float, float] | None:
         slope, inter = self._header.get_slope_inter()
@@ -221,21 +216,6 @@ class Nifti1Image(Nifti1Pair):
     header_class: ClassVar[type[Nifti1Header]] = Nifti1Header
     files_types: ClassVar[tuple[tuple[str, str | None], ...]] = _layout.SINGLE_FILES_TYPES
     valid_exts: ClassVar[tuple[str, ...]] = _layout.SINGLE_EXTENSIONS
-
-    @classmethod
-    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> Nifti1Header:
-        holder = file_map.get("image")
-        if holder is None:
-            raise ImageFileError(
-                f"a NIfTI-1 file map needs an 'image' entry; got {sorted(file_map)}"
-            )
-        try:
-            with reading(holder, "NIfTI-1 file") as stream:
-                return cls.header_class.from_fileobj(stream)
-        except FileNotFoundError:
-            raise ImageFileError(f"NIfTI-1 file {holder.filename!r} does not exist") from None
-        except OSError as err:
-            raise ImageFileError(f"cannot read NIfTI-1 file {holder.filename!r}: {err}") from None
 
     def _data_offset(self, header: Nifti1Header) -> int:
         """At least after header and extensions; a larger offset set by the user is kept."""

@@ -14,12 +14,9 @@ from typing import Any
 import numpy as np
 
 from voxelio.codes import DtypeTable
-from voxelio.errors import HeaderDataError, ImageFileError
+from voxelio.errors import HeaderDataError
 from voxelio.image import SpatialImage
-from voxelio.openfiles import reading, writing
-from voxelio.proxy import ArrayProxy
 from voxelio.structheader import CRITICAL, ERROR, MODERATE, NATIVE, Report, StructHeader
-from voxelio.writing import plan_storage
 
 from . import plugin as _facts
 from .plugin import HEADER_SIZE, MAGIC
@@ -156,6 +153,9 @@ class ToyHeader(StructHeader):
     def get_slope_inter(self) -> tuple[float, float]:
         return float(self["scl_slope"]), float(self["scl_inter"])
 
+    def get_data_offset(self) -> int:
+        return int(self["vox_offset"])
+
 
 class ToyImage(SpatialImage):
     """Image of the toy format (``.toy``, optionally compressed)."""
@@ -164,38 +164,22 @@ class ToyImage(SpatialImage):
     files_types = _facts.FILES_TYPES
     valid_exts = _facts.EXTENSIONS
     rw = True
+    can_store_slope = True
+    can_store_intercept = True
 
     def _affine2header(self) -> None:
         super()._affine2header()
         self.header.set_affine(self.affine)
 
-    @classmethod
-    def from_file_map(cls, file_map, *, mmap=True, keep_file_open=None) -> ToyImage:
-        holder = file_map["image"]
-        with reading(holder, "toy image file") as stream:
-            header = ToyHeader.from_fileobj(stream)
-        slope, inter = header.get_slope_inter()
-        proxy = ArrayProxy.from_holder(
-            holder, header.get_data_shape(), header.get_data_dtype(), int(header["vox_offset"]),
-            slope, inter, mmap=mmap, keep_file_open=keep_file_open,
-        )
-        img = cls(proxy, header.get_best_affine(), header, file_map=file_map)
-        return img
+    # reading is the framework's steps: header, then a proxy at its offset and scaling
 
-    def to_file_map(self, file_map=None, dtype: Any = None, **options: Any) -> None:
-        file_map = self.file_map if file_map is None else file_map
-        self.update_header()
-        header = self.header.copy()
-        out_dtype = np.dtype(dtype) if dtype is not None else header.get_data_dtype()
-        header.set_data_dtype(out_dtype)
-        out_dtype = header.get_data_dtype()
-        plan = plan_storage(self.data_for_write(), out_dtype)
+    def _plan_storage(self, header: ToyHeader) -> Any:
+        plan = super()._plan_storage(header)
         header["scl_slope"] = plan.slope
         header["scl_inter"] = plan.inter
         header["vox_offset"] = HEADER_SIZE
-        if "image" not in file_map:
-            raise ImageFileError("the toy format writes one 'image' file")
-        with writing(file_map, self.compression_aliases, **options) as files:
-            stream = files["image"]
-            header.write_to(stream)
-            plan.write(stream, out_dtype, offset=HEADER_SIZE)
+        return plan
+
+    def _write_files(self, files: Any, header: ToyHeader, plan: Any) -> None:
+        header.write_to(files["image"])
+        plan.write(files["image"], header.get_data_dtype(), offset=HEADER_SIZE)
