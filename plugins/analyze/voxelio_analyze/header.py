@@ -38,7 +38,7 @@ from voxelio.errors import HeaderDataError, HeaderTypeError
 from voxelio.structheader import NATIVE, SWAPPED, StructHeader
 
 from . import _layout
-from ._layout import DIM_OFFSET, HEADER_SIZE
+from ._layout import HEADER_SIZE
 from .checks import (
     COMMON_CHECKS,
     MAX_NDIM,
@@ -161,9 +161,13 @@ class AnalyzeHeader(StructHeader):
         the header size when swapped. Anything else means swapped.
         """
         block = bytes(binaryblock)
-        if len(block) < DIM_OFFSET + 2:
+        # where ``dim`` lies and its integer type come from the layout, so that
+        # layouts with wider dims (NIfTI-2's int64 at byte 16) are judged alike
+        dim_type, dim_offset = cls.template_dtype.fields["dim"][:2]
+        item = dim_type.base
+        if len(block) < dim_offset + item.itemsize:
             return NATIVE
-        dim0 = int(np.frombuffer(block[DIM_OFFSET : DIM_OFFSET + 2], dtype=NATIVE + "i2")[0])
+        dim0 = int(np.frombuffer(block, NATIVE + item.str[1:], 1, dim_offset)[0])
         if 1 <= dim0 <= MAX_NDIM:
             return NATIVE
         if dim0 == 0:
@@ -200,15 +204,16 @@ class AnalyzeHeader(StructHeader):
         return tuple(int(n) for n in dim[1 : ndim + 1])
 
     def set_data_shape(self, shape: Sequence[int]) -> None:
-        """Set ``dim`` for a data shape of 1 to 7 axes, each at most 32767 long."""
+        """Set ``dim`` for a data shape of 1 to 7 axes, each at most :meth:`max_dim_length`."""
         shape = tuple(int(n) for n in shape)
         if not 1 <= len(shape) <= MAX_NDIM:
             raise HeaderDataError(
                 f"{type(self).__name__} stores 1 to {MAX_NDIM} dimensions, not {len(shape)}"
             )
-        if any(n < 0 or n > MAX_DIM_LENGTH for n in shape):
+        limit = self.max_dim_length()
+        if any(n < 0 or n > limit for n in shape):
             raise HeaderDataError(
-                f"shape {shape} does not fit the header: each length must be 0 to {MAX_DIM_LENGTH}"
+                f"shape {shape} does not fit the header: each length must be 0 to {limit}"
             )
         ndim = len(shape)
         dim = np.ones(8, dtype=np.int64)
@@ -218,6 +223,11 @@ class AnalyzeHeader(StructHeader):
         pixdim = np.array(self["pixdim"], dtype=np.float64)
         pixdim[ndim + 1 :] = 1.0
         self["pixdim"] = pixdim
+
+    @classmethod
+    def max_dim_length(cls) -> int:
+        """The longest axis ``dim`` can hold: the largest value of its integer type."""
+        return int(np.iinfo(cls.template_dtype["dim"].base).max)
 
     def get_zooms(self) -> tuple[float, ...]:
         """Voxel sizes, one per data axis (``(1.0,)`` for an empty header)."""

@@ -30,8 +30,10 @@ SINGLE_FILES_TYPES = (("image", ".nii"),)
 #: the ``magic`` field's value (a 4-byte field: on disk it is NUL-padded)
 SINGLE_MAGIC = NIFTI1_SINGLE_MAGIC.rstrip(b"\x00")
 PAIR_MAGIC = NIFTI1_PAIR_MAGIC.rstrip(b"\x00")
-#: data offset of a single file without extensions: header + 4 extension-flag bytes
-SINGLE_VOX_OFFSET = HEADER_SIZE + 4
+#: the bytes after the header whose first byte flags extensions
+EXTENSION_FLAG_SIZE = 4
+#: data offset of a single file without extensions: header + the extension flag
+SINGLE_VOX_OFFSET = HEADER_SIZE + EXTENSION_FLAG_SIZE
 
 #: NIfTI-2, another format sharing ``.nii``: its ``sizeof_hdr`` and magic (at byte 4)
 NIFTI2_HEADER_SIZE = 540

@@ -11,6 +11,7 @@ non-orthogonal axes can only live in the sform.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -21,22 +22,24 @@ from voxelio.errors import HeaderDataError
 QUATERNION_THRESHOLD = 3 * float(np.finfo(np.float32).eps)
 
 
-def quaternion_from_bcd(b: float, c: float, d: float) -> np.ndarray:
+def quaternion_from_bcd(b: float, c: float, d: float, precision: Any = np.float32) -> np.ndarray:
     """The unit quaternion (a, b, c, d) with a >= 0 recovered from the stored b, c, d.
 
-    ``1 - |bcd|^2`` is computed in float32, the precision of the stored
-    fields, so that a rotation of 180 degrees (a = 0) stored with rounding
-    error reads as a = 0 and not as a small spurious angle.
+    ``1 - |bcd|^2`` is computed in ``precision``, that of the stored fields
+    (float32 in NIfTI-1, float64 in NIfTI-2), so that a rotation of 180
+    degrees (a = 0) stored with rounding error reads as a = 0 and not as a
+    small spurious angle.
 
     Raises
     ------
     HeaderDataError
-        If ``|bcd|`` exceeds 1 by more than float32 rounding can explain.
+        If ``|bcd|`` exceeds 1 by more than rounding in ``precision`` can explain.
     """
-    bcd = np.array([b, c, d], dtype=np.float32)
-    a2 = float(np.float32(1.0) - np.float32(np.sum(bcd * bcd, dtype=np.float32)))
+    ftype = np.dtype(precision).type
+    bcd = np.array([b, c, d], dtype=ftype)
+    a2 = float(ftype(1.0) - ftype(np.sum(bcd * bcd, dtype=ftype)))
     if a2 < 0:
-        if a2 < -QUATERNION_THRESHOLD:
+        if a2 < -3 * float(np.finfo(ftype).eps):
             raise HeaderDataError(
                 f"quatern_b/c/d = {float(b)}, {float(c)}, {float(d)} have norm above 1: "
                 "they do not describe a rotation"
@@ -92,7 +95,8 @@ def matrix_to_quaternion(rotation: np.ndarray) -> np.ndarray:
 
 
 def qform_affine(
-    bcd: Sequence[float], qfac: float, zooms: Sequence[float], offsets: Sequence[float]
+    bcd: Sequence[float], qfac: float, zooms: Sequence[float], offsets: Sequence[float],
+    precision: Any = np.float32,
 ) -> np.ndarray:
     """The 4x4 qform affine from the stored quaternion fields.
 
@@ -106,8 +110,10 @@ def qform_affine(
         pixdim[1:4].
     offsets : (3,) sequence
         qoffset_x, qoffset_y, qoffset_z.
+    precision : numpy float type
+        That of the stored fields (see :func:`quaternion_from_bcd`).
     """
-    rotation = quaternion_to_matrix(quaternion_from_bcd(*bcd))
+    rotation = quaternion_to_matrix(quaternion_from_bcd(*bcd, precision=precision))
     scales = np.array([float(z) for z in zooms], dtype=np.float64)
     scales[2] *= qfac
     affine = np.eye(4)

@@ -1,4 +1,4 @@
-"""Diagnostics specific to a NIfTI-1 header: what is wrong, how bad, how it was fixed.
+"""Diagnostics specific to NIfTI headers: what is wrong, how bad, how it was fixed.
 
 Each check is ``check(header, fix) -> Report | None`` (see
 :mod:`voxelio.structheader`). They run when a header is read from bytes
@@ -7,6 +7,8 @@ in ``voxelio check FILE``. Levels follow the standard's severity: a header
 whose data cannot be located or typed is an ERROR (loading fails); a field
 a reader can work around is fixed and reported. The checks NIfTI-1 shares
 with Analyze (sizeof_hdr, datatype, bitpix, pixdim) come from voxelio_analyze.
+The magic strings and minimum data offset come from the header class, so the
+same checks serve NIfTI-2 headers (voxelio-nifti2).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ import numpy as np
 
 from voxelio.structheader import ERROR, MODERATE, WARNING, Report
 
-from ._layout import PAIR_MAGIC, SINGLE_MAGIC, SINGLE_VOX_OFFSET
 from .codes import XFORM_CODES
 
 
@@ -48,36 +49,39 @@ def check_qfac(hdr: Any, fix: bool) -> Report | None:
 
 
 def check_magic(hdr: Any, fix: bool) -> Report | None:
-    """magic must be 'n+1' or 'ni1'."""
+    """magic must be the header class's single-file or pair magic ('n+1' or 'ni1')."""
     magic = hdr["magic"].item()
-    if magic in (SINGLE_MAGIC, PAIR_MAGIC):
+    valid = (type(hdr).single_magic, type(hdr).pair_magic)
+    if magic in valid:
         return None
-    return Report(45, f"magic string {magic.decode('latin-1')!r} is not valid (n+1 or ni1)")
+    names = " or ".join(m.decode() for m in valid)
+    return Report(45, f"magic string {magic.decode('latin-1')!r} is not valid ({names})")
 
 
 def check_offset(hdr: Any, fix: bool) -> Report | None:
     """vox_offset must leave room for a single file's header; SPM wants a multiple of 16."""
     offset = float(hdr["vox_offset"])
-    magic = hdr["magic"].item()
+    single = hdr["magic"].item() == type(hdr).single_magic
+    minimum = type(hdr).single_vox_offset()
     if not np.isfinite(offset) or offset < 0:
         report = Report(ERROR, f"vox offset {offset} is not a byte position")
-        if fix and magic == SINGLE_MAGIC:
-            hdr["vox_offset"] = SINGLE_VOX_OFFSET
-            report.fix_msg = f"setting to minimum value of {SINGLE_VOX_OFFSET}"
+        if fix and single:
+            hdr["vox_offset"] = minimum
+            report.fix_msg = f"setting to minimum value of {minimum}"
         return report
-    if magic == SINGLE_MAGIC and offset == 0:
+    if single and offset == 0:
         # 0 is "not set" (what an image's header shows once the data offset
         # is consumed); a single file's data then start after the extensions
         return None
-    if magic == SINGLE_MAGIC and offset < SINGLE_VOX_OFFSET:
-        report = Report(
-            ERROR, f"vox offset {offset:g} too low for single file nifti1"
-        )
+    if single and offset < minimum:
+        kind = type(hdr).format_label.lower().replace("-", "")
+        report = Report(ERROR, f"vox offset {offset:g} too low for single file {kind}")
         if fix:
-            # the data cannot overlap the header: reading them from 352 is the
-            # only sensible reading, so the file loads (with this report)
-            hdr["vox_offset"] = SINGLE_VOX_OFFSET
-            report.fix_msg = f"setting to minimum value of {SINGLE_VOX_OFFSET}"
+            # the data cannot overlap the header: reading them from the end of
+            # the header is the only sensible reading, so the file loads (with
+            # this report)
+            hdr["vox_offset"] = minimum
+            report.fix_msg = f"setting to minimum value of {minimum}"
             report.problem_level = MODERATE
         return report
     if offset != int(offset):

@@ -1,6 +1,6 @@
 """NIfTI-1 header extensions: records between the header and the data.
 
-After the 348-byte header come four bytes whose first byte flags whether
+After the 348-byte header (540 in NIfTI-2) come four bytes whose first byte flags whether
 extensions follow. Each extension is a record ``int32 esize, int32 ecode,
 content``, where ``esize`` counts the whole record (8 + content + padding)
 and must be a multiple of 16. In a ``.nii`` file the records fill the
@@ -185,8 +185,13 @@ class Nifti1Extensions(list):
         fileobj.write(self.to_bytes(endianness))
 
     @classmethod
-    def from_bytes(cls, region: bytes, endianness: str) -> tuple[Nifti1Extensions, list[Report]]:
+    def from_bytes(
+        cls, region: bytes, endianness: str, start: int = SINGLE_VOX_OFFSET
+    ) -> tuple[Nifti1Extensions, list[Report]]:
         """Parse the records in ``region`` (the bytes after the 4 flag bytes).
+
+        ``start`` is the region's byte position in the file (352 after a
+        NIfTI-1 header, 544 after a NIfTI-2 one), for the messages.
 
         Parsing stops at the first malformed record (size below 8 or past
         the end of the region); what was read is kept and a report says
@@ -205,8 +210,8 @@ class Nifti1Extensions(list):
             if esize < 8 or esize > len(region) - pos:
                 reports.append(Report(
                     WARNING,
-                    f"extension {len(exts) + 1} at byte {SINGLE_VOX_OFFSET + pos} has size "
-                    f"{esize}, which does not fit the {len(region) - pos} bytes before the data",
+                    f"extension {len(exts) + 1} at byte {start + pos} has size {esize}, which "
+                    f"does not fit the {len(region) - pos} bytes before the data",
                     f"ignored the remaining {len(region) - pos} bytes of extensions",
                 ))
                 break

@@ -7,6 +7,12 @@ standard, the qform and sform (:mod:`.qsform`), units, intent, dim_info and
 slice timing (:mod:`.metadata`), and the extension records that follow the
 header (:mod:`.extensions`). :class:`Nifti1PairHeader` is the same header
 for a ``.hdr``/``.img`` pair (magic ``ni1``).
+
+What differs between NIfTI versions is a class attribute: the field layout
+(``template_dtype``), ``header_size``, the magic strings, ``format_label``,
+the intent table, whether FreeSurfer's long-vector shapes are encoded, and
+:meth:`Nifti1Header._refuse_other_version`. voxelio-nifti2 subclasses this
+header with the 540-byte layout and reuses everything else.
 """
 
 from __future__ import annotations
@@ -29,19 +35,18 @@ from voxelio_analyze.header import (
 
 from . import checks as _checks
 from ._layout import (
+    EXTENSION_FLAG_SIZE,
     HEADER_SIZE,
     NIFTI2_HEADER_SIZE,
     NIFTI2_MAGICS,
     PAIR_MAGIC,
     SINGLE_MAGIC,
-    SINGLE_VOX_OFFSET,
 )
 from .codes import DATATYPES
 from .extensions import Nifti1Extensions, read_bounded
 from .metadata import MetadataMixin
 from .qsform import XformMixin
 
-MAX_DIM_LENGTH = int(np.iinfo(np.int16).max)
 #: FreeSurfer stores the 163842 vertices of an order-7 icosahedron as (27307, 1, 6)
 _ICO7 = ((163842, 1, 1), (27307, 1, 6))
 
@@ -118,6 +123,15 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
     template_dtype: ClassVar[np.dtype] = header_dtype
     data_types = DATATYPES
     field_aliases: ClassVar[dict] = {}
+    #: the name used in messages
+    format_label: ClassVar[str] = "NIfTI-1"
+    #: FreeSurfer's encodings of long vectors in int16 dims (see set_data_shape)
+    encodes_long_vectors: ClassVar[bool] = True
+    #: advice for shapes and values this layout cannot hold
+    larger_format_hint: ClassVar[str] = (
+        "NIfTI-2 holds it: save with format='nifti2' (or 'nifti2-pair'), "
+        "from the voxelio-nifti2 plugin"
+    )
     is_single: ClassVar[bool] = True
     magic: ClassVar[bytes] = SINGLE_MAGIC
     single_magic: ClassVar[bytes] = SINGLE_MAGIC
@@ -154,6 +168,11 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         arr["magic"] = cls.magic
         return arr
 
+    @classmethod
+    def single_vox_offset(cls) -> int:
+        """Data offset of a single file without extensions: header + 4 flag bytes."""
+        return cls.header_size + EXTENSION_FLAG_SIZE
+
     # -- copies and conversion -------------------------------------------------------
     def copy(self) -> Nifti1Header:
         """An independent copy, extensions included."""
@@ -165,18 +184,28 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
     def from_header(cls, header: Any = None) -> Nifti1Header:
         """A header of this class from another header (or None).
 
-        From another NIfTI-1 header (single or pair) every field and the
-        extensions carry over, with this class's magic. From an Analyze
-        header the fields the two layouts share (shape, zooms, dtype,
-        descrip, aux_file, cal_min/max, data offset) carry over; from any
-        other header its dtype, shape and zooms.
+        From another NIfTI header (single or pair, NIfTI-1 or NIfTI-2) every
+        field both layouts have and the extensions carry over, with this
+        class's magic. From an Analyze header the fields the two layouts
+        share (shape, zooms, dtype, descrip, aux_file, cal_min/max, data
+        offset) carry over; from any other header its dtype, shape and zooms.
+
+        Raises
+        ------
+        HeaderDataError
+            If a value (a length of the shape, a code...) does not fit this
+            layout's field; the message says which format would hold it.
         """
         if header is None:
             return cls()
         if type(header) is cls:
             return header.copy()
         if isinstance(header, Nifti1Header):
-            obj = cls(header.binaryblock, header.endianness, check=False)
+            if header.template_dtype == cls.template_dtype:
+                obj = cls(header.binaryblock, header.endianness, check=False)
+            else:
+                obj = cls(endianness=header.endianness)
+                obj._copy_fields_from(header)
             obj.extensions = header.extensions.copy()
             obj["magic"] = cls.magic
             return obj
@@ -190,6 +219,22 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
             with contextlib.suppress(HeaderDataError, KeyError, TypeError, ValueError):
                 obj.set_xyzt_units(*units())
         return obj
+
+    def _copy_fields_from(self, other: Nifti1Header) -> None:
+        """Copy every field of another NIfTI layout that this one has, checking it fits."""
+        fixed = ("sizeof_hdr", "magic", "dim")
+        for name in self.keys():
+            if name in fixed or name not in other.template_dtype.names:
+                continue
+            self[name] = _fitted(other[name], self[name].dtype, name, self)
+        shape = other.get_data_shape()
+        ndim = int(other["dim"][0])
+        if ndim and shape != tuple(int(n) for n in other["dim"][1 : ndim + 1]):
+            self.set_data_shape(shape)  # an encoded shape (FreeSurfer's) is re-encoded
+        elif max((int(n) for n in other["dim"][1:]), default=0) > self.max_dim_length():
+            self.set_data_shape(shape)  # may encode it, else says what holds it
+        else:
+            self["dim"] = other["dim"]
 
     def __eq__(self, other: object) -> bool:
         same = super().__eq__(other)
@@ -209,23 +254,25 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         A single file's extensions fill the bytes up to ``vox_offset``; a
         pair header's run to the end of the ``.hdr`` file.
         """
-        block = fileobj.read(HEADER_SIZE)
-        _refuse_nifti2(block)
-        if len(block) < HEADER_SIZE:
+        size, label = cls.header_size, cls.format_label
+        block = fileobj.read(size)
+        cls._refuse_other_version(block)
+        if len(block) < size:
             raise HeaderDataError(
-                f"the file holds {len(block)} bytes where a NIfTI-1 header needs {HEADER_SIZE}: "
-                "it is truncated or not a NIfTI-1 file"
+                f"the file holds {len(block)} bytes where a {label} header needs {size}: "
+                f"it is truncated or not a {label} file"
             )
         hdr = cls(block, endianness, check)
-        flag = fileobj.read(4)
-        if len(flag) == 4 and flag[0] != 0:
+        flag = fileobj.read(EXTENSION_FLAG_SIZE)
+        if len(flag) == EXTENSION_FLAG_SIZE and flag[0] != 0:
+            start = cls.single_vox_offset()
             if hdr.is_single:
                 offset = float(hdr["vox_offset"])
-                room = int(offset) - SINGLE_VOX_OFFSET if np.isfinite(offset) else 0
+                room = int(offset) - start if np.isfinite(offset) else 0
                 region = read_bounded(fileobj, max(room, 0))
             else:
                 region = read_bounded(fileobj, None)
-            exts, reports = Nifti1Extensions.from_bytes(region, hdr.endianness)
+            exts, reports = Nifti1Extensions.from_bytes(region, hdr.endianness, start)
             hdr.extensions = exts
             hdr.load_reports.extend(reports)
             for report in reports:
@@ -262,7 +309,7 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         """The smallest valid data offset: after header, flag and extensions (single files)."""
         if not self.is_single:
             return 0
-        return SINGLE_VOX_OFFSET + self.extensions.get_sizeondisk()
+        return self.single_vox_offset() + self.extensions.get_sizeondisk()
 
     # -- data type, shape ------------------------------------------------------------------
     def set_data_dtype(self, dtype: Any) -> None:
@@ -290,6 +337,8 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
 
     def get_data_shape(self) -> tuple[int, ...]:
         """Shape of the data (FreeSurfer's encodings of long vectors undone)."""
+        if not self.encodes_long_vectors:
+            return super().get_data_shape()
         dim = self["dim"]
         ndim = int(dim[0])
         if ndim >= 3 and tuple(int(n) for n in dim[1:4]) == (-1, 1, 1):
@@ -310,21 +359,42 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         FreeSurfer's surface files are the exception: ``(163842, 1, 1, ...)``
         is stored as ``(27307, 1, 6, ...)`` and other ``(N, 1, 1, ...)`` with
         N > 32767 as ``dim[1] = -1`` with N in ``glmin``, as FreeSurfer does.
+
+        Raises
+        ------
+        HeaderDataError
+            For a length this layout cannot hold (the message names NIfTI-2).
         """
         shape = tuple(int(n) for n in shape)
+        if self.encodes_long_vectors and self._set_long_vector(shape):
+            return
+        try:
+            super().set_data_shape(shape)
+        except HeaderDataError as err:
+            if len(shape) > 7 or max(shape, default=0) <= self.max_dim_length():
+                raise
+            raise HeaderDataError(
+                f"{err} in {self.format_label}; {self.larger_format_hint}"
+            ) from None
+
+    def _set_long_vector(self, shape: tuple[int, ...]) -> bool:
+        """Store FreeSurfer's encodings of a long (N, 1, 1, ...) vector; False if not one."""
         if shape[:3] == _ICO7[0]:
             super().set_data_shape(_ICO7[1] + shape[3:])
-            return
-        if len(shape) >= 3 and shape[0] > MAX_DIM_LENGTH and shape[1:3] == (1, 1):
+            return True
+        if len(shape) >= 3 and shape[0] > self.max_dim_length() and shape[1:3] == (1, 1):
             if shape[0] > np.iinfo(np.int32).max:
-                raise HeaderDataError(f"vector length {shape[0]} does not fit NIfTI-1")
+                raise HeaderDataError(
+                    f"vector length {shape[0]} does not fit {self.format_label}; "
+                    f"{self.larger_format_hint}"
+                )
             super().set_data_shape((1, *shape[1:]))
             dim = self["dim"].copy()
             dim[1] = -1
             self["dim"] = dim
             self["glmin"] = shape[0]
-            return
-        super().set_data_shape(shape)
+            return True
+        return False
 
     # -- scaling -----------------------------------------------------------------------------
     def get_slope_inter(self) -> tuple[float | None, float | None]:
@@ -360,6 +430,19 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         self["scl_slope"] = slope
         self["scl_inter"] = inter
 
+    @classmethod
+    def _refuse_other_version(cls, block: bytes) -> None:
+        """Raise ImageFileError naming NIfTI-2 for a NIfTI-2 block (540 bytes, n+2/ni2 at 4)."""
+        if len(block) < 8 or block[4:8] not in NIFTI2_MAGICS:
+            return
+        sizes = (int.from_bytes(block[:4], "little"), int.from_bytes(block[:4], "big"))
+        if NIFTI2_HEADER_SIZE in sizes:
+            raise ImageFileError(
+                f"this is a NIfTI-2 file ({NIFTI2_HEADER_SIZE}-byte header, magic "
+                f"{block[4:7].decode()!r}), not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
+                "(a NIfTI-2 plugin is needed)"
+            )
+
 
 class Nifti1PairHeader(Nifti1Header):
     """Header of a NIfTI-1 pair (``.hdr`` + ``.img``, magic ``ni1``)."""
@@ -369,14 +452,23 @@ class Nifti1PairHeader(Nifti1Header):
     defaults: ClassVar[dict[str, Any]] = {**Nifti1Header.defaults, "magic": PAIR_MAGIC}
 
 
-def _refuse_nifti2(block: bytes) -> None:
-    """NIfTI-2 (540-byte header, magic n+2/ni2 at byte 4) is another format: say so."""
-    if len(block) < 8 or block[4:8] not in NIFTI2_MAGICS:
-        return
-    sizes = (int.from_bytes(block[:4], "little"), int.from_bytes(block[:4], "big"))
-    if NIFTI2_HEADER_SIZE in sizes:
-        raise ImageFileError(
-            f"this is a NIfTI-2 file ({NIFTI2_HEADER_SIZE}-byte header, magic "
-            f"{block[4:7].decode()!r}), not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
-            "(a NIfTI-2 plugin is needed)"
+def _fitted(value: np.ndarray, dtype: np.dtype, name: str, target: Nifti1Header) -> np.ndarray:
+    """``value`` converted to a field's ``dtype``, or HeaderDataError if it does not fit."""
+    value = np.asarray(value)
+    kind = np.dtype(dtype).base.kind
+    if kind in "iu" and value.dtype.kind in "iu":
+        info = np.iinfo(np.dtype(dtype).base)
+        fits = bool(np.all((value >= info.min) & (value <= info.max)))
+        converted = value.astype(np.dtype(dtype).base) if fits else None
+    elif kind == "f" and value.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            converted = value.astype(np.dtype(dtype).base)
+        fits = bool(np.all(np.isfinite(converted) | ~np.isfinite(value)))
+    else:
+        return value
+    if not fits:
+        raise HeaderDataError(
+            f"{name} = {value.tolist()} does not fit the {np.dtype(dtype).base} field of a "
+            f"{target.format_label} header; {target.larger_format_hint}"
         )
+    return converted

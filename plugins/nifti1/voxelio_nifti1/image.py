@@ -81,13 +81,14 @@ class Nifti1Pair(AnalyzeImage):
         data_dtype = getattr(dataobj, "dtype", None)
         unsized = header is None and dtype is None and data_dtype is not None
         if unsized and np.dtype(data_dtype).newbyteorder("=") in _INT64:
+            label = self.header_class.format_label
             raise Int64DataError(
-                    f"the data have type {np.dtype(data_dtype)}, which many tools cannot read "
-                    f"from NIfTI-1 files. Say what to store: {type(self).__name__}(data, "
-                    "affine, dtype=np.int64) keeps 64-bit integers, dtype='compat' stores the "
-                    "smallest integer type that holds the values, or convert with "
-                    "data.astype(np.int32)"
-                )
+                f"the data have type {np.dtype(data_dtype)}, which many tools cannot read "
+                f"from {label} files. Say what to store: {type(self).__name__}(data, "
+                "affine, dtype=np.int64) keeps 64-bit integers, dtype='compat' stores the "
+                "smallest integer type that holds the values, or convert with "
+                "data.astype(np.int32)"
+            )
         self._dtype_alias: str | None = None
         super().__init__(dataobj, affine, header, extra, file_map)
         # where and how the data were stored belongs to the proxy, not to the image

@@ -7,10 +7,11 @@ and works on its fields by name.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from voxelio.codes import CodeTable
 from voxelio.errors import HeaderDataError
 
 from .codes import INTENT_CODES, SLICE_ORDER_CODES, SPACE_UNITS, TIME_UNITS, UNIT_CODES
@@ -56,6 +57,9 @@ def _times_for(code: int, n: int, duration: float) -> np.ndarray:
 
 class MetadataMixin:
     """Units, intent, dim_info and slice timing of a NIfTI-1 header."""
+
+    #: the intent codes this header names (NIfTI-2 adds CIFTI-2's)
+    intent_codes: ClassVar[CodeTable] = INTENT_CODES
 
     # -- units ------------------------------------------------------------------------
     def get_xyzt_units(self) -> tuple[str, str]:
@@ -132,7 +136,7 @@ class MetadataMixin:
         all_params = tuple(float(self[f"intent_p{i}"]) for i in (1, 2, 3))
         name = self["intent_name"].item().decode("latin-1")
         try:
-            entry = INTENT_CODES.lookup(code)
+            entry = self.intent_codes.lookup(code)
         except HeaderDataError:
             label = code if code_repr == "code" else f"unknown code {code}"
             return label, all_params, name
@@ -156,7 +160,7 @@ class MetadataMixin:
             Accept an integer code missing from the standard's table.
         """
         try:
-            entry = INTENT_CODES.lookup(code)
+            entry = self.intent_codes.lookup(code)
             number, wanted = entry.code, len(entry.value)
         except HeaderDataError:
             if not (allow_unknown and isinstance(code, (int, np.integer))):

@@ -48,7 +48,13 @@ class XformMixin:
         """The qform's unit quaternion (a, b, c, d), a recovered from b, c, d."""
         from .affines import quaternion_from_bcd
 
-        return quaternion_from_bcd(self["quatern_b"], self["quatern_c"], self["quatern_d"])
+        return quaternion_from_bcd(
+            self["quatern_b"], self["quatern_c"], self["quatern_d"], self._quaternion_precision()
+        )
+
+    def _quaternion_precision(self) -> np.dtype:
+        """The float type the quaternion fields are stored in (f4 in NIfTI-1, f8 in NIfTI-2)."""
+        return np.dtype(self["quatern_b"].dtype).newbyteorder("=")
 
     def get_qform(self, coded: bool = False) -> Any:
         """The 4x4 affine the quaternion fields describe.
@@ -75,7 +81,7 @@ class XformMixin:
             raise HeaderDataError(f"qfac (pixdim[0]) is {qfac}, should be 1 or -1")
         bcd = (self["quatern_b"], self["quatern_c"], self["quatern_d"])
         offsets = (self["qoffset_x"], self["qoffset_y"], self["qoffset_z"])
-        affine = qform_affine(bcd, qfac, pixdim[1:4], offsets)
+        affine = qform_affine(bcd, qfac, pixdim[1:4], offsets, self._quaternion_precision())
         return (affine, code) if coded else affine
 
     def set_qform(self, affine: Any, code: Any = None, strip_shears: bool = True) -> None:
