@@ -187,7 +187,9 @@ def test_install_hint_when_not_installed(monkeypatch, tmp_path):
     hints = dispatch.install_hints(str(path), reg)
     assert hints == [
         "format 'nifti1' (files .nii) comes with voxelio-nifti1, which is not installed: "
-        "pip install voxelio-nifti1"
+        "pip install voxelio-nifti1",
+        "format 'nifti2' (files .nii) comes with voxelio-nifti2, which is not installed: "
+        "pip install voxelio-nifti2",
     ]
     assert dispatch.install_hints(str(tmp_path / "x.unknown"), reg) == []
 

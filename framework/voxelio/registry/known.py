@@ -41,6 +41,8 @@ KNOWN_FORMATS: tuple[KnownFormat, ...] = (
     KnownFormat("analyze", "voxelio-analyze", (".img", ".hdr"), ("AnalyzeImage", "AnalyzeHeader")),
     KnownFormat("nifti1", "voxelio-nifti1", (".nii",), ("Nifti1Image", "Nifti1Header")),
     KnownFormat("nifti1-pair", "voxelio-nifti1", (".img", ".hdr"), ("Nifti1Pair",)),
+    KnownFormat("nifti2", "voxelio-nifti2", (".nii",), ("Nifti2Image", "Nifti2Header")),
+    KnownFormat("nifti2-pair", "voxelio-nifti2", (".img", ".hdr"), ("Nifti2Pair",)),
     KnownFormat("mgh", "voxelio-mgh", (".mgh", ".mgz"), ("MGHImage", "MGHHeader")),
 )
 

@@ -13,17 +13,22 @@ same checks serve NIfTI-2 headers (voxelio-nifti2).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from voxelio.errors import HeaderDataError
 from voxelio.structheader import ERROR, MODERATE, WARNING, Report
 
 from .codes import XFORM_CODES
 
+#: the largest byte count (and file offset) numpy and the OS can address
+_MAX_BYTES = 2**63 - 1
+
 
 def check_dim(hdr: Any, fix: bool) -> Report | None:
-    """dim[0] must be 0-7 and the lengths it covers non-negative."""
+    """dim[0] must be 0-7, the lengths it covers non-negative, their product addressable."""
     dim = hdr["dim"]
     ndim = int(dim[0])
     if not 0 <= ndim <= 7:
@@ -31,7 +36,21 @@ def check_dim(hdr: Any, fix: bool) -> Report | None:
     lengths = dim[1 : ndim + 1]
     if np.any(lengths < 0) and not (ndim >= 3 and tuple(dim[1:4]) == (-1, 1, 1)):
         return Report(ERROR, f"dim {dim[1 : ndim + 1].tolist()} has a negative length")
+    # exact integers: with int64 dims (NIfTI-2) a numpy product could wrap around
+    nbytes = math.prod(abs(int(n)) for n in lengths) * _itemsize(hdr)
+    if nbytes > _MAX_BYTES:
+        return Report(
+            ERROR, f"dim {lengths.tolist()} describes {nbytes} bytes of data, more than a file "
+            "can hold"
+        )
     return None
+
+
+def _itemsize(hdr: Any) -> int:
+    try:
+        return type(hdr).data_types.dtype(int(hdr["datatype"])).itemsize
+    except HeaderDataError:
+        return 1
 
 
 def check_qfac(hdr: Any, fix: bool) -> Report | None:

@@ -1,0 +1,107 @@
+"""Entry module of voxelio-nifti2: the format declarations and the sniffer.
+
+Imports nothing heavy (no numpy, no reader code): the registry loads it at
+discovery. Two formats: ``nifti2`` (one ``.nii`` file, magic ``n+2``) and
+``nifti2-pair`` (``.hdr`` + ``.img``, magic ``ni2``). CIFTI-2 files
+(``.dscalar.nii``, ``.dtseries.nii``...) are single NIfTI-2 files: the
+evidence names them, and they load as NIfTI-2 images.
+"""
+
+from __future__ import annotations
+
+from voxelio.hookspecs import hookimpl
+from voxelio.registry import FormatSpec, SniffResult
+
+from . import _layout as layout
+
+_EOL = bytes(layout.EOL_CHECK)
+
+
+def _int32(data: bytes, order: str) -> int:
+    return int.from_bytes(data[:4], "little" if order == "<" else "big", signed=True)
+
+
+def _nifti1_refusal(prefix: bytes) -> SniffResult | None:
+    """'no' naming NIfTI-1 for a 348-byte header with a NIfTI-1 magic, else None."""
+    magic = prefix[layout.NIFTI1_MAGIC_OFFSET : layout.NIFTI1_MAGIC_OFFSET + 4]
+    if magic not in layout.NIFTI1_MAGICS:
+        return None
+    if layout.NIFTI1_HEADER_SIZE not in (_int32(prefix, "<"), _int32(prefix, ">")):
+        return None
+    return SniffResult("no", f"a NIfTI-1 header (sizeof_hdr 348, magic {magic[:3]!r})")
+
+
+def _what(prefix: bytes, order: str) -> str:
+    """'CIFTI-2 container (intent N)' or 'NIfTI-2', for the evidence."""
+    intent = prefix[layout.INTENT_CODE_OFFSET : layout.INTENT_CODE_OFFSET + 4]
+    if len(intent) == 4 and _int32(intent, order) in layout.CIFTI_INTENTS:
+        return f"CIFTI-2 container (NIfTI-2, intent code {_int32(intent, order)})"
+    return "NIfTI-2"
+
+
+def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
+    if len(prefix) < 8:
+        return SniffResult("no", f"only {len(prefix)} bytes: too short for a NIfTI-2 header")
+    refusal = _nifti1_refusal(prefix)
+    if refusal is not None:
+        return refusal
+    order = next((o for o in "<>" if _int32(prefix, o) == layout.HEADER_SIZE), None)
+    if order is None:
+        return SniffResult("no", f"sizeof_hdr is {_int32(prefix, '<')}, not 540")
+    magic = prefix[layout.MAGIC_OFFSET : layout.MAGIC_OFFSET + 4]
+    endian = "little" if order == "<" else "big"
+    eol = prefix[8:12] == _EOL
+    what = _what(prefix, order)
+    if magic == want + b"\x00":
+        evidence = f"{endian}-endian {what} {kind} (magic {want!r})"
+        return SniffResult("yes", evidence, 8 if eol else 4)
+    if magic == other + b"\x00":
+        return SniffResult(
+            "weak", f"{endian}-endian {what} header with magic {other!r}, not {want!r}", 4
+        )
+    return SniffResult("no", f"sizeof_hdr is 540 but magic is {magic!r}, not {want!r}")
+
+
+def sniff_single(prefix: bytes, filespec: str | None) -> SniffResult:
+    """Content verdict for a single-file NIfTI-2 image (``.nii``, CIFTI-2 included)."""
+    return _sniff(prefix, layout.SINGLE_MAGIC, layout.PAIR_MAGIC, "single file")
+
+
+def sniff_pair(prefix: bytes, filespec: str | None) -> SniffResult:
+    """Content verdict for the header of a NIfTI-2 pair (``.hdr``)."""
+    return _sniff(prefix, layout.PAIR_MAGIC, layout.SINGLE_MAGIC, "pair header")
+
+
+_EXPORTS = {
+    "Nifti2Header": "voxelio_nifti2.header:Nifti2Header",
+    "Nifti2PairHeader": "voxelio_nifti2.header:Nifti2PairHeader",
+}
+
+NIFTI2 = FormatSpec(
+    name="nifti2",
+    image_class="voxelio_nifti2.image:Nifti2Image",
+    extensions=(".nii",),
+    files_types=(("image", ".nii"),),
+    sniff=sniff_single,
+    sniff_bytes=layout.HEADER_SIZE,
+    exports=_EXPORTS,
+    dtypes=layout.DTYPES,
+    description="NIfTI-2 single file (.nii, magic n+2; CIFTI-2 containers too)",
+)
+
+NIFTI2_PAIR = FormatSpec(
+    name="nifti2-pair",
+    image_class="voxelio_nifti2.image:Nifti2Pair",
+    extensions=(".img", ".hdr"),
+    files_types=(("image", ".img"), ("header", ".hdr")),
+    sniff=sniff_pair,
+    sniff_bytes=layout.HEADER_SIZE,
+    dtypes=layout.DTYPES,
+    description="NIfTI-2 pair (.hdr + .img, magic ni2)",
+)
+
+
+@hookimpl
+def voxelio_formats() -> list[FormatSpec]:
+    """The NIfTI-2 single-file and pair formats."""
+    return [NIFTI2, NIFTI2_PAIR]
