@@ -21,8 +21,8 @@ AFFINE = np.array([[-2.0, 0.1, 0, 10], [0.2, 3, 0, -21], [0, 0, 4, -32], [0, 0, 
 
 def _is_nifti2(path: str) -> bool:
     """NIfTI-2 by content (sizeof_hdr 540 + n+2/ni2 magic), through compression."""
-    from voxelio.fileio import reading
-    from voxelio.files import FileHolder
+    from voxelio.filemaps import FileHolder
+    from voxelio.openfiles import reading
 
     try:
         with reading(FileHolder(filename=path)) as f:

@@ -1,33 +1,50 @@
 """Facts of the NIfTI-2 format, stated once and without numpy.
 
-The entry module (sniffing), the header and the image read them from here.
+The entry module (sniffing), the header and the image read them from here;
+what NIfTI-2 shares with NIfTI-1 (file names, data types, the facts NIfTI-1
+already states to refuse NIfTI-2 files) is read from
+:mod:`voxelio_nifti1._layout`.
 The field table is the 540-byte header of the NIfTI-2 standard (nifti2.h):
 each row is (name, numpy type code without byte order, shape), in file order.
 """
 
 from __future__ import annotations
 
-#: ``sizeof_hdr`` of every NIfTI-2 header, and its size in bytes
-HEADER_SIZE = 540
-#: ``sizeof_hdr`` of a NIfTI-1 header (refused with a pointer to voxelio-nifti1)
-NIFTI1_HEADER_SIZE = 348
-#: where NIfTI-1 keeps its magic
-NIFTI1_MAGIC_OFFSET = 344
-NIFTI1_MAGICS = (b"n+1\x00", b"ni1\x00")
+from voxelio_nifti1 import _layout as _nifti1
 
-#: the magic field: four bytes at byte 4, then the four ``eol_check`` bytes
+#: NIfTI-2 keeps NIfTI-1's file names: one .nii, or a .hdr/.img pair
+SINGLE_EXTENSIONS = _nifti1.SINGLE_EXTENSIONS
+SINGLE_FILES_TYPES = _nifti1.SINGLE_FILES_TYPES
+PAIR_EXTENSIONS = _nifti1.PAIR_EXTENSIONS
+PAIR_FILES_TYPES = _nifti1.PAIR_FILES_TYPES
+#: ... and NIfTI-1's data types
+DTYPES = _nifti1.DTYPES
+
+#: ``sizeof_hdr`` of every NIfTI-2 header, and its size in bytes (NIfTI-1 knows it too,
+#: to refuse NIfTI-2 files)
+HEADER_SIZE = _nifti1.NIFTI2_HEADER_SIZE
+#: the magic field: four bytes at byte 4 (as on disk, NUL-padded), then ``eol_check``
 MAGIC_OFFSET = 4
-SINGLE_MAGIC = b"n+2"
-PAIR_MAGIC = b"ni2"
+SINGLE_MAGIC_ON_DISK, PAIR_MAGIC_ON_DISK = _nifti1.NIFTI2_MAGICS
+#: the ``magic`` field's value
+SINGLE_MAGIC = SINGLE_MAGIC_ON_DISK.rstrip(b"\x00")
+PAIR_MAGIC = PAIR_MAGIC_ON_DISK.rstrip(b"\x00")
 #: bytes 8-11: CR LF SUB LF, which a text-mode copy would mangle
 EOL_CHECK = (13, 10, 26, 10)
+#: data offset of a single file without extensions: header + the extension flag
+SINGLE_VOX_OFFSET = HEADER_SIZE + _nifti1.EXTENSION_FLAG_SIZE
 
 #: byte offset of ``intent_code`` (int32), for sniffing CIFTI-2 containers
-INTENT_CODE_OFFSET = 504
+INTENT_CODE_OFFSET = _nifti1.NIFTI2_INTENT_OFFSET
 #: intent codes the CIFTI-2 standard reserves
-CIFTI_INTENTS = range(3000, 3100)
+CIFTI_INTENTS = _nifti1.CIFTI_INTENTS
 #: extension code of the CIFTI-2 XML
 CIFTI_EXTENSION_CODE = 32
+
+#: NIfTI-1, refused with a pointer to voxelio-nifti1: its size, magic place and values
+NIFTI1_HEADER_SIZE = _nifti1.HEADER_SIZE
+NIFTI1_MAGIC_OFFSET = _nifti1.MAGIC_OFFSET
+NIFTI1_MAGICS = (_nifti1.NIFTI1_SINGLE_MAGIC, _nifti1.NIFTI1_PAIR_MAGIC)
 
 FIELDS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     ("sizeof_hdr", "i4", ()),
@@ -68,14 +85,6 @@ FIELDS: tuple[tuple[str, str, tuple[int, ...]], ...] = (
     ("intent_name", "S16", ()),
     ("dim_info", "u1", ()),
     ("unused_str", "S15", ()),
-)
-
-#: numpy names of the data types the format stores (those of NIfTI-1)
-DTYPES = (
-    "uint8", "int8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-    "float32", "float64", "complex64", "complex128",
-    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]",
-    "[('R', 'u1'), ('G', 'u1'), ('B', 'u1'), ('A', 'u1')]",
 )
 
 #: CIFTI-2 intents: (code, label = the intent_name the CIFTI-2 standard gives, macro)

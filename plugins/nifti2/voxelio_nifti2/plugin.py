@@ -45,31 +45,32 @@ def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
     refusal = _nifti1_refusal(prefix)
     if refusal is not None:
         return refusal
-    order = next((o for o in "<>" if _int32(prefix, o) == layout.HEADER_SIZE), None)
+    size = layout.HEADER_SIZE
+    order = next((o for o in "<>" if _int32(prefix, o) == size), None)
     if order is None:
-        return SniffResult("no", f"sizeof_hdr is {_int32(prefix, '<')}, not 540")
+        return SniffResult("no", f"sizeof_hdr is {_int32(prefix, '<')}, not {size}")
     magic = prefix[layout.MAGIC_OFFSET : layout.MAGIC_OFFSET + 4]
     endian = "little" if order == "<" else "big"
     eol = prefix[8:12] == _EOL
     what = _what(prefix, order)
-    if magic == want + b"\x00":
-        evidence = f"{endian}-endian {what} {kind} (magic {want!r})"
+    if magic == want:
+        evidence = f"{endian}-endian {what} {kind} (magic {want[:3]!r})"
         return SniffResult("yes", evidence, 8 if eol else 4)
-    if magic == other + b"\x00":
+    if magic == other:
         return SniffResult(
-            "weak", f"{endian}-endian {what} header with magic {other!r}, not {want!r}", 4
+            "weak", f"{endian}-endian {what} header with magic {other[:3]!r}, not {want[:3]!r}", 4
         )
-    return SniffResult("no", f"sizeof_hdr is 540 but magic is {magic!r}, not {want!r}")
+    return SniffResult("no", f"sizeof_hdr is {size} but magic is {magic!r}, not {want[:3]!r}")
 
 
 def sniff_single(prefix: bytes, filespec: str | None) -> SniffResult:
     """Content verdict for a single-file NIfTI-2 image (``.nii``, CIFTI-2 included)."""
-    return _sniff(prefix, layout.SINGLE_MAGIC, layout.PAIR_MAGIC, "single file")
+    return _sniff(prefix, layout.SINGLE_MAGIC_ON_DISK, layout.PAIR_MAGIC_ON_DISK, "single file")
 
 
 def sniff_pair(prefix: bytes, filespec: str | None) -> SniffResult:
     """Content verdict for the header of a NIfTI-2 pair (``.hdr``)."""
-    return _sniff(prefix, layout.PAIR_MAGIC, layout.SINGLE_MAGIC, "pair header")
+    return _sniff(prefix, layout.PAIR_MAGIC_ON_DISK, layout.SINGLE_MAGIC_ON_DISK, "pair header")
 
 
 _EXPORTS = {
@@ -80,8 +81,8 @@ _EXPORTS = {
 NIFTI2 = FormatSpec(
     name="nifti2",
     image_class="voxelio_nifti2.image:Nifti2Image",
-    extensions=(".nii",),
-    files_types=(("image", ".nii"),),
+    extensions=layout.SINGLE_EXTENSIONS,
+    files_types=layout.SINGLE_FILES_TYPES,
     sniff=sniff_single,
     sniff_bytes=layout.HEADER_SIZE,
     exports=_EXPORTS,
@@ -92,8 +93,8 @@ NIFTI2 = FormatSpec(
 NIFTI2_PAIR = FormatSpec(
     name="nifti2-pair",
     image_class="voxelio_nifti2.image:Nifti2Pair",
-    extensions=(".img", ".hdr"),
-    files_types=(("image", ".img"), ("header", ".hdr")),
+    extensions=layout.PAIR_EXTENSIONS,
+    files_types=layout.PAIR_FILES_TYPES,
     sniff=sniff_pair,
     sniff_bytes=layout.HEADER_SIZE,
     dtypes=layout.DTYPES,
