@@ -191,6 +191,7 @@ def _kind(obj: Any) -> str:
 def _read(
     entry: FormatEntry, reg: Registry, filename: str, by_ext: bool, mmap: Any, keep: Any
 ) -> Any:
+    from ._settled import load_settled
     from .filemaps import FileHolder
 
     klass = _image_class(entry, reg)
@@ -202,7 +203,9 @@ def _read(
     else:
         # content-only match: the class would reject the name, so hand it the file
         file_map = {spec.files_types[0][0]: FileHolder(filename=filename)}
-    return klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep)
+    return load_settled(
+        lambda: klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep), file_map
+    )
 
 
 def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> None:

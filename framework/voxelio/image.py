@@ -322,9 +322,18 @@ class SpatialImage:
         mmap: bool | str = True,
         keep_file_open: bool | None = None,
     ) -> SpatialImage:
-        """Read an image from the file(s) implied by ``filename``."""
+        """Read an image from the file(s) implied by ``filename``.
+
+        The load is retried while another process is saving the same files,
+        and refused (ImageFileError) when a killed save left them mixed.
+        """
+        from ._settled import load_settled
+
         file_map = cls.filespec_to_file_map(filename)
-        return cls.from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open)
+        return load_settled(
+            lambda: cls.from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open),
+            file_map,
+        )
 
     load = from_filename
 

@@ -278,44 +278,23 @@ def _seek_or_pad(fileobj: BinaryIO, offset: int) -> None:
 # -- safe replacement --------------------------------------------------------------------
 @contextlib.contextmanager
 def safe_replace(*targets: str | os.PathLike) -> Iterator[list[str]]:
-    """Write files aside and move them over ``targets`` only if all succeed.
+    """Write files aside and put them in place of ``targets`` only if all succeed.
 
-    Yields temporary names in the targets' folders, one per target. When
-    the block ends normally, each temporary file replaces its target
-    (``os.replace``: atomic on one file system); when it raises, the
-    temporary files are removed and every target is left as it was.
+    Yields temporary names, one per target. When the block ends normally
+    the temporary files take the targets' places, all of them or none
+    (see :mod:`voxelio._replace` and docs/guarantees.md: symbolic links are
+    followed, mode/owner/group kept, read-only targets refused, hard-linked
+    targets written in place); when it raises, the temporary files are
+    removed and every target is left as it was. Errors from the
+    environment are OSErrors that name the targets, not the temporaries.
 
     Existing targets that are memory-mapped keep their old content for
     the mapping, so an image can be saved over the file it was read from.
     """
-    import tempfile  # here, not at the top: loading never needs it
+    from ._replace import safe_replace as replace
 
-    temps: list[str] = []
-    try:
-        for target in targets:
-            path = os.path.abspath(os.fspath(target))
-            folder, name = os.path.split(path)
-            fd, temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".voxelio-tmp", dir=folder)
-            os.close(fd)
-            temps.append(temp)
+    with replace(*targets) as temps:
         yield temps
-        for temp, target in zip(temps, targets, strict=False):
-            _copy_mode(os.fspath(target), temp)
-            os.replace(temp, os.fspath(target))
-    finally:
-        for temp in temps:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
-
-
-def _copy_mode(target: str, temp: str) -> None:
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    os.chmod(temp, mode)
 
 
 # -- what a save stores ------------------------------------------------------------------
