@@ -124,26 +124,18 @@ class Header:
         direction, stored transforms) override it.
         """
 
-    # -- data I/O -------------------------------------------------------------
+    # -- data I/O (implemented in voxelio.dataio, which sits above this module) -------
     def data_from_fileobj(self, fileobj: BinaryIO) -> np.ndarray:
         """Read the image array from ``fileobj`` at its current position."""
-        from .proxy import read_array
+        from .dataio import data_from_fileobj
 
-        shape = self.get_data_shape()
-        dtype = self.get_data_dtype()
-        return read_array(fileobj, dtype, shape, fileobj.tell(), order=self.data_layout)
+        return data_from_fileobj(self, fileobj)
 
     def data_to_fileobj(self, data: Any, fileobj: BinaryIO, rescale: bool = True) -> None:
         """Write ``data`` to ``fileobj`` at its current position in this header's dtype."""
-        from .writing import write_array
+        from .dataio import data_to_fileobj
 
-        write_array(
-            np.asanyarray(data),
-            fileobj,
-            self.get_data_dtype(),
-            offset=fileobj.tell(),
-            order=self.data_layout,
-        )
+        data_to_fileobj(self, data, fileobj, rescale)
 
     # -- comparison -----------------------------------------------------------
     def __eq__(self, other: object) -> bool:

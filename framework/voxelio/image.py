@@ -24,6 +24,7 @@ import numpy as np
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
 from .codecs.detect import COMPRESSED_SUFFIXES
+from .codecs.handoff import ReaderHandOff
 from .errors import HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
 from .geometry import slice_affine, voxel_sizes
@@ -279,7 +280,11 @@ class SpatialImage:
         :class:`~voxelio.proxy.ArrayProxy` on the data the header describes
         (``get_data_offset``, ``get_slope_inter``) in the ``'image'`` file.
         A format changes a step by overriding :meth:`_read_header`,
-        :meth:`_data_proxy` or this method.
+        :meth:`_data_proxy` or this method. One
+        :class:`~voxelio.codecs.handoff.ReaderHandOff` passes from the first
+        step to the second: when the header's file is also the data's (a
+        compressed single-file format), the proxy's first read takes the
+        reader the header was read with instead of decompressing again.
 
         Raises
         ------
@@ -290,16 +295,26 @@ class SpatialImage:
         """
         if not hasattr(cls.header_class, "from_fileobj"):
             raise NotImplementedError(f"{cls.__name__} cannot read files")
-        header = cls._read_header(file_map)
-        dataobj = cls._data_proxy(file_map, header, mmap=mmap, keep_file_open=keep_file_open)
+        hand_off = ReaderHandOff()
+        header = cls._read_header(file_map, hand_off)
+        dataobj = cls._data_proxy(
+            file_map, header, mmap=mmap, keep_file_open=keep_file_open, hand_off=hand_off
+        )
         return cls(dataobj, header.get_best_affine(), header, file_map=file_map)
 
     @classmethod
-    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> Header:
-        """The header, parsed from its file (OS errors become ImageFileError)."""
+    def _read_header(
+        cls, file_map: Mapping[str, FileHolder], hand_off: ReaderHandOff | None = None
+    ) -> Header:
+        """The header, parsed from its file (OS errors become ImageFileError).
+
+        A compressed header file's reader is left in ``hand_off``, if given.
+        """
         file_type = _imagefiles.header_file_type(cls.files_types)
         holder = _imagefiles.file_holder(file_map, file_type, cls.__name__)
-        return _imagefiles.read_header(holder, cls.header_class.from_fileobj, file_type)
+        return _imagefiles.read_header(
+            holder, cls.header_class.from_fileobj, file_type, hand_off=hand_off
+        )
 
     @classmethod
     def _data_proxy(
@@ -309,10 +324,16 @@ class SpatialImage:
         *,
         mmap: bool | str,
         keep_file_open: bool | None,
+        hand_off: ReaderHandOff | None = None,
     ) -> Any:
-        """A lazy proxy on the data ``header`` describes, in the 'image' file."""
+        """A lazy proxy on the data ``header`` describes, in the 'image' file.
+
+        Its first read takes the reader in ``hand_off`` if that reads the same file.
+        """
         holder = _imagefiles.file_holder(file_map, "image", cls.__name__)
-        return _imagefiles.data_proxy(holder, header, mmap=mmap, keep_file_open=keep_file_open)
+        return _imagefiles.data_proxy(
+            holder, header, mmap=mmap, keep_file_open=keep_file_open, hand_off=hand_off
+        )
 
     @classmethod
     def from_filename(

@@ -20,7 +20,7 @@ from typing import Any
 
 from .errors import ImageFileError
 from .filemaps import FileHolder
-from .openfiles import reading
+from .openfiles import ReaderHandOff, reading
 from .proxy import ArrayProxy
 
 
@@ -43,11 +43,15 @@ def header_file_type(files_types: tuple[tuple[str, str | None], ...]) -> str:
     return "header" if "header" in names else names[0]
 
 
-def read_header(holder: FileHolder, parse: Any, file_type: str) -> Any:
+def read_header(
+    holder: FileHolder, parse: Any, file_type: str, *, hand_off: ReaderHandOff | None = None
+) -> Any:
     """``parse(stream)`` on the holder's (decompressed) file, at the holder's ``pos``.
 
     A file object is put back at ``pos`` afterwards, where the data proxy
-    expects to find the image on its first read.
+    expects to find the image on its first read. A compressed named file's
+    reader is put into ``hand_off`` (if given) for the data proxy, instead
+    of being closed.
 
     Raises
     ------
@@ -57,7 +61,7 @@ def read_header(holder: FileHolder, parse: Any, file_type: str) -> Any:
     """
     what = f"{file_type} file"
     try:
-        with reading(holder, what) as stream:
+        with reading(holder, what, hand_off) as stream:
             header = parse(stream)
     except FileNotFoundError:
         raise ImageFileError(f"{what} {holder.filename!r} does not exist") from None
@@ -70,13 +74,19 @@ def read_header(holder: FileHolder, parse: Any, file_type: str) -> Any:
 
 
 def data_proxy(
-    holder: FileHolder, header: Any, *, mmap: bool | str, keep_file_open: bool | None
+    holder: FileHolder,
+    header: Any,
+    *,
+    mmap: bool | str,
+    keep_file_open: bool | None,
+    hand_off: ReaderHandOff | None = None,
 ) -> ArrayProxy:
     """A lazy proxy on the data ``header`` describes, in the holder's file.
 
     The header gives shape, stored dtype, ``get_data_offset()`` (from the
     start of the image in the holder) and ``get_slope_inter()`` (None for
-    no scaling).
+    no scaling). The proxy's first read takes the reader ``hand_off``
+    holds, when it reads this same file.
     """
     slope, inter = header.get_slope_inter()
     return ArrayProxy.from_holder(
@@ -89,6 +99,7 @@ def data_proxy(
         mmap=mmap,
         order=getattr(header, "data_layout", "F"),
         keep_file_open=keep_file_open,
+        hand_off=hand_off,
     )
 
 

@@ -15,11 +15,12 @@ from typing import Any, BinaryIO
 
 from . import codecs
 from .codecs.detect import strip_compression
+from .codecs.handoff import ReaderHandOff
 from .errors import ImageFileError
 from .filemaps import FileHolder
 from .writing import safe_replace
 
-__all__ = ["reading", "save_compression", "strip_compression", "writing"]
+__all__ = ["ReaderHandOff", "reading", "save_compression", "strip_compression", "writing"]
 
 
 def save_compression(name: str, aliases: Mapping[str, str] | None = None) -> str | None:
@@ -35,11 +36,29 @@ def save_compression(name: str, aliases: Mapping[str, str] | None = None) -> str
 
 
 @contextlib.contextmanager
-def reading(holder: FileHolder, what: str = "file") -> Iterator[BinaryIO]:
+def reading(
+    holder: FileHolder, what: str = "file", hand_off: ReaderHandOff | None = None
+) -> Iterator[BinaryIO]:
     """Open a holder's file for reading, decompressing as its content says.
 
-    Raises FileNotFoundError for a missing file and ImageFileError for a
-    holder with neither name nor object.
+    Parameters
+    ----------
+    holder : FileHolder
+    what : str
+        What the file is, for error messages ('header file').
+    hand_off : ReaderHandOff, optional
+        A loader that reads a header here and then gives the same hand-off
+        to the image's proxy (``ArrayProxy.from_holder(..., hand_off=...)``)
+        has the file decompressed once: a compressed named file's reader is
+        put into the hand-off at exit instead of being closed, and the
+        proxy's first read takes it.
+
+    Raises
+    ------
+    FileNotFoundError
+        For a missing file.
+    ImageFileError
+        For a holder with neither name nor object.
     """
     if holder.fileobj is not None:
         fobj = holder.fileobj
@@ -52,9 +71,9 @@ def reading(holder: FileHolder, what: str = "file") -> Iterator[BinaryIO]:
         raise ImageFileError(f"the {what} has neither a file name nor a file object")
     if not os.path.exists(holder.filename):
         raise FileNotFoundError(2, f"No such {what}", holder.filename)
-    # a compressed file's reader (its index, what it keeps decompressed) is left
-    # open for the image's proxy, which then need not decompress it again
-    with codecs.opened(holder.filename, "rb", compression="auto", leave_open=True) as stream:
+    with codecs.opened(
+        holder.filename, "rb", compression="auto", leave_open=hand_off or False
+    ) as stream:
         yield stream
 
 

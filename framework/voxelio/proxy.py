@@ -28,6 +28,7 @@ import numpy as np
 from . import codecs
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
 from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
+from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
     IndexPlan,
@@ -76,6 +77,12 @@ class ArrayProxy:
     keep_file_open : {None, True, False}, optional
         Keep one open file (and its decompression index) between reads;
         None keeps compressed files open and reopens plain ones each time.
+    hand_off : ReaderHandOff, optional
+        Where the loader left the reader it read the header with (see
+        :func:`voxelio.openfiles.reading`): the first read takes it, when
+        it reads this same unchanged file, instead of decompressing the file
+        again. The proxy lets go of the hand-off after its first read; a
+        reader never taken is closed with the hand-off.
     """
 
     is_proxy = True
@@ -88,6 +95,7 @@ class ArrayProxy:
         mmap: bool | str = True,
         order: str = "F",
         keep_file_open: bool | None = None,
+        hand_off: ReaderHandOff | None = None,
     ) -> None:
         shape, dtype, offset, slope, inter = _unpack_spec(spec)
         if mmap not in _MMAP_MODES:
@@ -113,6 +121,7 @@ class ArrayProxy:
         if isinstance(self.file_like, str):
             with contextlib.suppress(FileNotFoundError):  # reported when data are read
                 self._identity = identify(self.file_like, "image data file")
+        self._hand_off = hand_off
 
     @classmethod
     def from_holder(
@@ -127,6 +136,7 @@ class ArrayProxy:
         mmap: bool | str = True,
         order: str = "F",
         keep_file_open: bool | None = None,
+        hand_off: ReaderHandOff | None = None,
     ) -> ArrayProxy:
         """A proxy on the file a :class:`~voxelio.filemaps.FileHolder` points at.
 
@@ -136,7 +146,10 @@ class ArrayProxy:
         """
         start = offset + (holder.pos if holder.fileobj is not None else 0)
         spec = (tuple(shape), dtype, start, slope, inter)
-        return cls(holder.file_like, spec, mmap=mmap, order=order, keep_file_open=keep_file_open)
+        return cls(
+            holder.file_like, spec, mmap=mmap, order=order, keep_file_open=keep_file_open,
+            hand_off=hand_off,
+        )
 
     # -- array-like attributes -------------------------------------------------
     @property
@@ -455,10 +468,9 @@ class ArrayProxy:
             keep = compression is not None and compression != "auto"
         if not isinstance(self.file_like, str):
             keep = True
-        named = isinstance(self.file_like, str)
         if not keep:
             with codecs.opened(
-                self.file_like, "rb", compression=compression or None, reuse=named
+                self.file_like, "rb", compression=compression or None, reuse=self._take_hand_off()
             ) as fobj:
                 yield fobj
             return
@@ -470,7 +482,8 @@ class ArrayProxy:
                 stack = contextlib.ExitStack()
                 self._kept = stack.enter_context(
                     codecs.opened(
-                        self.file_like, "rb", compression=compression or None, reuse=named
+                        self.file_like, "rb", compression=compression or None,
+                        reuse=self._take_hand_off(),
                     )
                 )
                 self._kept_stack = stack
@@ -483,9 +496,17 @@ class ArrayProxy:
                 if release is not None:
                     release()
 
+    def _take_hand_off(self) -> ReaderHandOff | bool:
+        """The loader's hand-off for this open (first open only), else False."""
+        hand_off, self._hand_off = self._hand_off, None
+        return hand_off if hand_off is not None and isinstance(self.file_like, str) else False
+
     def close(self) -> None:
         """Close a file kept open between reads (it is reopened when needed)."""
         with self._lock:
+            if self._hand_off is not None:
+                self._hand_off.close()
+                self._hand_off = None
             if self._kept_stack is not None:
                 self._kept_stack.close()
             self._kept = None
@@ -493,7 +514,7 @@ class ArrayProxy:
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.update(_lock=None, _kept=None, _kept_stack=None)
+        state.update(_lock=None, _kept=None, _kept_stack=None, _hand_off=None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

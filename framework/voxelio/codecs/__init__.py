@@ -30,6 +30,7 @@ The package's parts:
 - :mod:`~voxelio.codecs.seek_index`: single streams read through decompressor checkpoints.
 - :mod:`~voxelio.codecs.sources`: plain, blocked gzip and stream sources, and which to use.
 - :mod:`~voxelio.codecs.reader`: :class:`IndexedReader`, the file object over a source.
+- :mod:`~voxelio.codecs.handoff`: a reader passed from a file's opener to its next reader.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from .detect import (
 if TYPE_CHECKING:
     from .backends import available_codecs, thread_pool
     from .gzip_layout import DEFAULT_BLOCK_SIZE as GZIP_BLOCK_SIZE
+    from .handoff import ReaderHandOff
     from .opening import open_indexed, opened, read_into
 
 # The rest is imported on first use, so that code needing only the suffix
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "available_codecs": ("backends", "available_codecs"),
     "thread_pool": ("backends", "thread_pool"),
+    "ReaderHandOff": ("handoff", "ReaderHandOff"),
     "GZIP_BLOCK_SIZE": ("gzip_layout", "DEFAULT_BLOCK_SIZE"),
     "open_indexed": ("opening", "open_indexed"),
     "opened": ("opening", "opened"),
@@ -69,6 +72,7 @@ __all__ = [
     "GZIP_BLOCK_SIZE",
     "SUFFIX_CODECS",
     "Compression",
+    "ReaderHandOff",
     "available_codecs",
     "compression_from_name",
     "detect_compression",

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-import threading
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from ..errors import ImageFileError
 from .access import is_seekable, read_full
 from .detect import Compression, compression_from_name, detect_compression, normalise
+from .handoff import SHARED, ReaderHandOff
 
 
 def _describe(fileish: Any) -> str:
@@ -207,8 +207,8 @@ def opened(
     compresslevel: int | None = None,
     *,
     gzip_blocks: bool | int = True,
-    reuse: bool = False,
-    leave_open: bool = False,
+    reuse: bool | ReaderHandOff = False,
+    leave_open: bool | ReaderHandOff = False,
 ) -> Iterator[BinaryIO]:
     """Open a file for reading or writing through its compression.
 
@@ -230,13 +230,16 @@ def opened(
         Writing gzip: True writes blocked gzip with ``GZIP_BLOCK_SIZE``
         members, an int gives another member size in bytes, False writes
         a single deflate stream.
-    reuse, leave_open : bool
-        Reading a compressed file by name: ``leave_open`` hands the reader,
-        with its index and whatever it keeps decompressed, on at exit
-        instead of closing it; the next open of the same unchanged file with
-        ``reuse`` takes it instead of decompressing again (a format that
-        reads a header, then has a proxy read the data). One reader is left
-        open at a time; the previous one is closed.
+    reuse, leave_open : bool or ReaderHandOff
+        Reading a compressed file by name, to decompress it once for two
+        reads in a row (a format's loader reading the header, then its
+        proxy the data): ``leave_open`` puts the reader, with its index and
+        whatever it keeps decompressed, into the given
+        :class:`~voxelio.codecs.handoff.ReaderHandOff` at exit instead of
+        closing it; ``reuse`` takes the reader from the given hand-off when
+        it reads this same, unchanged file. True stands for one hand-off
+        shared by the whole process. The caller that passes a hand-off
+        decides how long it lives; see :mod:`voxelio.codecs.handoff`.
 
     Yields
     ------
@@ -253,8 +256,9 @@ def opened(
         when the codec's package is not installed.
     """
     if mode in ("rb", "r"):
-        if (reuse or leave_open) and isinstance(fileish, (str, os.PathLike)):
-            yield from _opened_read_shared(fileish, compression, reuse, leave_open)
+        take_from, leave_in = _hand_off(reuse), _hand_off(leave_open)
+        if (take_from or leave_in) and isinstance(fileish, (str, os.PathLike)):
+            yield from _opened_read_shared(fileish, compression, take_from, leave_in)
             return
         yield from _opened_read(fileish, compression)
     elif mode in ("wb", "w"):
@@ -284,60 +288,12 @@ def _opened_read(fileish: Any, compression: str | None) -> Iterator[BinaryIO]:
         yield reader  # type: ignore[misc]
 
 
-_left_lock = threading.Lock()
-_left: tuple[tuple[Any, ...], Any] | None = None  # (file key, IndexedReader)
-_left_atexit = False
-
-
-def _file_key(path: Any) -> tuple[Any, ...] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (os.fspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def _take_left(key: tuple[Any, ...] | None) -> Any | None:
-    global _left
-    with _left_lock:
-        if _left is None or key is None or _left[0] != key:
-            return None
-        reader = _left[1]
-        _left = None
-    return None if reader.closed else reader
-
-
-def _leave(key: tuple[Any, ...] | None, reader: Any) -> None:
-    global _left, _left_atexit
-    if key is None:
-        reader.close()
-        return
-    with _left_lock:
-        previous, _left = _left, (key, reader)
-        if not _left_atexit:
-            import atexit
-
-            atexit.register(_close_left)
-            _left_atexit = True
-    if previous is not None:
-        previous[1].close()
-
-
-def _close_left() -> None:
-    """Close the reader left open, if any (at exit)."""
-    global _left
-    with _left_lock:
-        previous, _left = _left, None
-    if previous is not None:
-        previous[1].close()
-
-
 def _opened_read_shared(
-    path: Any, compression: str | None, reuse: bool, leave_open: bool
+    path: Any, compression: str | None, take_from: ReaderHandOff | None,
+    leave_in: ReaderHandOff | None,
 ) -> Iterator[BinaryIO]:
     codec = normalise(compression)
-    key = _file_key(path)
-    reader = _take_left(key) if reuse else None
+    reader = take_from.take(path) if take_from is not None else None
     if reader is not None and codec not in ("auto", reader.codec):
         reader.close()
         reader = None
@@ -360,10 +316,17 @@ def _opened_read_shared(
         yield reader
         ok = True
     finally:
-        if ok and leave_open:
-            _leave(key, reader)
+        if ok and leave_in is not None:
+            leave_in.put(path, reader)
         else:
             reader.close()
+
+
+def _hand_off(choice: bool | ReaderHandOff | None) -> ReaderHandOff | None:
+    """The hand-off a ``reuse`` / ``leave_open`` argument names (True: the shared one)."""
+    if choice is True:
+        return SHARED
+    return choice or None
 
 
 def _opened_write(

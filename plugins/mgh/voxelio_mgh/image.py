@@ -15,6 +15,7 @@ import numpy as np
 from voxelio.errors import HeaderDataError, ImageFileError
 from voxelio.filemaps import FileHolder
 from voxelio.image import SpatialImage
+from voxelio.openfiles import ReaderHandOff
 from voxelio.proxy import is_proxy
 
 from . import _layout
@@ -65,7 +66,9 @@ class MGHImage(SpatialImage):
 
     # -- reading: the framework's steps, with MGH's error message --------------------
     @classmethod
-    def _read_header(cls, file_map: Mapping[str, FileHolder]) -> MGHHeader:
+    def _read_header(
+        cls, file_map: Mapping[str, FileHolder], hand_off: ReaderHandOff | None = None
+    ) -> MGHHeader:
         """The header, footer and tags; an invalid header is not an MGH file.
 
         Raises
@@ -75,7 +78,7 @@ class MGHImage(SpatialImage):
             header says.
         """
         try:
-            return super()._read_header(file_map)
+            return super()._read_header(file_map, hand_off)
         except HeaderDataError as err:
             where = file_map["image"].filename or "MGH stream"
             raise ImageFileError(f"{where!r} is not a valid MGH file: {err}") from None
