@@ -225,18 +225,33 @@ def safe_replace(*requested: str | os.PathLike) -> Iterator[list[str]]:
             targets.extend(inspect(os.fspath(name)) for name in requested)
             for target in targets:
                 _create_temp(target)
-        try:
+        # No try statement of its own here: CPython 3.11 leaves the line of a
+        # nested ``try:`` outside the enclosing handler, so an interrupt
+        # raised on that line (a trace function can) skipped the clean-up.
+        with _errors_retold(targets):
             yield [t.temp for t in targets]  # type: ignore[misc]
-        except OSError as err:
-            raise _retold(err, targets) from None
         with guard.holding():
             _put_in_place(targets)
     finally:
-        try:
-            with guard.holding():
-                _remove_leftovers(targets)
-        finally:
-            guard.uninstall()
+        with _uninstalled_after(guard), guard.holding():
+            _remove_leftovers(targets)
+
+
+@contextlib.contextmanager
+def _errors_retold(targets: Sequence[_Target]) -> Iterator[None]:
+    """OS errors from the caller's writes, retold with the requested names."""
+    try:
+        yield
+    except OSError as err:
+        raise _retold(err, targets) from None
+
+
+@contextlib.contextmanager
+def _uninstalled_after(guard: _InterruptGuard) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        guard.uninstall()
 
 
 def _put_in_place(targets: Sequence[_Target]) -> None:
