@@ -26,8 +26,8 @@ module promises (docs/guarantees.md says it for users):
 - **Errors** from the environment are OSErrors of the same type and errno
   whose ``filename`` is the name the user asked for, not a temporary one;
   no temporary file is left behind on any exit, KeyboardInterrupt included
-  (an interrupt that arrives while files are being swapped is held until
-  the swap or its rollback is complete).
+  (Ctrl-C is held while files are created, swapped or cleaned up, and
+  raised once that is done; it acts at once while the data are written).
 """
 
 from __future__ import annotations
@@ -216,24 +216,24 @@ def safe_replace(*requested: str | os.PathLike) -> Iterator[list[str]]:
 
     See the module docstring for what is promised.
     """
+    # Ctrl-C is held from here to the end, except while the caller writes
+    # (which may take long): files are never left half created or swapped
     guard = _InterruptGuard()
     targets: list[_Target] = []
     try:
-        with guard.holding():
-            if len(requested) > 1:
-                _finish_interrupted([os.fspath(name) for name in requested])
-            targets.extend(inspect(os.fspath(name)) for name in requested)
-            for target in targets:
-                _create_temp(target)
+        if len(requested) > 1:
+            _finish_interrupted([os.fspath(name) for name in requested])
+        targets.extend(inspect(os.fspath(name)) for name in requested)
+        for target in targets:
+            _create_temp(target)
         # No try statement of its own here: CPython 3.11 leaves the line of a
         # nested ``try:`` outside the enclosing handler, so an interrupt
         # raised on that line (a trace function can) skipped the clean-up.
-        with _errors_retold(targets):
+        with _errors_retold(targets), guard.released():
             yield [t.temp for t in targets]  # type: ignore[misc]
-        with guard.holding():
-            _put_in_place(targets)
+        _put_in_place(targets)
     finally:
-        with _uninstalled_after(guard), guard.holding():
+        with _uninstalled_after(guard):
             _remove_leftovers(targets)
 
 
@@ -522,23 +522,27 @@ def _write_in_place(target: _Target) -> None:
 
 
 # -- interrupts ----------------------------------------------------------------------
-#: how many sections that must not be cut short by Ctrl-C are running (read by
-#: the tests, which emulate interrupts with a tracer)
-HOLDING = 0
+_GUARDS: list[_InterruptGuard] = []
+
+
+def interrupts_held() -> bool:
+    """True while a save holds Ctrl-C (the tests' interrupt emulation reads it)."""
+    return any(guard.held for guard in _GUARDS)
 
 
 class _InterruptGuard:
-    """Ctrl-C (SIGINT) raises at once, except inside :meth:`holding` sections.
+    """Hold Ctrl-C (SIGINT) from creation to :meth:`uninstall`, except in :meth:`released`.
 
-    An interrupt that arrives while files are created, swapped or cleaned up
-    is held and raised as KeyboardInterrupt when the section ends. Only the
-    main thread with Python's default handler is guarded (other handlers
-    are left alone).
+    An interrupt that arrives while held is raised as KeyboardInterrupt when
+    the hold ends. Only the main thread with Python's default handler is
+    guarded (another handler is left alone).
     """
 
     def __init__(self) -> None:
+        self.held = True
         self.pending = False
         self.previous: Any = None
+        _GUARDS.append(self)
         try:
             if threading.current_thread() is threading.main_thread() and (
                 signal.getsignal(signal.SIGINT) is signal.default_int_handler
@@ -548,24 +552,27 @@ class _InterruptGuard:
             self.previous = None
 
     def _handler(self, signum: int, frame: Any) -> None:
-        if HOLDING:
+        if self.held:
             self.pending = True
             return
         raise KeyboardInterrupt
 
     @contextlib.contextmanager
-    def holding(self) -> Iterator[None]:
-        global HOLDING
-        HOLDING += 1
+    def released(self) -> Iterator[None]:
+        """Let Ctrl-C through at once inside the block."""
+        self.held = False
         try:
+            if self.pending:
+                self.pending = False
+                raise KeyboardInterrupt
             yield
         finally:
-            HOLDING -= 1
-        if self.pending and not HOLDING:
-            self.pending = False
-            raise KeyboardInterrupt
+            self.held = True
 
     def uninstall(self) -> None:
+        self.held = False
+        with contextlib.suppress(ValueError):
+            _GUARDS.remove(self)
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
