@@ -92,3 +92,18 @@ def test_formats_lists_both_nifti2_formats():
     rows = {info.name: info for info in vx.formats()}
     assert rows["nifti2"].distribution == "voxelio-nifti2" and rows["nifti2"].status == "ok"
     assert ".nii.gz" in rows["nifti2"].extensions and ".hdr" in rows["nifti2-pair"].extensions
+
+
+def test_voxelio_formats_command_lists_them():
+    import os
+    import subprocess
+    import sys
+
+    exe = os.path.join(os.path.dirname(sys.executable), "voxelio")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")}
+    done = subprocess.run([exe, "formats"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0
+    rows = {line.split()[0]: line for line in done.stdout.splitlines()[1:] if line.strip()}
+    for name, suffixes in (("nifti2", ".nii"), ("nifti2-pair", ".hdr .img")):
+        assert "voxelio-nifti2 0.1.0" in rows[name] and suffixes in rows[name]
+        assert rows[name].rstrip().endswith("ok")
