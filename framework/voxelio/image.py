@@ -24,6 +24,7 @@ import numpy as np
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
 from .codecs.detect import COMPRESSED_SUFFIXES
+from ._archive import pack_members, unpack_members
 from .codecs.handoff import ReaderHandOff
 from .errors import HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
@@ -454,20 +455,22 @@ class SpatialImage:
         self.to_file_map(file_map, **options)
         if len(self.files_types) == 1:
             return file_map[self.files_types[0][0]].fileobj.getvalue()
-        import zipfile  # imported here: zipfile pulls in shutil, bz2 and lzma
-
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_STORED) as archive:
-            for file_type, ext in self.files_types:
-                info = zipfile.ZipInfo(
-                    f"image{ext or '.' + file_type}", date_time=(1980, 1, 1, 0, 0, 0)
-                )
-                archive.writestr(info, file_map[file_type].fileobj.getvalue())
-        return out.getvalue()
+        return pack_members({
+            f"image{ext or '.' + file_type}": file_map[file_type].fileobj.getvalue()
+            for file_type, ext in self.files_types
+        })
 
     @classmethod
     def from_bytes(cls, bytestring: bytes, **kwargs: Any) -> SpatialImage:
-        """An image from bytes made by :meth:`to_bytes` (loaded fully into memory)."""
+        """An image from bytes made by :meth:`to_bytes` (loaded fully into memory).
+
+        Raises
+        ------
+        ImageFileError
+            For a multi-file format, when the bytes are not a readable ZIP
+            archive with exactly one member per file type (found by
+            extension; other members are ignored).
+        """
         data = bytes(bytestring)
         if len(cls.files_types) == 1:
             file_map = {cls.files_types[0][0]: FileHolder(fileobj=io.BytesIO(data))}
@@ -477,21 +480,9 @@ class SpatialImage:
                 f"{cls.__name__} bytes must be the ZIP archive to_bytes() makes "
                 f"(one member per file type: {[t for t, _ in cls.files_types]})"
             )
-        import zipfile
-
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = {
-                    os.path.splitext(n)[1].lower(): archive.read(n) for n in archive.namelist()
-                }
-        except zipfile.BadZipFile as err:
-            raise ImageFileError(f"corrupt {cls.__name__} archive: {err}") from None
-        file_map = {}
-        for file_type, ext in cls.files_types:
-            key = (ext or "." + file_type).lower()
-            if key not in members:
-                raise ImageFileError(f"{cls.__name__} archive has no {key} member")
-            file_map[file_type] = FileHolder(fileobj=io.BytesIO(members[key]))
+        wanted = {file_type: ext or "." + file_type for file_type, ext in cls.files_types}
+        members = unpack_members(data, wanted, cls.__name__)
+        file_map = {t: FileHolder(fileobj=io.BytesIO(content)) for t, content in members.items()}
         return cls.from_file_map(file_map, **kwargs)
 
     # -- conversion ----------------------------------------------------------------------------

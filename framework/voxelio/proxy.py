@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import threading
 from collections.abc import Iterator, Sequence
@@ -49,6 +50,9 @@ CHUNK_BYTES = 8 * 1024 * 1024
 SPARSE_FACTOR = 2
 
 _MMAP_MODES = {True: "c", "c": "c", "r": "r", "r+": "r+", False: None, None: None}
+
+#: the largest byte position numpy and the operating system can address
+MAX_ADDRESSABLE = 2**63 - 1
 
 #: most decompressed bytes one compressed byte can stand for, per codec; a
 #: header claiming more data than the file could hold is refused before any
@@ -167,7 +171,8 @@ class ArrayProxy:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self._shape, dtype=np.int64))
+        # Python integers: a product of header lengths may not fit 64 bits
+        return math.prod(self._shape)
 
     @property
     def nbytes(self) -> int:
@@ -288,15 +293,16 @@ class ArrayProxy:
         if available is None:
             return
         codec = self._detect_compression()
-        if codec == "auto":
-            codec = "bz2"  # unknown until opened: use a generous cap
-        limit = available * MAX_EXPANSION.get(codec, 100_000)
+        # a file object's codec is unknown until opened: use the most generous cap
+        limit = available * MAX_EXPANSION.get(codec, max(MAX_EXPANSION.values()))
         needed = self.offset + self.nbytes
         if needed > limit:
-            what = "the file" if codec is None else f"the {codec}-compressed file"
+            what = {None: "the file", "auto": "the stream (even compressed)"}.get(
+                codec, f"the {codec}-compressed file"
+            )
             raise ImageFileError(
                 f"{self._describe()} claims {needed} bytes of image data, more than {what} "
-                f"({available} bytes) can hold: the header is corrupt or the file is truncated"
+                f"of {available} bytes can hold: the header is corrupt or the file is truncated"
             )
 
     def _output_dtype(self, dtype: Any, scale: bool) -> np.dtype:
@@ -562,6 +568,13 @@ def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, f
     offset = int(spec[2]) if len(spec) > 2 else 0
     if offset < 0:
         raise ImageDataError(f"negative data offset {offset}")
+    # checked in Python integers, before numpy ever multiplies these lengths
+    end = offset + math.prod(shape) * dtype.itemsize
+    if end > MAX_ADDRESSABLE:
+        raise ImageFileError(
+            f"shape {shape} of {dtype} data from byte {offset} needs {end} bytes, more than "
+            f"any file or array can hold (2**63 - 1): the header is corrupt"
+        )
     slope = 1.0 if len(spec) < 4 or spec[3] is None else float(spec[3])
     inter = 0.0 if len(spec) < 5 or spec[4] is None else float(spec[4])
     return shape, dtype, offset, slope, inter

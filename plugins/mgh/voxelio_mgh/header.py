@@ -23,13 +23,14 @@ is byte-identical.
 from __future__ import annotations
 
 import contextlib
+import warnings
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from voxelio.codes import DtypeTable
 from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.structheader import ERROR, INFO, Report, StructHeader
+from voxelio.structheader import ERROR, INFO, WARNING, Report, StructHeader
 
 from . import _layout, affines
 from ._layout import DATA_OFFSET, FOOTER_SIZE, HEADER_SIZE, MAX_DIMS, VERSION
@@ -181,7 +182,10 @@ class MGHHeader(StructHeader):
         for name in SCAN_PARAMETERS:
             hdr[name] = full[name]
         if len(footer) == FOOTER_SIZE:
-            hdr.tags = MGHTags.from_bytes(fileobj.read())
+            hdr.tags, problem = MGHTags.from_fileobj(fileobj)
+            if problem:
+                hdr.load_reports.append(Report(WARNING, problem))
+                warnings.warn(problem, UserWarning, stacklevel=2)
         return hdr
 
     @classmethod

@@ -24,9 +24,14 @@ load/save round trip is byte-exact, whatever the tags hold.
 
 from __future__ import annotations
 
+import io
 import struct
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import BinaryIO
+
+from voxelio import limits
+from voxelio.limits import MetadataBudget, read_upto
 
 #: tag id -> FreeSurfer name (``include/tags.h``)
 TAG_NAMES: dict[int, str] = {
@@ -144,18 +149,61 @@ class MGHTags(list):
     def from_bytes(cls, raw: bytes) -> MGHTags:
         """Parse the bytes after the footer (never raises on malformed input)."""
         raw = bytes(raw)
+        budget = MetadataBudget("MGH tags", max_bytes=len(raw), max_records=len(raw))
+        tags, _ = cls.from_fileobj(io.BytesIO(raw), budget, opaque_limit=len(raw))
+        return tags
+
+    @classmethod
+    def from_fileobj(
+        cls,
+        fileobj: BinaryIO,
+        budget: MetadataBudget | None = None,
+        opaque_limit: int | None = None,
+    ) -> tuple[MGHTags, str]:
+        """Read the records from the current position (just after the footer).
+
+        Memory follows what the stream holds, never a length a record
+        claims. The bytes from the first record voxelio cannot delimit on
+        are kept as :attr:`tail` when there are at most ``opaque_limit``
+        of them (default :data:`voxelio.limits.OPAQUE_BYTES`); more are
+        dropped, without being read.
+
+        Returns
+        -------
+        tags : MGHTags
+        problem : str
+            Empty, or what was dropped.
+
+        Raises
+        ------
+        ImageFileError
+            When the records pass the budget (default: :mod:`voxelio.limits`).
+        """
+        budget = MetadataBudget("MGH tags") if budget is None else budget
+        limit = limits.OPAQUE_BYTES if opaque_limit is None else opaque_limit
         records = []
-        pos = 0
-        while len(raw) - pos >= _RECORD_HEAD.size:
-            ident, length = _RECORD_HEAD.unpack_from(raw, pos)
-            if ident <= 0 or ident in LENGTHLESS_TAGS | ODD_LENGTH_TAGS:
+        while True:
+            head = fileobj.read(_RECORD_HEAD.size)
+            if len(head) < _RECORD_HEAD.size:
+                return cls(records, head), ""
+            ident, length = _RECORD_HEAD.unpack(head)
+            if ident <= 0 or ident in LENGTHLESS_TAGS | ODD_LENGTH_TAGS or length < 0:
                 break
-            start = pos + _RECORD_HEAD.size
-            if length < 0 or length > len(raw) - start:
-                break
-            records.append(MGHTag(ident, raw[start : start + length]))
-            pos = start + length
-        return cls(records, raw[pos:])
+            data = budget.read(fileobj, length)
+            if len(data) < length:
+                return cls(records, head + data), ""  # cut short: kept as it was
+            budget.charge(0, records=1)
+            records.append(MGHTag(ident, data))
+        rest = read_upto(fileobj, min(limit, budget.bytes_left) + 1 - len(head))
+        tail = head + rest
+        if len(tail) <= limit:
+            budget.charge(len(tail), records=0)
+            return cls(records, tail), ""
+        problem = (
+            f"more than {limit} bytes after the last MGH tag voxelio can read (at tag id "
+            f"{ident}) were not kept (voxelio.limits.OPAQUE_BYTES); a save will not write them"
+        )
+        return cls(records), problem
 
     def to_bytes(self) -> bytes:
         """The records and tail as stored after the footer."""

@@ -14,19 +14,20 @@ readable as text through :attr:`Nifti1Extension.text`.
 
 from __future__ import annotations
 
+import io
+import struct
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
 
 from voxelio.errors import HeaderDataError
+from voxelio.limits import MetadataBudget
 from voxelio.structheader import WARNING, Report
 
 from ._layout import SINGLE_VOX_OFFSET
 from .codes import EXTENSION_CODES
-
-#: bytes read at once from a stream of unknown length
-_CHUNK = 1 << 20
 
 
 def _padded_size(content_length: int) -> int:
@@ -191,57 +192,116 @@ class Nifti1Extensions(list):
         """Parse the records in ``region`` (the bytes after the 4 flag bytes).
 
         ``start`` is the region's byte position in the file (352 after a
-        NIfTI-1 header, 544 after a NIfTI-2 one), for the messages.
-
-        Parsing stops at the first malformed record (size below 8 or past
-        the end of the region); what was read is kept and a report says
-        what was skipped. A region of zero bytes after the last record is
-        not an error (some writers pad to ``vox_offset``).
+        NIfTI-1 header, 544 after a NIfTI-2 one), for the messages. See
+        :meth:`from_fileobj`; the region's length is the room.
         """
+        found = cls.from_fileobj(io.BytesIO(region), len(region), endianness, start)
+        return found.extensions, found.reports
+
+    @classmethod
+    def from_fileobj(
+        cls, fileobj: BinaryIO, room: int | None, endianness: str, start: int = SINGLE_VOX_OFFSET
+    ) -> ExtensionsRead:
+        """Read the records from the current position (just after the 4 flag bytes).
+
+        Parameters
+        ----------
+        fileobj : file-like
+            The (decompressed) stream.
+        room : int or None
+            Bytes the records may take: up to ``vox_offset`` in a single
+            file; None for a pair header, whose records run to its end.
+        endianness : str
+            Byte order of ``esize`` and ``ecode``.
+        start : int, optional
+            The stream position's byte offset in the file, for the messages.
+
+        Parsing stops at a zero record head (padding up to the data), at
+        the end of the room or of the stream, and at the first malformed
+        record (size below 8, past the room, or cut short by the end of
+        the file): what was read before is kept and a report says what was
+        skipped. Memory follows the bytes the stream holds, never a size
+        a record claims.
+
+        Raises
+        ------
+        ImageFileError
+            When the records pass :mod:`voxelio.limits` (too many, or too
+            many bytes).
+        """
+        budget = MetadataBudget("NIfTI extensions")
         exts = cls()
         reports: list[Report] = []
-        i4 = np.dtype("i4").newbyteorder(endianness)
+        odd_sizes: list[int] = []
+        n_odd = 0
         pos = 0
-        odd_sizes = []
-        while len(region) - pos >= 8:
-            esize, ecode = (int(v) for v in np.frombuffer(region, i4, 2, pos))
-            if esize == 0 and ecode == 0 and not region[pos:].strip(b"\x00"):
+        ended = False
+        head_format = struct.Struct(endianness + "ii")
+        while room is None or room - pos >= 8:
+            head = fileobj.read(8)
+            if len(head) < 8:
+                ended = True
+                break
+            esize, ecode = head_format.unpack(head)
+            if esize == 0 and ecode == 0:
                 break  # zero padding up to the data
-            if esize < 8 or esize > len(region) - pos:
+            left = None if room is None else room - pos
+            if esize < 8 or (left is not None and esize > left):
+                where = "the end of the header file" if left is None else "the data"
                 reports.append(Report(
                     WARNING,
-                    f"extension {len(exts) + 1} at byte {start + pos} has size {esize}, which "
-                    f"does not fit the {len(region) - pos} bytes before the data",
-                    f"ignored the remaining {len(region) - pos} bytes of extensions",
+                    f"extension {len(exts) + 1} at byte {start + pos} has size "
+                    f"{esize}, which does not fit before {where}"
+                    + ("" if left is None else f" ({left} bytes)"),
+                    "ignored it and any extensions after it",
                 ))
                 break
+            payload = budget.read(fileobj, esize - 8)
+            if len(payload) < esize - 8:
+                ended = True
+                reports.append(Report(
+                    WARNING,
+                    f"extension {len(exts) + 1} at byte {start + pos} has size "
+                    f"{esize}, but the file ends {len(payload) + 8} bytes into it",
+                    "ignored the incomplete extension",
+                ))
+                break
+            budget.charge(0, records=1)
             if esize % 16:
-                odd_sizes.append(esize)
-            exts.append(Nifti1Extension.from_record(ecode, region[pos + 8 : pos + esize]))
+                n_odd += 1
+                if len(odd_sizes) < 5:
+                    odd_sizes.append(esize)
+            exts.append(Nifti1Extension.from_record(ecode, payload))
             pos += esize
-        if odd_sizes:
+        if n_odd:
+            shown = ", ".join(str(s) for s in odd_sizes) + (", ..." if n_odd > 5 else "")
             reports.append(Report(
                 WARNING,
-                f"extension sizes {odd_sizes} are not multiples of 16 as the standard requires",
-                "kept the records; they are padded to a multiple of 16 when written",
+                f"{n_odd} extension size(s) ({shown}) are not multiples of 16 as the "
+                "standard requires",
+                "kept the records; the data still start at vox_offset; records are padded "
+                "to a multiple of 16 when written",
             ))
-        return exts, reports
+        return ExtensionsRead(exts, reports, pos, ended)
 
 
-def read_bounded(fileobj: BinaryIO, nbytes: int | None) -> bytes:
-    """Up to ``nbytes`` bytes (all that remain if None), read in chunks.
+@dataclass
+class ExtensionsRead:
+    """What :meth:`Nifti1Extensions.from_fileobj` found.
 
-    Never allocates more than the stream actually holds, whatever
-    ``nbytes`` a (possibly hostile) header asks for.
+    Attributes
+    ----------
+    extensions : Nifti1Extensions
+        The complete records.
+    reports : list of Report
+        What was malformed and skipped.
+    nbytes : int
+        Bytes the complete records take in the file.
+    ended : bool
+        Whether the stream ended before the room did.
     """
-    chunks = []
-    left = nbytes
-    while left is None or left > 0:
-        want = _CHUNK if left is None else min(_CHUNK, left)
-        chunk = fileobj.read(want)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        if left is not None:
-            left -= len(chunk)
-    return b"".join(chunks)
+
+    extensions: Nifti1Extensions
+    reports: list[Report]
+    nbytes: int
+    ended: bool

@@ -18,6 +18,7 @@ header with the 540-byte layout and reuses everything else.
 from __future__ import annotations
 
 import contextlib
+import math
 import warnings
 from collections.abc import Sequence
 from typing import Any, BinaryIO, ClassVar
@@ -43,7 +44,7 @@ from ._layout import (
     SINGLE_MAGIC,
 )
 from .codes import DATATYPES
-from .extensions import Nifti1Extensions, read_bounded
+from .extensions import Nifti1Extensions
 from .metadata import MetadataMixin
 from .qsform import XformMixin
 
@@ -255,6 +256,7 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         pair header's run to the end of the ``.hdr`` file.
         """
         size, label = cls.header_size, cls.format_label
+        base = _tell(fileobj)
         block = fileobj.read(size)
         cls._refuse_other_version(block)
         if len(block) < size:
@@ -262,20 +264,21 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
                 f"the file holds {len(block)} bytes where a {label} header needs {size}: "
                 f"it is truncated or not a {label} file"
             )
-        hdr = cls(block, endianness, check)
+        hdr = cls(block, endianness, check=False)
+        # the checks may mend vox_offset; where the extensions end is the file's own value
+        stored_offset = float(hdr["vox_offset"])
+        if check:
+            hdr.load_reports = hdr.check_fix()
         flag = fileobj.read(EXTENSION_FLAG_SIZE)
         if len(flag) == EXTENSION_FLAG_SIZE and flag[0] != 0:
             start = cls.single_vox_offset()
-            if hdr.is_single:
-                offset = float(hdr["vox_offset"])
-                room = int(offset) - start if np.isfinite(offset) else 0
-                region = read_bounded(fileobj, max(room, 0))
-            else:
-                region = read_bounded(fileobj, None)
-            exts, reports = Nifti1Extensions.from_bytes(region, hdr.endianness, start)
-            hdr.extensions = exts
-            hdr.load_reports.extend(reports)
-            for report in reports:
+            room = _extension_room(stored_offset, start) if hdr.is_single else None
+            found = Nifti1Extensions.from_fileobj(fileobj, room, hdr.endianness, start)
+            if room is not None:
+                _refuse_offset_past_end(fileobj, base, stored_offset, found.ended)
+            hdr.extensions = found.extensions
+            hdr.load_reports.extend(found.reports)
+            for report in found.reports:
                 warnings.warn(report.message, UserWarning, stacklevel=2)
         return hdr
 
@@ -301,9 +304,17 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
             fileobj.write(b"\x00\x00\x00\x00")
 
     def get_data_offset(self) -> int:
-        """Byte offset of the data; for a single file at least after header and extensions."""
+        """Byte offset of the data: ``vox_offset``.
+
+        A single file whose ``vox_offset`` is 0 (not set) has its data right
+        after header and extensions. A set ``vox_offset`` is the truth even
+        when the extension records before it do not add up to it (records
+        of sizes that are not multiples of 16, padding, other bytes).
+        """
         offset = super().get_data_offset()
-        return max(offset, self.minimum_data_offset()) if self.is_single else offset
+        if self.is_single and offset == 0:
+            return self.minimum_data_offset()
+        return offset
 
     def minimum_data_offset(self) -> int:
         """The smallest valid data offset: after header, flag and extensions (single files)."""
@@ -450,6 +461,58 @@ class Nifti1PairHeader(Nifti1Header):
     is_single: ClassVar[bool] = False
     magic: ClassVar[bytes] = PAIR_MAGIC
     defaults: ClassVar[dict[str, Any]] = {**Nifti1Header.defaults, "magic": PAIR_MAGIC}
+
+
+def _extension_room(vox_offset: float, start: int) -> int:
+    """Bytes between the flag and the data of a single file with extensions.
+
+    Raises
+    ------
+    HeaderDataError
+        When ``vox_offset`` cannot say where the extensions end and the data
+        start: not a number, infinite, negative, not set (0) or inside the
+        header.
+    """
+    if not math.isfinite(vox_offset) or vox_offset < start:
+        raise HeaderDataError(
+            f"the extension flag is set but vox_offset is {vox_offset:g}: with extensions the "
+            f"data offset must be a byte position of at least {start}, else "
+            "nothing says where the extensions end and the data start"
+        )
+    return int(vox_offset) - start
+
+
+def _refuse_offset_past_end(fileobj: BinaryIO, base: int, vox_offset: float, ended: bool) -> None:
+    """A single file with extensions must reach ``vox_offset``, else its data are not there.
+
+    ``ended`` says the extensions already ran into the end of the stream.
+    Otherwise the byte before ``vox_offset`` is probed (through
+    decompression, which the data read needs anyway); a stream that
+    cannot seek is left to the data read to report.
+    """
+    offset = int(vox_offset)
+    if not ended:
+        try:
+            here = fileobj.tell()
+            if base + offset - 1 < here:
+                return
+            fileobj.seek(base + offset - 1)
+            ended = not fileobj.read(1)
+            fileobj.seek(here)
+        except (AttributeError, OSError, ValueError):
+            return
+    if ended:
+        raise HeaderDataError(
+            f"vox_offset {offset} lies beyond the end of the file: the file is truncated or "
+            "its header is corrupt"
+        )
+
+
+def _tell(fileobj: BinaryIO) -> int:
+    try:
+        return int(fileobj.tell())
+    except (AttributeError, OSError, ValueError):
+        return 0
 
 
 def _fitted(value: np.ndarray, dtype: np.dtype, name: str, target: Nifti1Header) -> np.ndarray:
