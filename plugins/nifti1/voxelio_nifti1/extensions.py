@@ -55,21 +55,27 @@ class Nifti1Extension:
             raise HeaderDataError(f"extension code {self.code} does not fit an int32")
         if isinstance(content, str):
             content = content.encode("utf-8")
-        self._content = bytes(content)
+        #: the content, or None when it is ``_raw`` without its padding
+        self._content: bytes | None = bytes(content)
         #: the content as read from disk, padding included (None if made in memory)
         self._raw: bytes | None = None
 
     @classmethod
     def from_record(cls, code: int, raw: bytes) -> Nifti1Extension:
         """An extension read from disk: ``raw`` is everything after esize and ecode."""
-        obj = cls(code, raw.rstrip(b"\x00"))
+        obj = cls(code)
+        # only the bytes read are kept: the content is cut from them on use, so
+        # a large record costs its size once, not twice
         obj._raw = bytes(raw)
+        obj._content = None
         return obj
 
     # -- content -------------------------------------------------------------------------
     @property
     def content(self) -> bytes:
         """The content, without the trailing zero padding."""
+        if self._content is None:
+            return self._raw.rstrip(b"\x00")  # type: ignore[union-attr]
         return self._content
 
     @content.setter
@@ -85,7 +91,7 @@ class Nifti1Extension:
 
     def get_content(self) -> bytes:
         """The content, without the trailing zero padding."""
-        return self._content
+        return self.content
 
     @property
     def label(self) -> str:
@@ -98,21 +104,23 @@ class Nifti1Extension:
     @property
     def text(self) -> str:
         """The content as text (UTF-8, falling back to Latin-1 for older files)."""
+        content = self.content
         try:
-            return self._content.decode("utf-8")
+            return content.decode("utf-8")
         except UnicodeDecodeError:
-            return self._content.decode("latin-1")
+            return content.decode("latin-1")
 
     # -- on disk -------------------------------------------------------------------------
     def _payload(self) -> bytes:
         """Content plus padding, as written: the bytes read if unchanged."""
-        if self._raw is not None and self._raw.rstrip(b"\x00") == self._content:
+        if self._raw is not None:  # unchanged since read: setting the content drops it
             raw = self._raw
             if (len(raw) + 8) % 16 == 0:
                 return raw
             return raw + b"\x00" * (_padded_size(len(raw)) - 8 - len(raw))
-        size = _padded_size(len(self._content))
-        return self._content + b"\x00" * (size - 8 - len(self._content))
+        content = self.content
+        size = _padded_size(len(content))
+        return content + b"\x00" * (size - 8 - len(content))
 
     def get_sizeondisk(self) -> int:
         """Bytes the record takes on disk (esize): a multiple of 16."""
@@ -132,13 +140,14 @@ class Nifti1Extension:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Nifti1Extension):
             return NotImplemented
-        return (self.code, self._content) == (other.code, other._content)
+        return (self.code, self.content) == (other.code, other.content)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        shown = self._content[:40]
-        more = "..." if len(self._content) > 40 else ""
+        content = self.content
+        shown = content[:40]
+        more = "..." if len(content) > 40 else ""
         return f"Nifti1Extension({self.label!r}, {shown!r}{more})"
 
 
@@ -172,8 +181,8 @@ class Nifti1Extensions(list):
         """A copy whose records can be changed independently."""
         out = Nifti1Extensions()
         for ext in self:
-            new = Nifti1Extension(ext.code, ext.content)
-            new._raw = ext._raw
+            new = Nifti1Extension(ext.code)
+            new._content, new._raw = ext._content, ext._raw
             out.append(new)
         return out
 

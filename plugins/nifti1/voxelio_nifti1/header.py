@@ -296,7 +296,13 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
                     f"vox_offset is {float(self['vox_offset']):g}, but the header and "
                     f"extensions need at least {need} bytes"
                 )
-        fileobj.write(self.binaryblock)
+        block = self.binaryblock
+        if self.is_single and self.extensions and float(self["vox_offset"]) == 0:
+            # readers need vox_offset to find where the extensions end
+            placed = self.copy()
+            placed["vox_offset"] = self.minimum_data_offset()
+            block = placed.binaryblock
+        fileobj.write(block)
         if self.extensions:
             fileobj.write(b"\x01\x00\x00\x00")
             self.extensions.write_to(fileobj, self.endianness)
