@@ -23,8 +23,8 @@ import numpy as np
 
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
-from .codecs.detect import COMPRESSED_SUFFIXES
 from ._archive import pack_members, unpack_members
+from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
 from .errors import HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
