@@ -88,9 +88,16 @@ class Nifti2Header(Nifti1Header):
     checks = (*Nifti1Header.checks, check_eol)
 
     def get_data_offset(self) -> int:
-        """Byte offset of the data (an int64 field: no float rounding)."""
+        """Byte offset of the data (an int64 field: no float rounding).
+
+        As for NIfTI-1, a set ``vox_offset`` is the truth (extension records
+        of odd sizes do not move the data); 0 in a single file means right
+        after header and extensions.
+        """
         offset = int(self["vox_offset"])
-        return max(offset, self.minimum_data_offset()) if self.is_single else max(offset, 0)
+        if self.is_single and offset == 0:
+            return self.minimum_data_offset()
+        return max(offset, 0)
 
     def is_cifti(self) -> bool:
         """True for a CIFTI-2 container: a CIFTI intent code and a CIFTI extension."""
