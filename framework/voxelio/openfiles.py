@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from . import codecs
+from ._streams import SequentialWriter, is_seekable, make_seekable
 from .codecs.detect import strip_compression
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageFileError
@@ -61,6 +62,7 @@ def reading(
         For a holder with neither name nor object.
     """
     if holder.fileobj is not None:
+        make_seekable(holder)  # a pipe: what is read is kept, for going back
         fobj = holder.fileobj
         with contextlib.suppress(AttributeError, OSError):
             fobj.seek(holder.pos)
@@ -152,6 +154,9 @@ class _PositionedStream:
 
 
 def _from_pos(fobj: BinaryIO, pos: int) -> BinaryIO:
+    if not is_seekable(fobj):
+        # a pipe or socket: written front to back, from where it is now
+        return SequentialWriter(fobj)  # type: ignore[return-value]
     if pos:
         return _PositionedStream(fobj, pos)  # type: ignore[return-value]
     with contextlib.suppress(AttributeError, OSError):

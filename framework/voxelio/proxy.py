@@ -29,6 +29,7 @@ import numpy as np
 from . import codecs
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
 from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
+from ._streams import SpooledStream, is_seekable, make_seekable
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
@@ -106,7 +107,11 @@ class ArrayProxy:
             raise ValueError(f"mmap must be one of True, False, 'c', 'r', 'r+'; not {mmap!r}")
         if keep_file_open not in (None, True, False):
             raise ValueError(f"keep_file_open must be None, True or False; not {keep_file_open!r}")
-        self.file_like = os.fspath(file_like) if isinstance(file_like, os.PathLike) else file_like
+        if isinstance(file_like, os.PathLike):
+            file_like = os.fspath(file_like)
+        elif not isinstance(file_like, str) and not is_seekable(file_like):
+            file_like = SpooledStream(file_like)  # a pipe: keep what is read, to go back
+        self.file_like = file_like
         self._shape = shape
         self._dtype = dtype
         self.offset = offset
@@ -123,8 +128,11 @@ class ArrayProxy:
         # name must not make it return another file's values
         self._identity: FileIdentity | None = None
         if isinstance(self.file_like, str):
+            # the version whose header the loader read, when it says so
+            self._identity = hand_off.identity_of(self.file_like) if hand_off else None
             with contextlib.suppress(FileNotFoundError):  # reported when data are read
-                self._identity = identify(self.file_like, "image data file")
+                now = identify(self.file_like, "image data file")
+                self._identity = self._identity or now
         self._hand_off = hand_off
 
     @classmethod
@@ -148,6 +156,7 @@ class ArrayProxy:
         file object, its ``pos`` is added. A ``slope``/``inter`` of None
         means no scaling.
         """
+        make_seekable(holder)  # the loader's header read may have wrapped it already
         start = offset + (holder.pos if holder.fileobj is not None else 0)
         spec = (tuple(shape), dtype, start, slope, inter)
         return cls(

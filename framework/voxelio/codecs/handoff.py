@@ -83,6 +83,17 @@ class ReaderHandOff:
             previous[1].close()
         _make_room_for(self)
 
+    def identity_of(self, path: Any) -> FileIdentity | None:
+        """The identity ``path`` had when the reader held for it was put here, else None.
+
+        A proxy takes it as the version of the file it must read: the one
+        whose header the loader read.
+        """
+        held = self._held
+        if held is None or held[0][0] != os.fspath(path):
+            return None
+        return held[0][1]
+
     def take(self, path: Any) -> Any | None:
         """The held reader if it reads ``path`` as it is now, else None; it is held no more."""
         with self._lock:
