@@ -525,9 +525,14 @@ def _fitted(value: np.ndarray, dtype: np.dtype, name: str, target: Nifti1Header)
     """``value`` converted to a field's ``dtype``, or HeaderDataError if it does not fit."""
     value = np.asarray(value)
     kind = np.dtype(dtype).base.kind
-    if kind in "iu" and value.dtype.kind in "iu":
+    if kind in "iu" and value.dtype.kind in "iuf":
+        # NIfTI-1's float vox_offset becomes NIfTI-2's int64: it must be a whole number
         info = np.iinfo(np.dtype(dtype).base)
-        fits = bool(np.all((value >= info.min) & (value <= info.max)))
+        with np.errstate(invalid="ignore"):
+            whole = True
+            if value.dtype.kind == "f":
+                whole = np.isfinite(value) & (value == np.round(value))
+            fits = bool(np.all(whole & (value >= info.min) & (value <= info.max)))
         converted = value.astype(np.dtype(dtype).base) if fits else None
     elif kind == "f" and value.dtype.kind == "f":
         with np.errstate(over="ignore", invalid="ignore"):

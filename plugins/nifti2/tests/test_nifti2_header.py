@@ -204,3 +204,15 @@ def test_nifti2_values_nifti1_cannot_hold_raise_naming_nifti2(field, value):
     two[field] = value
     with pytest.raises(HeaderDataError, match="nifti2"):
         Nifti1Header.from_header(two)
+
+
+@pytest.mark.parametrize(("offset", "fits"), [(352.0, True), (1e30, False), (np.nan, False),
+                                              (352.5, False)])
+def test_nifti1_float_vox_offset_becomes_int64_only_when_whole(offset, fits):
+    one = Nifti1Header()
+    one["vox_offset"] = offset
+    if fits:
+        assert int(Nifti2Header.from_header(one)["vox_offset"]) == int(offset)
+    else:
+        with pytest.raises(HeaderDataError, match="vox_offset"):
+            Nifti2Header.from_header(one)
