@@ -205,8 +205,11 @@ def _carry_metadata(target: _Target) -> None:
         os.chmod(target.temp, 0o666 & ~umask)
         return
     if hasattr(os, "chown"):
-        with contextlib.suppress(OSError):  # not ours to give away: keep our own
+        try:
             os.chown(target.temp, st.st_uid, st.st_gid)
+        except OSError:  # not ours to give away: keep at least the group if we may
+            with contextlib.suppress(OSError):
+                os.chown(target.temp, -1, st.st_gid)
     os.chmod(target.temp, stat.S_IMODE(st.st_mode))
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from ._fileidentity import FileIdentity
-from .errors import ImageFileError
+from .errors import ImageFileError, VoxelioError
 
 T = TypeVar("T")
 
@@ -123,11 +123,17 @@ def load_settled(load: Callable[[], T], file_map: Mapping[str, Any]) -> T:
         held = [_hold(p) for p in paths]
         try:
             before = [identity for _, identity in held]
-            result = load()
+            failure: VoxelioError | None = None
+            try:
+                result = load()
+            except VoxelioError as err:
+                failure = err  # a header and data of different saves may not fit
             state, entries = _journal_state(paths) if len(paths) > 1 else ("absent", [])
             if state == "stale":
-                raise ImageFileError(_stale_message(paths, entries))
+                raise ImageFileError(_stale_message(paths, entries)) from failure
             if state == "absent" and [_identity(p) for p in paths] == before:
+                if failure is not None:
+                    raise failure
                 return result
         finally:
             for fd, _ in held:

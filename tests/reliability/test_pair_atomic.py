@@ -121,9 +121,10 @@ _SAVER = textwrap.dedent(
     import numpy as np
     import voxelio as vx
     target, value, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+    side = int(sys.argv[4])
     affine = np.eye(4)
     affine[0, 3] = value
-    img = vx.Nifti1Pair(np.full((16, 16, 16), value, np.float32), affine)
+    img = vx.Nifti1Pair(np.full((side, side, side), value, np.float32), affine)
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         vx.save(img, target)
@@ -136,8 +137,9 @@ def test_concurrent_savers_and_readers_never_see_a_mixed_pair(tmp_path):
     target = str(tmp_path / "img.hdr")
     vx.save(pair(1.0), target)
     savers = [
-        subprocess.Popen([sys.executable, "-c", _SAVER, target, str(v), "1.5"])
-        for v in (10.0, 20.0)
+        # different sizes: a header of one save with the data of the other would not fit
+        subprocess.Popen([sys.executable, "-c", _SAVER, target, str(v), "1.5", str(side)])
+        for v, side in ((10.0, 16), (20.0, 24))
     ]
     seen: set[float] = set()
     busy = 0
