@@ -30,6 +30,7 @@ from . import codecs
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
 from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
 from ._streams import SpooledStream, is_seekable, make_seekable
+from .codecs.backends import run_all
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
@@ -418,13 +419,7 @@ class ArrayProxy:
             i0 = (lo - start) // size
             _scale_into(buf, flat_out.dtype, slope, inter, out=flat_out[i0 : i0 + buf.size])
 
-        futures = [executor.submit(part, lo, hi) for lo, hi in itertools.pairwise(edges)]
-        try:
-            for future in futures:
-                future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+        run_all(executor, part, itertools.pairwise(edges))
 
     def _describe(self) -> str:
         if isinstance(self.file_like, str):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -205,6 +205,27 @@ def thread_count() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return max(1, os.cpu_count() or 1)
+
+
+def run_all(
+    executor: ThreadPoolExecutor | None, func: Callable[..., Any], calls: Iterable[tuple[Any, ...]]
+) -> None:
+    """Call ``func(*args)`` for each ``args`` in ``calls`` on ``executor`` and wait for all.
+
+    With no executor the calls run here, one after the other. The first
+    failure is raised; calls not started by then are cancelled.
+    """
+    if executor is None:
+        for args in calls:
+            func(*args)
+        return
+    futures = [executor.submit(func, *args) for args in calls]
+    try:
+        for future in futures:
+            future.result()
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 def thread_pool() -> ThreadPoolExecutor | None:

@@ -177,13 +177,7 @@ class BlockedGzipSource:
             dst_end = min(end, u0 + len(inflated))
             out[src - offset : dst_end - offset] = memoryview(inflated)[src - u0 : dst_end - u0]
 
-        futures = [executor.submit(one, k) for k in range(first, last + 1)]
-        try:
-            for future in futures:
-                future.result()
-        finally:
-            for future in futures:
-                future.cancel()
+        backends.run_all(executor, one, ((k,) for k in range(first, last + 1)))
 
     def _read_batch(self, first: int, last: int, offset: int, out: memoryview) -> None:
         base = self._coffs[first]
@@ -202,12 +196,7 @@ class BlockedGzipSource:
             out[src - offset : dst_end - offset] = memoryview(data)[src - u0 : dst_end - u0]
 
         executor = backends.thread_pool() if last > first else None
-        if executor is None:
-            for k in range(first, last + 1):
-                one(k)
-        else:
-            for future in [executor.submit(one, k) for k in range(first, last + 1)]:
-                future.result()
+        backends.run_all(executor, one, ((k,) for k in range(first, last + 1)))
 
 
 def open_source(fobj: Any, name: str, codec: str | None, *, own: bool) -> Any:
