@@ -33,9 +33,10 @@ from ..errors import VoxelioError
 from ..registry.dispatch import content_verdict
 from ..registry.spec import VERDICTS, FormatSpec, SniffResult, parse_dtype
 from ..registry.store import FormatEntry, get_registry
+from .filesafety import FileSafetyChecks
 
 
-class FormatConformance:
+class FormatConformance(FileSafetyChecks):
     """Reusable pytest checks for one format (see the module docstring).
 
     Attributes
