@@ -9,7 +9,7 @@ TEST_PLUGINS := $(wildcard tests/plugins/*)
 INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml) \
 	$(wildcard tests/plugins/*/pyproject.toml)
 
-.PHONY: venv test lint demo bench docs clean
+.PHONY: venv test lint demo bench docs clean fuzz
 
 venv: $(STAMP)
 
@@ -26,6 +26,13 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) -q -p no:cacheprovider
 
+# the mutation fuzzer, longer than the fixed-seed slice in `make test`; a random
+# seed unless FUZZ_SEED is set; findings (with their files) go to fuzz-findings/
+FUZZ_SECONDS ?= 300
+FUZZ_SEED ?=
+fuzz: $(STAMP)
+	$(BIN)/python tests/fuzz/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
+
 demo: $(STAMP)
 	$(BIN)/python -m voxelio.demo demo-output
 
@@ -41,4 +48,4 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build demo-output
+	rm -rf $(VENV) docs/_build demo-output fuzz-findings

@@ -1,0 +1,189 @@
+"""The files the fuzzer starts from: samples voxelio writes itself.
+
+Every first-party format that is installed gets a few samples (byte
+orders, data types, extensions or tags, 4-D, compressed or not), written
+with :mod:`voxelio.demo`'s sample volume. Each sample records where its
+header fields are, so that mutations can set them to extreme values.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from voxelio.demo import sample_affine, sample_volume
+
+
+@dataclass
+class Field:
+    """One numeric or text header field: byte offset in the (decompressed) file, dtype."""
+
+    name: str
+    offset: int
+    dtype: np.dtype
+
+
+@dataclass
+class Sample:
+    """A sample file set.
+
+    ``files`` maps each file's suffix (``'.nii'``, ``'.hdr'``...) to its
+    plain (uncompressed) bytes; ``gzipped`` lists the suffixes stored
+    gzip-compressed. ``header`` is the suffix of the file holding the
+    header, ``fields`` its fields. ``mode`` is 'load' (``voxelio.load``
+    on the file named ``sample`` + first suffix) or 'bytes'
+    (``klass.from_bytes`` on the first file).
+    """
+
+    name: str
+    files: dict[str, bytes]
+    header: str
+    fields: list[Field]
+    gzipped: tuple[str, ...] = ()
+    mode: str = "load"
+    klass: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def stored(self, suffix: str, content: bytes) -> tuple[str, bytes]:
+        """The name suffix and bytes a file is written with (compressed if the sample says)."""
+        if suffix in self.gzipped:
+            return suffix + (".gz" if suffix != ".mgz" else ""), gzip.compress(content, 6, mtime=0)
+        return suffix, content
+
+
+def _fields(header) -> list[Field]:
+    """The fields of a struct header, with its byte order, as (offset, dtype) pairs."""
+    dtype = header.structarr.dtype
+    out = []
+    for name in dtype.names:
+        fdtype, offset = dtype.fields[name][:2]
+        base = fdtype.base
+        count = int(np.prod(fdtype.shape)) if fdtype.shape else 1
+        for i in range(count):
+            out.append(Field(f"{name}[{i}]" if count > 1 else name, offset + i * base.itemsize,
+                             base))
+    return out
+
+
+def _single(name: str, img, suffix: str, gz: bool = False) -> Sample:
+    raw = img.to_bytes()
+    hdr = type(img.header).from_fileobj(_bytes_io(raw))
+    return Sample(name, {suffix: raw}, suffix, _fields(hdr), (suffix,) if gz else ())
+
+
+def _pair(name: str, img, gz: bool = False) -> Sample:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(img.to_bytes())) as archive:
+        files = {os.path.splitext(n)[1]: archive.read(n) for n in archive.namelist()}
+    hdr = type(img.header).from_fileobj(_bytes_io(files[".hdr"]))
+    ordered = {".hdr": files[".hdr"], ".img": files[".img"]}
+    return Sample(name, ordered, ".hdr", _fields(hdr), (".hdr", ".img") if gz else ())
+
+
+def _bytes_io(raw: bytes):
+    import io
+
+    return io.BytesIO(raw)
+
+
+def build_corpus() -> list[Sample]:
+    """Samples of every installed first-party format (those not installed are left out)."""
+    data = sample_volume((10, 12, 8))
+    affine = sample_affine(data.shape)
+    samples: list[Sample] = []
+    samples += _nifti1_samples(data, affine)
+    samples += _nifti2_samples(data, affine)
+    samples += _analyze_samples(data, affine)
+    samples += _mgh_samples(data, affine)
+    return samples
+
+
+def _nifti1_samples(data, affine) -> list[Sample]:
+    try:
+        from voxelio_nifti1.extensions import Nifti1Extension
+        from voxelio_nifti1.header import Nifti1Header
+        from voxelio_nifti1.image import Nifti1Image, Nifti1Pair
+    except ImportError:
+        return []
+    plain = Nifti1Image(data, affine)
+    big = Nifti1Header(endianness=">")
+    big.extensions.append(Nifti1Extension("comment", "a comment from the fuzzer's corpus"))
+    big.extensions.append(Nifti1Extension(4, "<AFNI_attributes/>"))
+    with_ext = Nifti1Image(data.astype(np.float32) / 7, affine, big)
+    four_d = Nifti1Image(np.stack([data, data[::-1]], axis=-1), affine, dtype=np.int16)
+    scaled = Nifti1Image(data.astype(np.float64) * 0.37, affine, dtype=np.int16)
+    samples = [
+        _single("nifti1", plain, ".nii"),
+        _single("nifti1-gz", plain, ".nii", gz=True),
+        _single("nifti1-ext-be", with_ext, ".nii"),
+        _single("nifti1-ext-gz", with_ext, ".nii", gz=True),
+        _single("nifti1-4d-gz", four_d, ".nii", gz=True),
+        _single("nifti1-scaled", scaled, ".nii"),
+        _pair("nifti1-pair", Nifti1Pair(data, affine)),
+        _pair("nifti1-pair-gz", Nifti1Pair(data, affine, big.copy()), gz=True),
+    ]
+    archive = _pair("nifti1-pair-bytes", Nifti1Pair(data, affine))
+    archive.files = {".zip": Nifti1Pair(data, affine).to_bytes()}
+    archive.mode, archive.klass = "bytes", "voxelio_nifti1.image:Nifti1Pair"
+    archive.fields, archive.header = [], ".zip"
+    samples.append(archive)
+    return samples
+
+
+def _nifti2_samples(data, affine) -> list[Sample]:
+    try:
+        from voxelio_nifti1.extensions import Nifti1Extension
+        from voxelio_nifti2.image import Nifti2Image
+    except ImportError:
+        return []
+    img = Nifti2Image(data, affine)
+    img.header.extensions.append(Nifti1Extension("comment", "NIfTI-2 comment"))
+    return [_single("nifti2-ext", img, ".nii"), _single("nifti2-gz", img, ".nii", gz=True)]
+
+
+def _analyze_samples(data, affine) -> list[Sample]:
+    try:
+        from voxelio_analyze.header import AnalyzeHeader
+        from voxelio_analyze.image import AnalyzeImage
+    except ImportError:
+        return []
+    big = AnalyzeHeader(endianness=">")
+    samples = [
+        _pair("analyze", AnalyzeImage(data, affine)),
+        _pair("analyze-be-gz", AnalyzeImage(data.astype(np.float32), affine, big), gz=True),
+    ]
+    archive = _pair("analyze-bytes", AnalyzeImage(data, affine))
+    archive.files = {".zip": AnalyzeImage(data, affine).to_bytes()}
+    archive.mode, archive.klass = "bytes", "voxelio_analyze.image:AnalyzeImage"
+    archive.fields, archive.header = [], ".zip"
+    samples.append(archive)
+    return samples
+
+
+def _mgh_samples(data, affine) -> list[Sample]:
+    try:
+        from voxelio_mgh.image import MGHImage
+        from voxelio_mgh.tags import MGHTag
+    except ImportError:
+        return []
+    img = MGHImage(data.astype(np.float32), affine)
+    tagged = MGHImage(data.astype(np.uint8), affine)
+    tagged.header.tags.append(MGHTag.from_text("PEDIR", "LR"))
+    tagged.header.tags.append(MGHTag(42, bytes(range(200))))
+    samples = [_single("mgh", img, ".mgh"), _single("mgh-tags", tagged, ".mgh")]
+    mgz = _single("mgz-tags", tagged, ".mgz")
+    mgz.gzipped = (".mgz",)
+    samples.append(mgz)
+    for sample in samples:
+        # the footer's fields follow the data, not the 90-byte header
+        footer = MGHImage.header_class.from_fileobj(_bytes_io(sample.files[sample.header]))
+        shift = footer.get_footer_offset() - 90
+        for fld in sample.fields:
+            if fld.offset >= 90:
+                fld.offset += shift
+    return samples
