@@ -21,7 +21,8 @@ from .errors import ImageFileError
 from .filemaps import FileHolder
 from .writing import safe_replace
 
-__all__ = ["ReaderHandOff", "reading", "save_compression", "strip_compression", "writing"]
+# ReaderHandOff is importable from here too (documented in voxelio.codecs.handoff)
+__all__ = ["reading", "save_compression", "strip_compression", "writing"]
 
 
 def save_compression(name: str, aliases: Mapping[str, str] | None = None) -> str | None:

@@ -72,7 +72,6 @@ __all__ = [
     "GZIP_BLOCK_SIZE",
     "SUFFIX_CODECS",
     "Compression",
-    "ReaderHandOff",
     "available_codecs",
     "compression_from_name",
     "detect_compression",

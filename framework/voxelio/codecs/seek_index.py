@@ -7,9 +7,6 @@ every ``CHECKPOINT_SPACING`` output bytes (the seek index), so a later
 backward read resumes from the nearest checkpoint instead of the start. Large
 reads from gzip use ISA-L when it is installed (about twice zlib's speed, but
 its state cannot be copied, so those passes leave member boundaries only).
-
-(About 300 lines on purpose: the index, the background indexer and the
-decompression passes share one lock discipline, which reads best together.)
 """
 
 from __future__ import annotations
