@@ -52,7 +52,7 @@ from .detect import (
 if TYPE_CHECKING:
     from .backends import available_codecs, thread_pool
     from .gzip_layout import DEFAULT_BLOCK_SIZE as GZIP_BLOCK_SIZE
-    from .handoff import ReaderHandOff
+    from .handoff import ReaderHandOff as ReaderHandOff  # documented in codecs.handoff
     from .opening import open_indexed, opened, read_into
 
 # The rest is imported on first use, so that code needing only the suffix
