@@ -2,11 +2,14 @@
 
 A load reads a header through one reader, then the image's proxy reads the
 data, often from the same compressed file. Decompressing it twice is the
-cost that a :class:`ReaderHandOff` saves: the loader creates one, reading
-the header puts its reader in it (``codecs.opened(..., leave_open=hand_off)``)
-instead of closing it, and the loader gives the same object to the proxy,
-whose first read takes the reader (``codecs.opened(..., reuse=hand_off)``)
-with its index and whatever it keeps decompressed.
+cost that a :class:`ReaderHandOff` saves: the loader
+(``SpatialImage.from_file_map``) creates one, reading the header puts its
+reader in it (``openfiles.reading(holder, what, hand_off)``, which calls
+``codecs.opened(..., leave_open=hand_off)``) instead of closing it, and the
+loader gives the same object to the proxy (``ArrayProxy(...,
+hand_off=hand_off)``), whose first read takes the reader
+(``codecs.opened(..., reuse=hand_off)``) with its index and whatever it
+keeps decompressed.
 
 Lifetime of the reader held:
 
