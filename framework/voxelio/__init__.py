@@ -59,6 +59,7 @@ _LAZY = {
     "ornt2axcodes": "voxelio.orientation",
     "ornt_transform": "voxelio.orientation",
     "OrientationError": "voxelio.orientation",
+    "from_nibabel": "voxelio.integrations.nibabel",
 }
 
 # Submodules reachable as attributes (``voxelio.orientation.io_orientation``)

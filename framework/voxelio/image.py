@@ -510,6 +510,17 @@ class SpatialImage:
         new._data_cache = getattr(img, "_data_cache", None)
         return new
 
+    def to_nibabel(self) -> Any:
+        """The NiBabel image of this image: same header bytes, affine, extras, lazy data.
+
+        Needs NiBabel (``pip install 'voxelio[nibabel]'``); see
+        :func:`voxelio.integrations.nibabel.to_nibabel`. Nothing is read or
+        copied: NiBabel gets this image's data object.
+        """
+        from .integrations.nibabel import to_nibabel
+
+        return to_nibabel(self)
+
     def as_reoriented(self, ornt: Any) -> SpatialImage:
         """This image with its voxel axes flipped and transposed by ``ornt``.
 

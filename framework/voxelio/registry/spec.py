@@ -159,6 +159,11 @@ class FormatSpec:
         Tie-breaker after ``supersedes``; higher ranks first.
     description : str
         One line for ``voxelio formats``.
+    nibabel_class : str
+        ``"module:attr"`` of the NiBabel image class that holds the same
+        thing (``'nibabel.nifti1:Nifti1Image'``), used by ``img.to_nibabel()``
+        and ``voxelio.from_nibabel()``; empty if there is none. NiBabel is
+        imported only when the bridge is used.
 
     Raises
     ------
@@ -184,6 +189,7 @@ class FormatSpec:
     supersedes: tuple[str, ...] = ()
     priority: int = 0
     description: str = ""
+    nibabel_class: str = ""
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -469,6 +475,11 @@ def _check_flags(spec: FormatSpec, problems: list[str]) -> None:
         problems.append(f"priority must be an int, not {spec.priority!r}")
     if not isinstance(spec.description, str):
         problems.append("description must be a string")
+    counterpart = spec.nibabel_class
+    if not isinstance(counterpart, str) or (counterpart and not _REF_RE.match(counterpart)):
+        problems.append(
+            f"nibabel_class {counterpart!r} must be '' or look like 'nibabel.module:ClassName'"
+        )
 
 
 def _problem_message(name: Any, problems: list[str]) -> str:

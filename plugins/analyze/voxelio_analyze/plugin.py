@@ -73,6 +73,7 @@ ANALYZE = FormatSpec(
     exports={"AnalyzeHeader": "voxelio_analyze.header:AnalyzeHeader"},
     dtypes=DTYPES,
     description="Analyze 7.5 image/header pair (SPM scale factor and origin honoured)",
+    nibabel_class="nibabel.spm2analyze:Spm2AnalyzeImage",
 )
 
 

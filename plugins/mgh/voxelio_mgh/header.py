@@ -238,6 +238,29 @@ class MGHHeader(StructHeader):
         fileobj.write(self.binaryblock[HEADER_SIZE:])
         fileobj.write(self.tags.to_bytes())
 
+    # -- the NiBabel bridge (voxelio.integrations.nibabel) ---------------------------------
+    #: key of the NiBabel image's ``extra`` that carries what NiBabel's header cannot
+    NIBABEL_EXTRA_KEY = "voxelio_mgh"
+
+    def to_nibabel_header(self, nib_header_class: Any, extra: dict[str, Any]) -> Any:
+        """NiBabel's header with these 110 bytes (header and footer).
+
+        NiBabel keeps neither the tags after the footer nor the unused header
+        space; they travel in ``extra['voxelio_mgh']`` so that
+        ``voxelio.from_nibabel`` gives them back.
+        """
+        if self.tags or self.tags.tail or any(self.unused):
+            extra[self.NIBABEL_EXTRA_KEY] = {"tags": self.tags.copy(), "unused": self.unused}
+        return nib_header_class(binaryblock=bytes(self.binaryblock), check=False)
+
+    @classmethod
+    def from_nibabel_header(cls, nib_header: Any, extra: dict[str, Any]) -> MGHHeader:
+        """A header with the bytes of a NiBabel MGH header (tags from ``extra`` if any)."""
+        kept = extra.pop(cls.NIBABEL_EXTRA_KEY, None) or {}
+        hdr = cls(bytes(nib_header.binaryblock), check=False, tags=kept.get("tags"))
+        hdr.unused = kept.get("unused", hdr.unused)
+        return hdr
+
     # -- template protocol --------------------------------------------------------
     def get_data_dtype(self) -> np.dtype:
         """The stored dtype (big-endian)."""

@@ -58,6 +58,7 @@ MGH = FormatSpec(
     exports={"MGHHeader": "voxelio_mgh.header:MGHHeader", "MGHTag": "voxelio_mgh.tags:MGHTag"},
     dtypes=DTYPES,
     description="FreeSurfer MGH/MGZ volume (.mgh, gzip-compressed .mgz), with its tags",
+    nibabel_class="nibabel.freesurfer.mghformat:MGHImage",
 )
 
 

@@ -18,6 +18,7 @@ header with the 540-byte layout and reuses everything else.
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 import warnings
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ from typing import Any, BinaryIO, ClassVar
 import numpy as np
 
 from voxelio.errors import HeaderDataError, ImageFileError
+from voxelio.structheader import NATIVE
 from voxelio_analyze.header import (
     AnalyzeHeader,
     check_bitpix,
@@ -308,6 +310,29 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
             self.extensions.write_to(fileobj, self.endianness)
         elif self.is_single:
             fileobj.write(b"\x00\x00\x00\x00")
+
+    # -- the NiBabel bridge (voxelio.integrations.nibabel) ---------------------------------
+    def to_nibabel_header(self, nib_header_class: Any, extra: dict[str, Any]) -> Any:
+        """NiBabel's header with these 348 bytes and these extensions (parsed by NiBabel)."""
+        nib_header = nib_header_class(binaryblock=bytes(self.binaryblock), check=False)
+        if self.extensions:
+            raw = self.extensions.to_bytes(self.endianness)
+            swapped = self.endianness != NATIVE
+            nib_header.extensions = type(nib_header.extensions).from_fileobj(
+                io.BytesIO(raw), len(raw), swapped
+            )
+        return nib_header
+
+    @classmethod
+    def from_nibabel_header(cls, nib_header: Any, extra: dict[str, Any]) -> Nifti1Header:
+        """A header with the bytes and extensions of a NiBabel NIfTI-1 header."""
+        hdr = cls(bytes(nib_header.binaryblock), check=False)
+        extensions = getattr(nib_header, "extensions", None)
+        if extensions:
+            raw = io.BytesIO()
+            extensions.write_to(raw, hdr.endianness != NATIVE)
+            hdr.extensions, _ = Nifti1Extensions.from_bytes(raw.getvalue(), hdr.endianness)
+        return hdr
 
     def get_data_offset(self) -> int:
         """Byte offset of the data: ``vox_offset``.

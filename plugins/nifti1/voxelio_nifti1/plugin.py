@@ -114,6 +114,7 @@ NIFTI1 = FormatSpec(
     exports=_EXPORTS,
     dtypes=DTYPES,
     description="NIfTI-1 single file (.nii, magic n+1)",
+    nibabel_class="nibabel.nifti1:Nifti1Image",
 )
 
 NIFTI1_PAIR = FormatSpec(
@@ -126,6 +127,7 @@ NIFTI1_PAIR = FormatSpec(
     dtypes=DTYPES,
     supersedes=("analyze",),
     description="NIfTI-1 pair (.hdr + .img, magic ni1)",
+    nibabel_class="nibabel.nifti1:Nifti1Pair",
 )
 
 
