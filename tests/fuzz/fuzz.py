@@ -25,6 +25,8 @@ Findings are written to ``--out`` (default ``fuzz-findings/``): one
 folder per case with its files and a ``case.txt`` saying how it was made,
 what happened and how to replay it. ``make test`` runs a fixed-seed slice
 (tests/fuzz/test_fuzz_slice.py); ``make fuzz`` runs this script.
+``tests/fuzz/atheris_headers.py`` is an optional coverage-guided harness
+for the header parsers alone (needs ``pip install atheris``).
 """
 
 from __future__ import annotations

@@ -270,3 +270,10 @@ def test_dimension_products_beyond_64_bits_give_a_voxelio_error(dims, compress):
     with pytest.raises((HeaderDataError, ImageFileError)):
         img = load_quietly(raw)
         img.dataobj[0, 0, 0]
+
+
+def test_huge_vox_offset_with_extensions_from_a_plain_stream_is_refused():
+    # found by the atheris harness: BytesIO.seek cannot take offsets past 2**63
+    raw = single_file(record(16, 6, b"abcdefgh"), vox_offset=3e38)
+    with pytest.raises(HeaderDataError, match="beyond the end"):
+        Nifti1Header.from_fileobj(io.BytesIO(raw))

@@ -522,6 +522,8 @@ def _refuse_offset_past_end(fileobj: BinaryIO, base: int, vox_offset: float, end
     cannot seek is left to the data read to report.
     """
     offset = int(vox_offset)
+    if not ended and offset >= 2**63:  # no stream can seek there (float32 reaches 3.4e38)
+        ended = True
     if not ended:
         try:
             here = fileobj.tell()
@@ -530,7 +532,7 @@ def _refuse_offset_past_end(fileobj: BinaryIO, base: int, vox_offset: float, end
             fileobj.seek(base + offset - 1)
             ended = not fileobj.read(1)
             fileobj.seek(here)
-        except (AttributeError, OSError, ValueError):
+        except (AttributeError, OSError, ValueError, OverflowError):
             return
     if ended:
         raise HeaderDataError(
