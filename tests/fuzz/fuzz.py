@@ -73,9 +73,14 @@ def summary(results: list[Result], elapsed: float) -> str:
     by_sample = collections.defaultdict(collections.Counter)
     for r in results:
         by_sample[r.case.sample][r.outcome] += 1
+    width = max((len(name) for name in by_sample), default=0)
     for name in sorted(by_sample):
-        lines.append(f"  {name:<20} " + ", ".join(
+        lines.append(f"  {name:<{width}}  " + ", ".join(
             f"{k} {v}" for k, v in sorted(by_sample[name].items())))
+    slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:3]
+    if slowest:
+        lines.append("slowest: " + ", ".join(
+            f"{r.case.key} ({r.case.sample}) {r.seconds:.2f} s" for r in slowest))
     return "\n".join(lines)
 
 

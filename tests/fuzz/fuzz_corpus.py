@@ -100,7 +100,73 @@ def build_corpus() -> list[Sample]:
     samples += _nifti2_samples(data, affine)
     samples += _analyze_samples(data, affine)
     samples += _mgh_samples(data, affine)
+    samples += _nibabel_samples()
     return samples
+
+
+#: NiBabel's shipped test files used as samples (read from the installed package)
+NIBABEL_FILES = (
+    "anatomical.nii", "example4d.nii.gz", "example_nifti2.nii.gz", "functional.nii",
+    "resampled_anat_moved.nii", "row_major.dconn.nii", "standard.nii.gz", "test.mgz",
+)
+
+
+def _nibabel_samples() -> list[Sample]:
+    """Real files from other writers, when NiBabel (a test dependency) is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("nibabel")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = os.path.join(next(iter(spec.submodule_search_locations)), "tests", "data")
+    samples = []
+    for name in NIBABEL_FILES:
+        path = os.path.join(folder, name)
+        if not os.path.exists(path):
+            continue
+        with open(path, "rb") as f:
+            raw = f.read()
+        compressed = name.endswith((".gz", ".mgz"))
+        plain = gzip.decompress(raw) if compressed else raw
+        suffix = ".mgz" if name.endswith(".mgz") else ".nii"
+        sample = Sample(f"nibabel:{name}", {suffix: plain}, suffix, _header_fields(plain),
+                        (suffix,) if compressed else ())
+        samples.append(sample)
+    return samples
+
+
+def _header_fields(plain: bytes) -> list[Field]:
+    """The fields of whichever first-party header reads these bytes (none if none does)."""
+    import logging
+    import warnings
+
+    from voxelio.errors import VoxelioError
+
+    classes = []
+    for ref in ("voxelio_nifti1.header:Nifti1Header", "voxelio_nifti2.header:Nifti2Header",
+                "voxelio_mgh.header:MGHHeader"):
+        module, _, attr = ref.partition(":")
+        try:
+            classes.append(getattr(__import__(module, fromlist=[attr]), attr))
+        except ImportError:
+            continue
+    for header_class in classes:
+        logging.disable(logging.CRITICAL)  # the checks log what a wrong guess finds
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                hdr = header_class.from_fileobj(_bytes_io(plain))
+        except VoxelioError:
+            continue
+        finally:
+            logging.disable(logging.NOTSET)
+        fields = _fields(hdr)
+        if hasattr(hdr, "get_footer_offset"):
+            for fld in fields:
+                if fld.offset >= 90:
+                    fld.offset += hdr.get_footer_offset() - 90
+        return fields
+    return []
 
 
 def _nifti1_samples(data, affine) -> list[Sample]:

@@ -162,7 +162,7 @@ def insert_or_delete(rng: random.Random, data: bytearray, sample: Sample) -> str
 
 def extension_records(rng: random.Random, data: bytearray, sample: Sample) -> str:
     """NIfTI: set the extension flag and write record heads of odd sizes after it."""
-    start = 540 if sample.name.startswith("nifti2") else 348
+    start = 540 if _family(sample) == "nifti2" else 348
     if len(data) < start + 4:
         return truncate(rng, data, sample)
     data[start] = 1
@@ -205,14 +205,26 @@ def zip_entry_field(rng: random.Random, data: bytearray, sample: Sample) -> str:
     return f"zip {signature[2:4].hex()} {name} = {value}"
 
 
+def _family(sample: Sample) -> str:
+    """'nifti1', 'nifti2', 'mgh' or '' (from the header's field names)."""
+    names = {f.name for f in sample.fields}
+    if "eol_check[0]" in names:
+        return "nifti2"
+    if "magic" in names and "vox_offset" in names:
+        return "nifti1"
+    if "goodRASFlag" in names:
+        return "mgh"
+    return ""
+
+
 def _plain_steps(sample: Sample) -> list[tuple[Step, int]]:
     steps: list[tuple[Step, int]] = [
         (set_field, 5), (flip_bits, 3), (truncate, 2), (append_junk, 2), (insert_or_delete, 1),
         (extreme_dims, 1),
     ]
-    if sample.name.startswith("nifti"):
+    if _family(sample).startswith("nifti"):
         steps.append((extension_records, 2))
-    if sample.name.startswith("mg"):
+    if _family(sample) == "mgh":
         steps.append((tag_records, 2))
     if sample.mode == "bytes":
         steps.append((zip_entry_field, 4))
