@@ -9,7 +9,7 @@ too.
 
 from __future__ import annotations
 
-from voxelio.registry.spec import RGB_DTYPE
+from voxelio.plugin import RGB_DTYPE
 
 #: a pair: the data file and the header file
 EXTENSIONS = (".img", ".hdr")

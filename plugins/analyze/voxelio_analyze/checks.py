@@ -15,8 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
-from voxelio.structheader import ERROR, INFO, MODERATE, OK, WARNING, Report
+from voxelio.plugin import ERROR, INFO, MODERATE, OK, WARNING, HeaderDataError, Report
 
 from ._layout import MAX_NDIM
 

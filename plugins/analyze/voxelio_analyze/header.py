@@ -33,9 +33,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.codes import DtypeTable
-from voxelio.errors import HeaderDataError, HeaderTypeError
-from voxelio.structheader import NATIVE, SWAPPED, StructHeader
+from voxelio.plugin import (
+    NATIVE,
+    SWAPPED,
+    DtypeTable,
+    HeaderDataError,
+    HeaderTypeError,
+    StructHeader,
+)
 
 from . import _layout
 from ._layout import HEADER_SIZE

@@ -18,9 +18,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError, WriterError
-from voxelio.image import SpatialImage
-from voxelio.writing import StoragePlan, plan_storage
+from voxelio.plugin import HeaderDataError, SpatialImage, StoragePlan, WriterError, plan_storage
 
 from . import _layout
 from .header import AnalyzeHeader

@@ -8,8 +8,7 @@ byte 344) come from :mod:`voxelio_analyze._layout`, as the header's do.
 
 from __future__ import annotations
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry.spec import FormatSpec, SniffResult
+from voxelio.plugin import NO, WEAK, YES, FormatSpec, SniffResult, hookimpl
 
 from ._layout import (
     DIM_OFFSET,
@@ -40,26 +39,26 @@ def sniff(prefix: bytes, filespec: str | None) -> SniffResult:
     stores 540) or a NIfTI-1 magic; 'weak' for a truncated or odd header.
     """
     if len(prefix) < 4:
-        return SniffResult("no", f"only {len(prefix)} bytes: too short for sizeof_hdr")
+        return SniffResult(NO, f"only {len(prefix)} bytes: too short for sizeof_hdr")
     order = next((o for o, _ in _ORDERS if _int(prefix[:4], o) == HEADER_SIZE), None)
     if order is None:
         found = _int(prefix[:4], "<")
-        return SniffResult("no", f"sizeof_hdr is {found}, not {HEADER_SIZE}, in either byte order")
+        return SniffResult(NO, f"sizeof_hdr is {found}, not {HEADER_SIZE}, in either byte order")
     name = dict(_ORDERS)[order]
     magic = prefix[MAGIC_OFFSET : MAGIC_OFFSET + 4]
     if magic in _NIFTI1_MAGICS:
         kind = _NIFTI1_MAGICS[magic]
         where = f"at byte {MAGIC_OFFSET}"
-        return SniffResult("no", f"{kind} magic {magic!r} {where}: not plain Analyze")
+        return SniffResult(NO, f"{kind} magic {magic!r} {where}: not plain Analyze")
     if len(prefix) < HEADER_SIZE:
         return SniffResult(
-            "weak", f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but the header is truncated"
+            WEAK, f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but the header is truncated"
         )
     dim0 = _int(prefix[DIM_OFFSET : DIM_OFFSET + 2], order)
     if not 0 <= dim0 <= MAX_NDIM:
-        return SniffResult("weak", f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but dim[0] = {dim0}")
+        return SniffResult(WEAK, f"sizeof_hdr {HEADER_SIZE} ({name}-endian) but dim[0] = {dim0}")
     evidence = f"sizeof_hdr {HEADER_SIZE}, {name}-endian, {dim0}-d, no NIfTI magic"
-    return SniffResult("yes", evidence, strength=4)
+    return SniffResult(YES, evidence, strength=4)
 
 
 ANALYZE = FormatSpec(

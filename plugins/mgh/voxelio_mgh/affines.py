@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from voxelio.geometry import voxel_sizes
+from voxelio.plugin import voxel_sizes
 
 #: direction rows of a new header made without an affine (LSP, as NiBabel makes them)
 DEFAULT_MDC = np.array([[-1, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=np.float32)

@@ -28,9 +28,16 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from voxelio.codes import DtypeTable
-from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.structheader import ERROR, INFO, WARNING, Report, StructHeader
+from voxelio.plugin import (
+    ERROR,
+    INFO,
+    WARNING,
+    DtypeTable,
+    HeaderDataError,
+    ImageFileError,
+    Report,
+    StructHeader,
+)
 
 from . import _layout, affines
 from ._layout import DATA_OFFSET, FOOTER_SIZE, HEADER_SIZE, MAX_DIMS, VERSION

@@ -12,11 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.filemaps import FileHolder
-from voxelio.image import SpatialImage
-from voxelio.openfiles import ReaderHandOff
-from voxelio.proxy import is_proxy
+from voxelio.plugin import (
+    FileHolder,
+    HeaderDataError,
+    ImageFileError,
+    ReaderHandOff,
+    SpatialImage,
+    is_proxy,
+)
 
 from . import _layout
 from .header import MGHHeader

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import struct
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry.spec import FormatSpec, SniffResult
+from voxelio.plugin import NO, WEAK, FormatSpec, SniffResult, hookimpl
 
 from ._layout import (
     COMPRESSED_SUFFIXES,
@@ -34,16 +33,16 @@ def sniff(prefix: bytes, filespec: str | None) -> SniffResult | None:
     if filespec is None or not str(filespec).lower().endswith(VALID_EXTS):
         return None
     if len(prefix) < SNIFF_BYTES:
-        return SniffResult("no", f"only {len(prefix)} bytes: an MGH header needs {HEADER_SIZE}")
+        return SniffResult(NO, f"only {len(prefix)} bytes: an MGH header needs {HEADER_SIZE}")
     version, *dims, code = struct.unpack(">6i", prefix[:SNIFF_BYTES])
     if version != VERSION:
-        return SniffResult("no", f"MGH version field is {version}, not {VERSION}")
+        return SniffResult(NO, f"MGH version field is {version}, not {VERSION}")
     if any(d <= 0 for d in dims):
-        return SniffResult("no", f"MGH dimensions {dims} are not all positive")
+        return SniffResult(NO, f"MGH dimensions {dims} are not all positive")
     if code not in READABLE_TYPES:
-        return SniffResult("no", f"MGH data type code {code} is not one voxelio reads")
+        return SniffResult(NO, f"MGH data type code {code} is not one voxelio reads")
     shape = "x".join(str(d) for d in dims)
-    return SniffResult("weak", f"MGH version 1, {shape} {READABLE_TYPES[code]}", strength=1)
+    return SniffResult(WEAK, f"MGH version 1, {shape} {READABLE_TYPES[code]}", strength=1)
 
 
 MGH = FormatSpec(

@@ -10,7 +10,7 @@ values of the magic, the pair's file names) is read from
 
 from __future__ import annotations
 
-from voxelio.registry.spec import RGB_DTYPE, RGBA_DTYPE
+from voxelio.plugin import RGB_DTYPE, RGBA_DTYPE
 from voxelio_analyze import _layout as _analyze
 
 #: the pair: Analyze's two files

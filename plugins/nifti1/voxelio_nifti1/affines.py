@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
+from voxelio.plugin import HeaderDataError
 
 #: how far below zero ``1 - |bcd|^2`` may be (float32 rounding) before the
 #: quaternion counts as invalid rather than as a 180 degree rotation

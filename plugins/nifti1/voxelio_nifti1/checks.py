@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
-from voxelio.structheader import ERROR, MODERATE, WARNING, Report
+from voxelio.plugin import ERROR, MODERATE, WARNING, HeaderDataError, Report
 
 from .codes import XFORM_CODES
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voxelio.codes import Code, CodeTable, DtypeTable
+from voxelio.plugin import Code, CodeTable, DtypeTable
 
 from . import _layout
 

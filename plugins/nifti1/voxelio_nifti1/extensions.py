@@ -22,9 +22,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
-from voxelio.limits import MetadataBudget
-from voxelio.structheader import WARNING, Report
+from voxelio.plugin import WARNING, HeaderDataError, MetadataBudget, Report
 
 from ._layout import SINGLE_VOX_OFFSET
 from .codes import EXTENSION_CODES

@@ -26,8 +26,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.structheader import NATIVE
+from voxelio.plugin import NATIVE, HeaderDataError, ImageFileError
 from voxelio_analyze.header import (
     AnalyzeHeader,
     check_bitpix,

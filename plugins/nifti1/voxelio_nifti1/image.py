@@ -25,10 +25,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio import codecs
-from voxelio.errors import HeaderDataError, ImageFileError
-from voxelio.filemaps import FileHolder
-from voxelio.writing import StoragePlan
+from voxelio.plugin import (
+    FileHolder,
+    HeaderDataError,
+    ImageFileError,
+    StoragePlan,
+    detect_compression,
+)
 from voxelio_analyze.image import AnalyzeImage
 
 from . import _layout
@@ -257,7 +260,7 @@ def _check_data_fits(proxy: Any) -> None:
     try:
         size = os.path.getsize(name)
         with open(name, "rb") as f:
-            compressed = codecs.detect_compression(f.read(8)) is not None
+            compressed = detect_compression(f.read(8)) is not None
     except OSError:
         return  # a missing image file is reported when the data are read
     if compressed:

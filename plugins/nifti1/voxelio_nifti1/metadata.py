@@ -11,8 +11,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.codes import CodeTable
-from voxelio.errors import HeaderDataError
+from voxelio.plugin import CodeTable, HeaderDataError
 
 from .codes import INTENT_CODES, SLICE_ORDER_CODES, SPACE_UNITS, TIME_UNITS, UNIT_CODES
 

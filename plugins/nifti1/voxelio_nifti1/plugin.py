@@ -12,8 +12,7 @@ Analyze 7.5. Both refuse NIfTI-2 and CIFTI-2 files, which share the
 
 from __future__ import annotations
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry import FormatSpec, SniffResult
+from voxelio.plugin import NO, WEAK, YES, FormatSpec, SniffResult, hookimpl
 
 from ._layout import (
     CIFTI_INTENTS,
@@ -51,7 +50,7 @@ def _nifti2_verdict(prefix: bytes) -> SniffResult | None:
     else:
         what = f"a NIfTI-2 file ({NIFTI2_HEADER_SIZE}-byte header, magic {prefix[4:7].decode()!r})"
     return SniffResult(
-        "no",
+        NO,
         f"this is {what}, not NIfTI-1; voxelio-nifti1 reads NIfTI-1 only "
         "(a NIfTI-2/CIFTI-2 plugin is needed)",
     )
@@ -74,16 +73,16 @@ def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
         return refusal
     order, magic, problem = _nifti1_fields(prefix)
     if problem:
-        return SniffResult("no", problem)
+        return SniffResult(NO, problem)
     endian = "little" if order == "<" else "big"
     if magic == want:
-        return SniffResult("yes", f"{endian}-endian NIfTI-1 {kind} (magic {want[:3]!r})", 8)
+        return SniffResult(YES, f"{endian}-endian NIfTI-1 {kind} (magic {want[:3]!r})", 8)
     if magic == other:
         return SniffResult(
-            "weak", f"{endian}-endian NIfTI-1 header with magic {other[:3]!r}, not {want[:3]!r}", 4
+            WEAK, f"{endian}-endian NIfTI-1 header with magic {other[:3]!r}, not {want[:3]!r}", 4
         )
     return SniffResult(
-        "no", f"sizeof_hdr is {HEADER_SIZE} but magic is {magic!r}, not {want[:3]!r}"
+        NO, f"sizeof_hdr is {HEADER_SIZE} but magic is {magic!r}, not {want[:3]!r}"
     )
 
 

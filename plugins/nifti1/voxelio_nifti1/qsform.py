@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
+from voxelio.plugin import HeaderDataError
 
 from .affines import decompose_for_qform, qform_affine
 from .codes import XFORM_CODES

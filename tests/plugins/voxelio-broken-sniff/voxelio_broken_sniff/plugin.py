@@ -1,7 +1,6 @@
 """A format whose sniff function raises on every file."""
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry import FormatSpec
+from voxelio.plugin import FormatSpec, hookimpl
 
 
 def sniff(prefix: bytes, filespec: str | None) -> str:

@@ -1,7 +1,6 @@
 """A plugin whose spec is invalid: voxelio_formats() raises InvalidSpecError."""
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry import FormatSpec
+from voxelio.plugin import FormatSpec, hookimpl
 
 
 @hookimpl

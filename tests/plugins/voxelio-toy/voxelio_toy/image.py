@@ -13,10 +13,17 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.codes import DtypeTable
-from voxelio.errors import HeaderDataError
-from voxelio.image import SpatialImage
-from voxelio.structheader import CRITICAL, ERROR, MODERATE, NATIVE, Report, StructHeader
+from voxelio.plugin import (
+    CRITICAL,
+    ERROR,
+    MODERATE,
+    NATIVE,
+    DtypeTable,
+    HeaderDataError,
+    Report,
+    SpatialImage,
+    StructHeader,
+)
 
 from . import plugin as _facts
 from .plugin import HEADER_SIZE, MAGIC

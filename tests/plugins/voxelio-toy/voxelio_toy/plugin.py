@@ -7,8 +7,7 @@ small format needs no separate facts module).
 
 from __future__ import annotations
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry import FormatSpec, SniffResult
+from voxelio.plugin import WEAK, YES, FormatSpec, SniffResult, hookimpl
 
 EXTENSIONS = (".toy",)
 FILES_TYPES = (("image", ".toy"),)
@@ -40,8 +39,8 @@ def sniff(prefix: bytes, filespec: str | None) -> SniffResult:
     """After the magic, the byte-order mark must be one of the two known ones."""
     order = _ORDER_NAMES.get(BYTE_ORDER_MARKS.get(prefix[4:6], ""))
     if order is None:
-        return SniffResult("weak", f"byte-order mark {prefix[4:6]!r} is neither 1 nor 256")
-    return SniffResult("yes", f"{order} toy header", strength=2)
+        return SniffResult(WEAK, f"byte-order mark {prefix[4:6]!r} is neither 1 nor 256")
+    return SniffResult(YES, f"{order} toy header", strength=2)
 
 
 TOY = FormatSpec(
