@@ -167,7 +167,8 @@ def test_import_voxelio_is_cheap():
 
 def test_toy_entry_module_imports_nothing_heavy():
     done = run_python(
-        "import sys, voxelio.registry, voxelio.hookspecs\nbefore = set(sys.modules)\n"
+        "import sys, voxelio.registry, voxelio.hookspecs, voxelio.plugin\n"
+        "before = set(sys.modules)\n"
         "import voxelio_toy.plugin\nprint(sorted(set(sys.modules) - before))"
     )
     new = eval(done.stdout)
