@@ -19,6 +19,7 @@ PLUGINS = {
     "voxelio_analyze": (),
     "voxelio_nifti1": ("voxelio_analyze",),
     "voxelio_mgh": (),
+    "voxelio_nifti2": ("voxelio_nifti1",),
     "voxelio_toy": (),
 }
 

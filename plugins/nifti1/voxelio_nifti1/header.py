@@ -54,12 +54,8 @@ _ICO7 = ((163842, 1, 1), (27307, 1, 6))
 
 header_dtype = np.dtype(
     [
-        ("sizeof_hdr", "i4"),
-        ("data_type", "S10"),
-        ("db_name", "S18"),
-        ("extents", "i4"),
-        ("session_error", "i2"),
-        ("regular", "S1"),
+        # Analyze's header_key, unchanged but for its last byte (hkey_un0)
+        *AnalyzeHeader.template_dtype.descr[:6],
         ("dim_info", "u1"),
         ("dim", "i2", (8,)),
         ("intent_p1", "f4"),
@@ -139,11 +135,7 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
     single_magic: ClassVar[bytes] = SINGLE_MAGIC
     pair_magic: ClassVar[bytes] = PAIR_MAGIC
     defaults: ClassVar[dict[str, Any]] = {
-        "sizeof_hdr": HEADER_SIZE,
-        "dim": [0, 1, 1, 1, 1, 1, 1, 1],
-        "pixdim": [1.0] * 8,
-        "datatype": 16,
-        "bitpix": 32,
+        **AnalyzeHeader.defaults,
         "scl_slope": 1.0,
         "magic": SINGLE_MAGIC,
     }

@@ -21,9 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.codes import Code, CodeTable
-from voxelio.errors import ImageFileError
-from voxelio.structheader import ERROR, Report
+from voxelio.plugin import ERROR, Code, CodeTable, ImageFileError, Report
 from voxelio_nifti1.codes import INTENT_CODES as NIFTI1_INTENT_CODES
 from voxelio_nifti1.header import Nifti1Header
 

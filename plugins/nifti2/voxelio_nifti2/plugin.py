@@ -9,8 +9,7 @@ evidence names them, and they load as NIfTI-2 images.
 
 from __future__ import annotations
 
-from voxelio.hookspecs import hookimpl
-from voxelio.registry import FormatSpec, SniffResult
+from voxelio.plugin import NO, WEAK, YES, FormatSpec, SniffResult, hookimpl
 
 from . import _layout as layout
 
@@ -28,7 +27,7 @@ def _nifti1_refusal(prefix: bytes) -> SniffResult | None:
         return None
     if layout.NIFTI1_HEADER_SIZE not in (_int32(prefix, "<"), _int32(prefix, ">")):
         return None
-    return SniffResult("no", f"a NIfTI-1 header (sizeof_hdr 348, magic {magic[:3]!r})")
+    return SniffResult(NO, f"a NIfTI-1 header (sizeof_hdr 348, magic {magic[:3]!r})")
 
 
 def _what(prefix: bytes, order: str) -> str:
@@ -41,26 +40,26 @@ def _what(prefix: bytes, order: str) -> str:
 
 def _sniff(prefix: bytes, want: bytes, other: bytes, kind: str) -> SniffResult:
     if len(prefix) < 8:
-        return SniffResult("no", f"only {len(prefix)} bytes: too short for a NIfTI-2 header")
+        return SniffResult(NO, f"only {len(prefix)} bytes: too short for a NIfTI-2 header")
     refusal = _nifti1_refusal(prefix)
     if refusal is not None:
         return refusal
     size = layout.HEADER_SIZE
     order = next((o for o in "<>" if _int32(prefix, o) == size), None)
     if order is None:
-        return SniffResult("no", f"sizeof_hdr is {_int32(prefix, '<')}, not {size}")
+        return SniffResult(NO, f"sizeof_hdr is {_int32(prefix, '<')}, not {size}")
     magic = prefix[layout.MAGIC_OFFSET : layout.MAGIC_OFFSET + 4]
     endian = "little" if order == "<" else "big"
     eol = prefix[8:12] == _EOL
     what = _what(prefix, order)
     if magic == want:
         evidence = f"{endian}-endian {what} {kind} (magic {want[:3]!r})"
-        return SniffResult("yes", evidence, 8 if eol else 4)
+        return SniffResult(YES, evidence, 8 if eol else 4)
     if magic == other:
         return SniffResult(
-            "weak", f"{endian}-endian {what} header with magic {other[:3]!r}, not {want[:3]!r}", 4
+            WEAK, f"{endian}-endian {what} header with magic {other[:3]!r}, not {want[:3]!r}", 4
         )
-    return SniffResult("no", f"sizeof_hdr is {size} but magic is {magic!r}, not {want[:3]!r}")
+    return SniffResult(NO, f"sizeof_hdr is {size} but magic is {magic!r}, not {want[:3]!r}")
 
 
 def sniff_single(prefix: bytes, filespec: str | None) -> SniffResult:
