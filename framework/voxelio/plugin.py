@@ -33,8 +33,9 @@ COMPRESSED_SUFFIXES, detect_compression
     The suffixes of transparent compression; the codec a file's first bytes show.
 ReaderHandOff
     Passes a compressed file's reader from the header read to the data proxy.
-MetadataBudget
-    Bounds the memory a header's variable-length metadata may take.
+limits, MetadataBudget, read_upto
+    The memory bounds readers respect (module attributes, adjustable), the
+    budget of a header's variable-length metadata, and a bounded read.
 
 Reading and writing a format (imported on first use; needs numpy)
 -----------------------------------------------------------------
@@ -70,6 +71,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from . import limits
 from .codecs.detect import COMPRESSED_SUFFIXES, detect_compression
 from .codecs.handoff import ReaderHandOff
 from .errors import (
@@ -82,7 +84,7 @@ from .errors import (
 )
 from .filemaps import FileHolder
 from .hookspecs import hookimpl
-from .limits import MetadataBudget
+from .limits import MetadataBudget, read_upto
 from .registry.spec import (
     API_VERSION,
     NO,
@@ -188,7 +190,9 @@ __all__ = [
     "detect_compression",
     "hookimpl",
     "is_proxy",
+    "limits",
     "plan_storage",
+    "read_upto",
     "voxel_sizes",
 ]
 

@@ -30,8 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from voxelio import limits
-from voxelio.limits import MetadataBudget, read_upto
+from voxelio.plugin import MetadataBudget, limits, read_upto
 
 #: tag id -> FreeSurfer name (``include/tags.h``)
 TAG_NAMES: dict[int, str] = {
