@@ -2,7 +2,7 @@
 
 A format plugin imports from this module only; the names below are the
 framework's promise to plugin authors, kept stable across releases. The
-first-party plugins (analyze, nifti1, mgh) import nothing else from voxelio,
+first-party plugins (analyze, nifti1, nifti2, mgh) import nothing else from voxelio,
 and a test checks it.
 
 Importing it is cheap enough for a plugin's entry module (the module
@@ -12,8 +12,8 @@ numpy are imported on first use (module ``__getattr__``), so
 ``from voxelio.plugin import FormatSpec`` never imports numpy while
 ``from voxelio.plugin import SpatialImage`` in a reader module does.
 
-Declaring a format (no numpy)
------------------------------
+Names for declaring a format (no numpy):
+
 FormatSpec, MagicRule, SniffResult
     The declaration of a format and what a sniff function returns.
 YES, WEAK, NO, VERDICTS
@@ -24,9 +24,10 @@ RGB_DTYPE, RGBA_DTYPE
     The colour dtypes as a spec's ``dtypes`` (and a code table row) names them.
 hookimpl
     The marker of hook implementations (``voxelio_formats`` ...).
-InvalidSpecError, VoxelioError, ImageFileError, HeaderDataError,
-HeaderTypeError, ImageDataError, WriterError
-    The errors plugins raise (and catch).
+VoxelioError, ImageFileError, HeaderDataError, HeaderTypeError
+    The errors plugins raise (and catch) ...
+ImageDataError, WriterError, InvalidSpecError
+    ... the data and writing errors, and a malformed spec.
 FileHolder
     One file of an image: a name or a file object, and a position.
 COMPRESSED_SUFFIXES, detect_compression
@@ -37,8 +38,8 @@ limits, MetadataBudget, read_upto
     The memory bounds readers respect (module attributes, adjustable), the
     budget of a header's variable-length metadata, and a bounded read.
 
-Reading and writing a format (imported on first use; needs numpy)
------------------------------------------------------------------
+Names for reading and writing a format (imported on first use; need numpy):
+
 SpatialImage, Header
     The image model plugins subclass, and the header template.
 StructHeader, Report, OK, INFO, WARNING, MODERATE, ERROR, CRITICAL, NATIVE, SWAPPED
