@@ -122,3 +122,20 @@ def test_dimension_products_beyond_64_bits_give_a_voxelio_error(dims, compress):
     raw = gzip_of(bytes(raw)) if compress else bytes(raw)
     with pytest.raises((ImageFileError, HeaderDataError)):
         MGHImage.from_bytes(raw)
+
+
+def test_a_loaded_bomb_does_not_keep_the_inflated_junk(tmp_path):
+    import gc
+
+    path = tmp_path / "bomb.mgz"
+    path.write_bytes(gzip_of(mgh_bytes(), (b"\0", 300 * MiB)))
+    tracemalloc.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        img = MGHImage.from_filename(str(path))
+    gc.collect()
+    retained = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
+    # the reader's window of the stream's end (80 MiB of zeros) was let go
+    assert retained < 16 * MiB
+    np.testing.assert_array_equal(img.get_fdata(), DATA)

@@ -193,6 +193,11 @@ class MGHHeader(StructHeader):
             if problem:
                 hdr.load_reports.append(Report(WARNING, problem))
                 warnings.warn(problem, UserWarning, stacklevel=2)
+                # what a compressed reader kept of the stream's end is that junk,
+                # not the data: do not hold it for as long as the image lives
+                release = getattr(fileobj, "release_cache", None)
+                if release is not None:
+                    release()
         return hdr
 
     @classmethod
