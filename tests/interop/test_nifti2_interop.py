@@ -168,3 +168,33 @@ def test_nibabel_agrees_on_a_sparse_image_of_more_than_2_31_voxels(tmp_path):
     assert img.shape == ref.shape == shape
     assert img.dataobj[65536, 32768, 0] == ref.dataobj[65536, 32768, 0] == 7
     assert np.allclose(img.affine, ref.affine)
+
+
+# -- the NiBabel bridge ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["example_nifti2.nii.gz", "row_major.dconn.nii"])
+def test_to_nibabel_and_back_of_shipped_nifti2_files(name):
+    path = os.path.join(nib_testing.data_path, name)
+    ours = vx.load(path)
+    converted = ours.to_nibabel()
+    assert type(converted) is nib.Nifti2Image  # a CIFTI-2 file stays a NIfTI-2 image
+    assert converted.header.binaryblock == ours.header.binaryblock
+    assert converted.dataobj is ours.dataobj
+    assert [e.content for e in converted.header.extensions] == [
+        e.content for e in ours.header.extensions
+    ]
+    theirs = nib.Nifti2Image.load(path)
+    assert np.array_equal(converted.get_fdata(), theirs.get_fdata())
+    back = vx.from_nibabel(theirs)
+    assert type(back) is Nifti2Image
+    assert back.header.binaryblock == theirs.header.binaryblock
+    assert np.array_equal(back.get_fdata(), ours.get_fdata())
+
+
+def test_from_nibabel_of_nifti2_pair_and_in_memory_image():
+    data = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
+    pair = vx.from_nibabel(nib.Nifti2Pair(data, AFFINE))
+    assert type(pair) is Nifti2Pair and np.array_equal(np.asarray(pair.dataobj), data)
+    single = vx.from_nibabel(nib.Nifti2Image(data, AFFINE))
+    assert type(single) is Nifti2Image
+    assert np.allclose(single.affine, AFFINE)
+    assert type(single.to_nibabel()) is nib.Nifti2Image

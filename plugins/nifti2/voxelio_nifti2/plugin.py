@@ -86,6 +86,7 @@ NIFTI2 = FormatSpec(
     sniff_bytes=layout.HEADER_SIZE,
     exports=_EXPORTS,
     dtypes=layout.DTYPES,
+    nibabel_class="nibabel.nifti2:Nifti2Image",
     description="NIfTI-2 single file (.nii, magic n+2; CIFTI-2 containers too)",
 )
 
@@ -97,6 +98,7 @@ NIFTI2_PAIR = FormatSpec(
     sniff=sniff_pair,
     sniff_bytes=layout.HEADER_SIZE,
     dtypes=layout.DTYPES,
+    nibabel_class="nibabel.nifti2:Nifti2Pair",
     description="NIfTI-2 pair (.hdr + .img, magic ni2)",
 )
 
