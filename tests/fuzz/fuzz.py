@@ -6,7 +6,7 @@ flips, truncation, junk appended, gzip truncated, corrupted or wrapped
 twice, a pair's file removed) and loads it in a worker process with a
 time and memory limit (:mod:`fuzz_pool`). Outcomes:
 
-``ok``             loaded, and the data read
+``ok``             loaded, the data read, and (small images) saved to bytes and read back
 ``voxelio-error``  a VoxelioError said why not (fine)
 ``other-error``    any other exception (a finding)
 ``memory``         MemoryError under the worker's address-space cap (a finding)

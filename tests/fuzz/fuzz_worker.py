@@ -35,6 +35,8 @@ def _exercise(img) -> None:
         np.asarray(proxy)
         if len(img.shape) >= 3 and all(img.shape):
             proxy[:, :, img.shape[2] // 2]
+        # what was loaded can be saved again (in memory), or says why not
+        type(img).from_bytes(img.to_bytes())
     elif all(img.shape):
         proxy[(0,) * (len(img.shape) - 1)]
 
