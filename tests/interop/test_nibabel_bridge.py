@@ -227,13 +227,10 @@ def test_a_format_without_counterpart_is_named_in_the_error(tmp_path):
 
 
 def test_a_nibabel_class_without_voxelio_format_is_refused():
-    other = nib.Nifti2Image(np.zeros((2, 2, 2), np.float32), np.eye(4))
-    try:
+    # MINC has no voxelio plugin here (NIfTI-2, once the example, now has voxelio-nifti2)
+    other = nib.Minc1Image(np.zeros((2, 2, 2), np.float32), np.eye(4))
+    with pytest.raises(NibabelBridgeError, match="Minc1Image"):
         vx.from_nibabel(other)
-    except NibabelBridgeError as err:
-        assert "Nifti2Image" in str(err)
-    else:  # a NIfTI-2 plugin is installed: then it must have made a voxelio image
-        assert vx.from_nibabel(other).format_name
 
 
 def test_a_runtime_format_declares_its_own_counterpart():
