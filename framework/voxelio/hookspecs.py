@@ -38,17 +38,55 @@ supported and what is refused is listed in :mod:`voxelio.registry.hooks`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-import pluggy
 
 PROJECT_NAME = "voxelio"
 
-#: Decorator marking a hook specification (used by voxelio itself).
-hookspec = pluggy.HookspecMarker(PROJECT_NAME)
-#: Decorator plugin authors put on their hook implementations.
-hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+class _Marker:
+    """A decorator that records pluggy's options on a function, as pluggy's own
+    markers do (attribute ``voxelio_impl`` or ``voxelio_spec``), without
+    importing pluggy: plugin modules import this one, and a process that never
+    calls a hook never imports pluggy.
+    """
+
+    def __init__(self, suffix: str, defaults: dict[str, Any]) -> None:
+        self._attr = f"{PROJECT_NAME}_{suffix}"
+        self._defaults = defaults
+
+    def __call__(self, function: Callable | None = None, **options: Any) -> Any:
+        unknown = sorted(set(options) - set(self._defaults))
+        if unknown:
+            known = ", ".join(sorted(self._defaults))
+            raise TypeError(f"unknown option(s) {', '.join(unknown)}; known: {known}")
+
+        def mark(func: Callable) -> Callable:
+            setattr(func, self._attr, {**self._defaults, **options})
+            return func
+
+        return mark if function is None else mark(function)
+
+
+#: Decorator marking a hook specification (used by voxelio itself); takes
+#: pluggy's ``firstresult``, ``historic``, ``warn_on_impl``, ``warn_on_impl_args``.
+hookspec = _Marker(
+    "spec",
+    {"firstresult": False, "historic": False, "warn_on_impl": None, "warn_on_impl_args": None},
+)
+#: Decorator plugin authors put on their hook implementations; takes pluggy's
+#: ``tryfirst``, ``trylast``, ``wrapper``, ``hookwrapper``, ``optionalhook``, ``specname``.
+hookimpl = _Marker(
+    "impl",
+    {
+        "wrapper": False,
+        "hookwrapper": False,
+        "optionalhook": False,
+        "tryfirst": False,
+        "trylast": False,
+        "specname": None,
+    },
+)
 
 
 @hookspec

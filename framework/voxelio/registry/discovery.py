@@ -61,9 +61,11 @@ class PluginRecord:
         Health and cause; ``status`` is its text.
     plugin : object or None
         The loaded plugin object (module), once loaded.
+    ref : str or None
+        What loads the plugin: ``module[:attr]``.
     """
 
-    __slots__ = ("distribution", "module", "name", "plugin", "source", "state", "version")
+    __slots__ = ("distribution", "module", "name", "plugin", "ref", "source", "state", "version")
 
     def __init__(
         self,
@@ -74,10 +76,11 @@ class PluginRecord:
         version: str | None = None,
         state: Status = OK,
         plugin: Any = None,
+        ref: str | None = None,
     ) -> None:
         self.name, self.module, self.source = name, module, source
         self.distribution, self.version = distribution, version
-        self.state, self.plugin = state, plugin
+        self.state, self.plugin, self.ref = state, plugin, ref
 
     def __repr__(self) -> str:
         return f"PluginRecord({self.name!r}, {self.module!r}, {self.source!r}, {self.status!r})"
@@ -113,6 +116,11 @@ def _is_disabled(ep: Any, dist_name: str | None, tokens: list[str]) -> bool:
     if dist_name:
         names.add(_normalise_dist(dist_name))
     return any(t == "*" or t in names or _normalise_dist(t) in names for t in tokens)
+
+
+def entry_points() -> list[Any]:
+    """The ``voxelio.plugins`` entry points installed on sys.path, sorted."""
+    return _entry_points()
 
 
 def _entry_points() -> list[Any]:
@@ -168,11 +176,16 @@ class _EntryPoint:
         self.name, self.value, self.dist = name, value, dist
 
     def load(self) -> Any:
-        module, _, attr = self.value.partition("[")[0].partition(":")
-        obj = importlib.import_module(module.strip())
-        for part in filter(None, attr.strip().split(".")):
-            obj = getattr(obj, part)
-        return obj
+        return load_reference(self.value)
+
+
+def load_reference(value: str) -> Any:
+    """Import ``module[:attr.path]`` (an entry point's value, extras ignored)."""
+    module, _, attr = value.partition("[")[0].partition(":")
+    obj = importlib.import_module(module.strip())
+    for part in filter(None, attr.strip().split(".")):
+        obj = getattr(obj, part)
+    return obj
 
 
 def _scan_entry_points(group: str) -> list[Any] | None:
@@ -233,6 +246,7 @@ def _load_entry_point(ep: Any, tokens: list[str]) -> PluginRecord:
         source=SOURCE_ENTRY_POINT,
         distribution=getattr(dist, "name", None),
         version=getattr(dist, "version", None),
+        ref=ep.value,
     )
     if _is_disabled(ep, record.distribution, tokens):
         record.state = Status(Health.DISABLED, Cause(ENV_DISABLE))
@@ -245,26 +259,27 @@ def _load_entry_point(ep: Any, tokens: list[str]) -> PluginRecord:
 
 
 def _load_env_module(spec: str) -> PluginRecord:
-    from .spec import resolve_ref
-
     module = spec.partition(":")[0]
-    record = PluginRecord(name=spec, module=module, source=SOURCE_ENV)
+    record = PluginRecord(name=spec, module=module, source=SOURCE_ENV, ref=spec)
     try:
-        record.plugin = resolve_ref(spec) if ":" in spec else importlib.import_module(spec)
+        record.plugin = load_reference(spec)
     except Exception as exc:
         record.state = broken(f"cannot import {spec}", exc)
     return record
 
 
-def find_plugins(environ: Mapping[str, str] | None = None) -> Iterator[PluginRecord]:
+def find_plugins(
+    environ: Mapping[str, str] | None = None, entry_points: list[Any] | None = None
+) -> Iterator[PluginRecord]:
     """Load every plugin: entry points (sorted by name), then ``VOXELIO_PLUGINS``.
 
     Yields records in a deterministic order; broken and disabled plugins are
-    yielded too, with their state saying why.
+    yielded too, with their state saying why. ``entry_points`` defaults to
+    :func:`entry_points`.
     """
     env = os.environ if environ is None else environ
     tokens = _split_env(env.get(ENV_DISABLE))
-    for ep in _entry_points():
+    for ep in entry_points if entry_points is not None else _entry_points():
         yield _load_entry_point(ep, tokens)
     for spec in _split_env(env.get(ENV_PLUGINS)):
         yield _load_env_module(spec)

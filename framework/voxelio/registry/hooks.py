@@ -45,6 +45,21 @@ from .discovery import PluginRecord
 from .health import Cause, Health, Status, broken
 
 
+class _Manager(pluggy.PluginManager):
+    """pluggy's manager; options a newer pluggy knows and voxelio's marker does
+    not are filled with pluggy's defaults."""
+
+    _defaults = getattr(
+        pluggy.HookimplMarker(hookspecs.PROJECT_NAME)(lambda: None),
+        f"{hookspecs.PROJECT_NAME}_impl",
+        {},
+    )
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> Any:
+        opts = super().parse_hookimpl_opts(plugin, name)
+        return None if opts is None else {**self._defaults, **opts}
+
+
 class PluginHooks:
     """voxelio's pluggy ``PluginManager`` and the records of its plugins.
 
@@ -55,7 +70,7 @@ class PluginHooks:
     """
 
     def __init__(self) -> None:
-        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm = _Manager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self._records: dict[int, PluginRecord] = {}
         self._callers: dict[tuple[str, int], Any] = {}
@@ -102,9 +117,13 @@ class PluginHooks:
                 )
         return ""
 
-    def implements(self, record: PluginRecord, hook_name: str) -> bool:
-        """Whether ``record``'s plugin implements ``hook_name``."""
-        return self._caller(hook_name, record) is not None
+    def implemented(self, record: PluginRecord) -> tuple[str, ...]:
+        """The voxelio hooks ``record``'s plugin implements, ``voxelio_formats`` aside."""
+        if record.plugin is None or not self.pm.is_registered(record.plugin):
+            return ()
+        callers = self.pm.get_hookcallers(record.plugin) or ()
+        names = {c.name for c in callers if c.spec is not None} - {"voxelio_formats"}
+        return tuple(sorted(names))
 
     def call(self, hook_name: str, record: PluginRecord, kwargs: dict[str, Any]) -> list[Any]:
         """Call ``record``'s implementations of ``hook_name`` through pluggy.

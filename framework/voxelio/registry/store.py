@@ -7,12 +7,19 @@ and rebuilt by :func:`refresh`. Formats registered at run time
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from typing import Any
 
 from ..errors import VoxelioError
-from .discovery import SOURCE_RUNTIME, PluginRecord, find_plugins
+from .discovery import (
+    SOURCE_RUNTIME,
+    PluginRecord,
+    entry_points,
+    find_plugins,
+    load_reference,
+)
 from .health import OK, Cause, Health, Status, broken, one_line, warn_broken
 from .spec import API_VERSION, FormatSpec, InvalidSpecError, validate_spec
 
@@ -85,14 +92,35 @@ class Registry:
     """
 
     def __init__(self, environ: Mapping[str, str] | None = None) -> None:
-        from .hooks import PluginHooks
-
-        self.hooks = PluginHooks()
         self.plugins: list[PluginRecord] = []
         self.entries: dict[str, FormatEntry] = {}
         self.shadowed: list[FormatEntry] = []
         self.runtime = PluginRecord(name="runtime", module=None, source=SOURCE_RUNTIME)
         self._environ = environ
+        self._hooks: Any = None
+        # plugins known from the discovery cache, imported only when a hook must run
+        self._pending: list[PluginRecord] = []
+        self._cached_hooks: dict[int, tuple[str, ...]] = {}
+
+    @property
+    def hooks(self) -> Any:
+        """The :class:`~voxelio.registry.hooks.PluginHooks` (pluggy is imported here,
+        and plugins known from the discovery cache are imported and registered)."""
+        if self._hooks is None:
+            from .hooks import PluginHooks
+
+            self._hooks = PluginHooks()
+            pending, self._pending = self._pending, []
+            for record in pending:
+                try:
+                    record.plugin = load_reference(record.ref or "")
+                except Exception as exc:
+                    cause = Cause.from_exception(f"cannot import {record.ref}", exc)
+                    self.mark_broken(record, cause)
+                    continue
+                self._hooks.register(record)
+                self._report(record)
+        return self._hooks
 
     @property
     def pm(self) -> Any:
@@ -100,34 +128,92 @@ class Registry:
         return self.hooks.pm
 
     # -- building --------------------------------------------------------------
-    def build(self, runtime_specs: Mapping[str, FormatSpec] = ()) -> Registry:
-        """Discover plugins, collect their specs, then add runtime formats."""
-        for record in find_plugins(self._environ):
-            self.plugins.append(record)
-            self.hooks.register(record)
-            if record.ok:
-                self._collect(record)
-            elif record.state.health is Health.SHADOWED:
-                warn_broken(record.label, record.state.cause, "is shadowed")
-            elif record.state.health is Health.BROKEN:
-                warn_broken(record.label, record.state.cause)
+    def build(self, runtime_specs: Mapping[str, FormatSpec] = (), cached: bool = True) -> Registry:
+        """Discover plugins, collect their specs, then add runtime formats.
+
+        With ``cached`` (the default), a valid stored discovery result
+        (:mod:`.cache`) stands in for importing the plugins; either way a
+        fresh result is stored for the next process.
+        """
+        from . import cache
+
+        environ = os.environ if self._environ is None else self._environ
+        eps = entry_points()
+        key = cache.fingerprint(environ, eps) if cache.cache_dir() is not None else None
+        stored = cache.read(key) if cached and key is not None else None
+        if stored is None or not self._replay(stored):
+            self._discover(key, eps)
         for spec in dict(runtime_specs).values():
             self.adopt(spec, self.runtime, replace=True)
         return self
 
-    def _collect(self, record: PluginRecord) -> None:
+    def _discover(self, key: tuple | None, eps: list[Any]) -> None:
+        from . import cache
+
+        hooks = self.hooks
+        items: list[dict] | None = [] if key is not None else None
+        files: list[str] = []
+        for record in find_plugins(self._environ, eps):
+            self.plugins.append(record)
+            hooks.register(record)
+            self._report(record)
+            specs = self._collect(record) if record.ok else []
+            if items is not None:
+                item = _cache_item(record, specs, hooks)
+                items = None if item is None else [*items, item]
+                files += cache.package_files(record.module)
+        if items is not None and key is not None:
+            cache.write(key, items, files)
+
+    def _replay(self, stored: dict) -> bool:
+        """Take plugins and specs from a stored discovery; False if it no longer holds."""
+        from .cache import decode_spec
+
+        try:
+            records = [(_record_from(item), item) for item in stored["plugins"]]
+            for record, item in records:
+                if item["retry"]:
+                    try:  # a plugin whose import failed may have been fixed since
+                        load_reference(record.ref or "")
+                    except Exception as exc:
+                        record.state = broken(f"cannot import {record.ref}", exc)
+                    else:
+                        return False
+            specs = [[decode_spec(d) for d in item["specs"]] for _, item in records]
+        except Exception:  # a stored result this voxelio cannot read: discover again
+            return False
+        for (record, item), record_specs in zip(records, specs, strict=True):
+            self.plugins.append(record)
+            self._report(record)
+            if record.ok:
+                self._pending.append(record)
+                self._cached_hooks[id(record)] = tuple(item["hooks"])
+                self._adopt_all(record, record_specs)
+        return True
+
+    def _report(self, record: PluginRecord) -> None:
+        if record.state.health is Health.SHADOWED:
+            warn_broken(record.label, record.state.cause or "", "is shadowed")
+        elif record.state.health is Health.BROKEN:
+            warn_broken(record.label, record.state.cause or "")
+
+    def _collect(self, record: PluginRecord) -> list[FormatSpec]:
         specs: list[Any] = []
         try:
             for result in self.hooks.call("voxelio_formats", record, {}):
                 specs.extend(result or ())
         except Exception as exc:
             self.mark_broken(record, Cause.from_exception("voxelio_formats() raised", exc))
-            return
+            return []
         bad = [s for s in specs if not isinstance(s, FormatSpec)]
         if bad:
             why = f"voxelio_formats() returned {bad[0]!r}, not a FormatSpec"
             self.mark_broken(record, Cause(why))
-            return
+            return []
+        self._adopt_all(record, specs)
+        return specs
+
+    def _adopt_all(self, record: PluginRecord, specs: list[FormatSpec]) -> None:
         for spec in specs:
             try:
                 self.adopt(spec, record)
@@ -231,8 +317,12 @@ class Registry:
         -------
         list of (PluginRecord, result)
         """
-        results = []
+        results: list[tuple[PluginRecord, Any]] = []
         healthy = [r for r in self.plugins if r.ok]
+        if self._hooks is None and not any(
+            hook_name in self._cached_hooks.get(id(r), ()) for r in healthy
+        ):
+            return results  # known from the cache: no plugin implements it
         for record in self.hooks.call_order(hook_name, healthy):
             try:
                 results += [(record, r) for r in self.hooks.call(hook_name, record, kwargs)]
@@ -241,6 +331,38 @@ class Registry:
             except Exception as exc:
                 self.mark_broken(record, Cause.from_exception(f"{hook_name}() raised", exc))
         return results
+
+
+def _cache_item(record: PluginRecord, specs: list[FormatSpec], hooks: Any) -> dict | None:
+    """``record`` and its specs as data for the discovery cache (None: not storable)."""
+    from .cache import encode_spec
+
+    encoded = [encode_spec(spec) for spec in specs]
+    if any(e is None for e in encoded):
+        return None
+    state = record.state
+    return {
+        "name": record.name,
+        "module": record.module,
+        "source": record.source,
+        "distribution": record.distribution,
+        "version": record.version,
+        "ref": record.ref,
+        "health": state.health.value,
+        "cause": tuple(state.cause) if state.cause is not None else None,
+        # an import that failed is tried again in every process
+        "retry": state.health is Health.BROKEN and record.plugin is None,
+        "hooks": hooks.implemented(record),
+        "specs": encoded,
+    }
+
+
+def _record_from(item: dict) -> PluginRecord:
+    cause = Cause(*item["cause"]) if item["cause"] is not None else None
+    return PluginRecord(
+        item["name"], item["module"], item["source"], item["distribution"], item["version"],
+        state=Status(Health(item["health"]), cause), ref=item["ref"],
+    )
 
 
 # -- the process-wide registry ------------------------------------------------------
@@ -269,8 +391,8 @@ def refresh() -> Registry:
     """
     global _registry
     with _lock:
-        _registry = None
-        return get_registry()
+        _registry = Registry().build(_runtime_specs, cached=False)
+        return _registry
 
 
 def add_runtime_format(spec: FormatSpec, replace: bool = False) -> FormatEntry:

@@ -1,0 +1,241 @@
+"""A validated cache of discovery results, so a fresh process imports no plugin
+module (and not pluggy) until one is needed.
+
+What discovery learns (every plugin's health, its format specs, which hooks
+it implements) is stored in the user's cache folder, keyed on everything
+that can change it:
+
+- voxelio's version, the plugin API version and the Python version;
+- ``VOXELIO_PLUGINS`` and ``VOXELIO_DISABLE_PLUGINS`` as the registry reads them;
+- every ``voxelio.plugins`` entry point (name, value, and the distribution
+  folder, whose name holds the version), read from the metadata on sys.path
+  as discovery reads it (under a millisecond);
+- ``sys.path``, and the modification time of every folder on it (installing,
+  upgrading or removing a distribution adds or removes an entry in one of
+  them, so a new or removed plugin always invalidates the cache);
+- the size and modification time of every module file a plugin's import
+  loaded from the plugin's own package, and of voxelio's registry modules.
+
+A plugin whose import failed is imported again in every process (it may
+have been fixed without any of the above changing); if it now imports, the
+cache is ignored and rebuilt. Specs that cannot be stored as data (an image
+class given as a class, a sniff function that cannot be named as
+``module:attr``) make a discovery uncacheable: it then runs in full every
+time, as it does when the cache folder cannot be written.
+
+Not seen: modules outside a plugin's package that its entry module
+imports. ``voxelio.refresh_plugins()`` always rediscovers. The cache
+folder is ``VOXELIO_CACHE_DIR`` (empty: no cache), else the platform's
+user cache folder plus ``voxelio``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import marshal
+import os
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+ENV_CACHE_DIR = "VOXELIO_CACHE_DIR"
+#: Bump when what is stored changes shape.
+CACHE_FORMAT = 1
+#: Discoveries kept per interpreter (different environments, sys.path).
+MAX_ENTRIES = 8
+
+_FRAMEWORK_MODULES = ("cache", "discovery", "health", "hooks", "spec", "store")
+
+
+def cache_dir() -> str | None:
+    """The folder the cache lives in, or None when caching is switched off."""
+    configured = os.environ.get(ENV_CACHE_DIR)
+    if configured is not None:
+        return configured or None
+    home = os.path.expanduser("~")
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.join(home, "AppData", "Local")
+    elif sys.platform == "darwin":
+        base = os.path.join(home, "Library", "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(home, ".cache")
+    return os.path.join(base, "voxelio")
+
+
+def _cache_file(folder: str) -> str:
+    import zlib
+
+    who = f"{sys.executable}\0{sys.prefix}\0{sys.version}".encode("utf-8", "replace")
+    tag = f"{sys.version_info[0]}{sys.version_info[1]}"
+    return os.path.join(folder, f"discovery-py{tag}-{zlib.crc32(who):08x}.bin")
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_mtime_ns, st.st_size)
+
+
+def fingerprint(environ: Mapping[str, str], entry_points: Iterable[Any]) -> tuple:
+    """What the discovery result depends on, before any plugin is imported."""
+    from .. import __version__
+    from .discovery import ENV_DISABLE, ENV_PLUGINS
+    from .spec import API_VERSION
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    own = [os.path.join(here, f"{m}.py") for m in _FRAMEWORK_MODULES]
+    own.append(os.path.join(os.path.dirname(here), "hookspecs.py"))
+    return (
+        CACHE_FORMAT,
+        __version__,
+        API_VERSION,
+        sys.version,
+        environ.get(ENV_PLUGINS, ""),
+        environ.get(ENV_DISABLE, ""),
+        tuple(_entry_point_key(ep) for ep in entry_points),
+        tuple(sys.path),
+        tuple(_stamp(entry or ".") for entry in sys.path),
+        tuple(_stamp(path) for path in own),
+    )
+
+
+def _entry_point_key(ep: Any) -> tuple:
+    dist = getattr(ep, "dist", None)
+    where = getattr(dist, "_path", None)  # the dist-info folder, version in its name
+    if where is None:
+        where = f"{getattr(dist, 'name', None)} {getattr(dist, 'version', None)}"
+    return (ep.name, ep.value, str(where))
+
+
+def read(key: tuple) -> dict | None:
+    """The stored discovery for ``key`` whose plugin files are unchanged, or None."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    try:
+        with open(_cache_file(folder), "rb") as f:
+            entries = marshal.load(f)
+    except Exception:  # missing, unreadable, or written by something else: rebuild
+        return None
+    if not isinstance(entries, list):
+        return None
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("key") == key:
+            files = entry.get("files", ())
+            if all(_stamp(path) == (mtime, size) for path, mtime, size in files):
+                return entry
+            return None
+    return None
+
+
+def write(key: tuple, plugins: list[dict], files: Iterable[str]) -> None:
+    """Store a discovery result for ``key`` (silently nothing when not possible)."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    stamped = []
+    for path in sorted(set(files)):
+        stamp = _stamp(path)
+        if stamp is None:
+            return  # a module without a file we can watch: do not cache
+        stamped.append((path, *stamp))
+    entry = {"key": key, "files": tuple(stamped), "plugins": plugins}
+    target = _cache_file(folder)
+    try:
+        with open(target, "rb") as f:
+            old = marshal.load(f)
+        old = [e for e in old if isinstance(e, dict) and e.get("key") != key]
+    except Exception:
+        old = []
+    entries = [entry, *old][:MAX_ENTRIES]
+    temp = f"{target}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with open(temp, "wb") as f:
+            marshal.dump(entries, f)
+        os.replace(temp, target)
+    except (OSError, ValueError):  # read-only home, full disk...: run without a cache
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+
+
+def package_files(module: str | None) -> list[str]:
+    """Files of the loaded modules of ``module``'s top-level package."""
+    if not module:
+        return []
+    top = module.partition(".")[0]
+    found = []
+    for name, mod in list(sys.modules.items()):
+        if name == top or name.startswith(top + "."):
+            path = getattr(mod, "__file__", None)
+            if path:  # namespace packages have none, and nothing to watch
+                found.append(os.path.abspath(path))
+    return found
+
+
+# -- specs as data ---------------------------------------------------------------------
+class LazyFunction:
+    """A sniff function named ``module:qualname``, imported at its first call."""
+
+    __slots__ = ("_function", "ref")
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        self._function: Any = None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self._function is None:
+            from .spec import resolve_ref
+
+            self._function = resolve_ref(self.ref)
+        return self._function(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<sniff {self.ref}>"
+
+
+def function_ref(function: Any) -> str | None:
+    """``module:qualname`` that imports back to ``function``, or None."""
+    if isinstance(function, LazyFunction):
+        return function.ref
+    module = getattr(function, "__module__", None)
+    qualname = getattr(function, "__qualname__", "")
+    if not module or not qualname or "<" in qualname:
+        return None
+    obj = sys.modules.get(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+    return f"{module}:{qualname}" if obj is function else None
+
+
+def encode_spec(spec: Any) -> dict | None:
+    """A spec as plain data (marshal-able), or None when it cannot be."""
+    from dataclasses import fields
+
+    out: dict[str, Any] = {}
+    for f in fields(spec):
+        value = getattr(spec, f.name)
+        if f.name == "image_class":
+            if not isinstance(value, str):
+                return None
+        elif f.name == "sniff":
+            if value is not None:
+                value = function_ref(value)
+                if value is None:
+                    return None
+        elif f.name == "magic":
+            value = tuple((rule.offset, rule.data) for rule in value)
+        out[f.name] = value
+    return out
+
+
+def decode_spec(data: dict) -> Any:
+    """The :class:`FormatSpec` :func:`encode_spec` stored."""
+    from .spec import FormatSpec
+
+    values = dict(data)
+    if values.get("sniff") is not None:
+        values["sniff"] = LazyFunction(values["sniff"])
+    return FormatSpec(**values)
