@@ -40,7 +40,7 @@ from typing import Any
 
 ENV_CACHE_DIR = "VOXELIO_CACHE_DIR"
 #: Bump when what is stored changes shape.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Discoveries kept per interpreter (different environments, sys.path).
 MAX_ENTRIES = 8
 
@@ -232,10 +232,23 @@ def encode_spec(spec: Any) -> dict | None:
 
 
 def decode_spec(data: dict) -> Any:
-    """The :class:`FormatSpec` :func:`encode_spec` stored."""
-    from .spec import FormatSpec
+    """The :class:`FormatSpec` :func:`encode_spec` stored.
+
+    The stored values were validated and normalised when the spec was made
+    (and the key holds voxelio's own registry modules), so the spec is
+    rebuilt without running the checks again.
+    """
+    from dataclasses import fields
+
+    from .spec import FormatSpec, MagicRule
 
     values = dict(data)
     if values.get("sniff") is not None:
         values["sniff"] = LazyFunction(values["sniff"])
-    return FormatSpec(**values)
+    values["magic"] = tuple(MagicRule(offset, data) for offset, data in values.get("magic", ()))
+    if set(values) != {f.name for f in fields(FormatSpec)}:
+        return FormatSpec(**values)  # stored by another shape of FormatSpec: check it all
+    spec = object.__new__(FormatSpec)
+    for name, value in values.items():
+        object.__setattr__(spec, name, value)
+    return spec

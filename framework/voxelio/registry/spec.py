@@ -44,9 +44,11 @@ _STRUCTURED = {
     RGBA_DTYPE: [("R", "u1"), ("G", "u1"), ("B", "u1"), ("A", "u1")],
 }
 
-_NAME_RE = re.compile(r"^[a-z][a-z0-9_.+-]*$")
-_REF_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
-_SUFFIX_RE = re.compile(r"^(\.[A-Za-z0-9_+-]+)+$")
+# patterns as text: re compiles (and caches) them at first use, so a process
+# whose specs come from the discovery cache never compiles them
+_NAME_RE = r"^[a-z][a-z0-9_.+-]*$"
+_REF_RE = r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$"
+_SUFFIX_RE = r"^(\.[A-Za-z0-9_+-]+)+$"
 
 
 class InvalidSpecError(VoxelioError, ValueError):
@@ -280,7 +282,7 @@ def parse_dtype(name: str) -> Any:
     return np.dtype(text)
 
 
-_DTYPE_NAME_RE = re.compile(
+_DTYPE_NAME_RE = (
     r"^[<>|=]?("
     r"bool_?|u?int(8|16|32|64)?|float(16|32|64|96|128)?|complex(64|128|192|256)?"
     r"|half|single|double|longdouble|clongdouble|u?byte|u?short|u?intc|u?longlong"
@@ -296,7 +298,7 @@ def _dtype_problem(value: Any) -> str | None:
     type code, or a structured dtype as a list of (name, type[, shape]).
     """
     if isinstance(value, str) and not value.strip().startswith("["):
-        return None if _DTYPE_NAME_RE.match(value.strip()) else "unknown type name"
+        return None if re.match(_DTYPE_NAME_RE, value.strip()) else "unknown type name"
     if isinstance(value, str):
         import ast
 
@@ -354,7 +356,7 @@ def _normalise(spec: FormatSpec, problems: list[str]) -> None:
 
 
 def _check_identity(spec: FormatSpec, problems: list[str]) -> None:
-    if not isinstance(spec.name, str) or not _NAME_RE.match(spec.name):
+    if not isinstance(spec.name, str) or not re.match(_NAME_RE, spec.name):
         problems.append(
             f"name {spec.name!r} must be a lower-case word (letters, digits, '_', '-', '.', '+')"
         )
@@ -362,7 +364,7 @@ def _check_identity(spec: FormatSpec, problems: list[str]) -> None:
         problems.append(f"api_version must be an int, not {spec.api_version!r}")
     ref = spec.image_class
     if isinstance(ref, str):
-        if not _REF_RE.match(ref):
+        if not re.match(_REF_RE, ref):
             problems.append(f"image_class {ref!r} must look like 'package.module:ClassName'")
     elif not isinstance(ref, type):
         problems.append(f"image_class must be a 'module:attr' string or a class, not {ref!r}")
@@ -377,7 +379,7 @@ def _check_identity(spec: FormatSpec, problems: list[str]) -> None:
             or not isinstance(item[0], str)
             or not item[0].isidentifier()
             or not isinstance(item[1], str)
-            or not _REF_RE.match(item[1])
+            or not re.match(_REF_RE, item[1])
         ):
             problems.append(f"exports entry {item!r} must map an identifier to 'module:attr'")
     _set(spec, "exports", exports)
@@ -386,7 +388,7 @@ def _check_identity(spec: FormatSpec, problems: list[str]) -> None:
 def _suffix_tuple(spec: FormatSpec, attr: str, problems: list[str]) -> tuple[str, ...]:
     values = _as_tuple(getattr(spec, attr), attr, problems)
     for value in values:
-        if not isinstance(value, str) or not _SUFFIX_RE.match(value):
+        if not isinstance(value, str) or not re.match(_SUFFIX_RE, value):
             problems.append(f"{attr} entry {value!r} must be a suffix like '.nii' (leading dot)")
     _set(spec, attr, values)
     return values
@@ -476,7 +478,7 @@ def _check_flags(spec: FormatSpec, problems: list[str]) -> None:
     if not isinstance(spec.description, str):
         problems.append("description must be a string")
     counterpart = spec.nibabel_class
-    if not isinstance(counterpart, str) or (counterpart and not _REF_RE.match(counterpart)):
+    if not isinstance(counterpart, str) or (counterpart and not re.match(_REF_RE, counterpart)):
         problems.append(
             f"nibabel_class {counterpart!r} must be '' or look like 'nibabel.module:ClassName'"
         )

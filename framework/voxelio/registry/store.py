@@ -188,7 +188,7 @@ class Registry:
             if record.ok:
                 self._pending.append(record)
                 self._cached_hooks[id(record)] = tuple(item["hooks"])
-                self._adopt_all(record, record_specs)
+                self._adopt_all(record, record_specs, item["checked"])
         return True
 
     def _report(self, record: PluginRecord) -> None:
@@ -213,16 +213,27 @@ class Registry:
         self._adopt_all(record, specs)
         return specs
 
-    def _adopt_all(self, record: PluginRecord, specs: list[FormatSpec]) -> None:
-        for spec in specs:
+    def _adopt_all(
+        self,
+        record: PluginRecord,
+        specs: list[FormatSpec],
+        checked: list[list[str]] | None = None,
+    ) -> None:
+        for i, spec in enumerate(specs):
             try:
-                self.adopt(spec, record)
+                self.adopt(spec, record, checked=None if checked is None else list(checked[i]))
             except InvalidSpecError as exc:
                 cause = Cause(one_line(str(exc)))
                 self.shadowed.append(FormatEntry(spec, record, Status(Health.SHADOWED, cause)))
                 warn_broken(record.label, cause, "is shadowed")
 
-    def adopt(self, spec: FormatSpec, record: PluginRecord, replace: bool = False) -> FormatEntry:
+    def adopt(
+        self,
+        spec: FormatSpec,
+        record: PluginRecord,
+        replace: bool = False,
+        checked: list[str] | None = None,
+    ) -> FormatEntry:
         """Add ``spec`` as provided by ``record``.
 
         A spec for another plugin API version, or with problems only numpy
@@ -246,7 +257,8 @@ class Registry:
                 f"written for plugin API version {spec.api_version}; "
                 f"this voxelio speaks version {API_VERSION}"
             )
-        problems.extend(validate_spec(spec))
+        # ``checked``: what validate_spec said when the discovery cache stored the spec
+        problems.extend(validate_spec(spec) if checked is None else checked)
         if problems:
             entry.own_state = broken("; ".join(problems))
             warn_broken(record.label, f"format {spec.name!r}: " + "; ".join(problems))
@@ -354,6 +366,7 @@ def _cache_item(record: PluginRecord, specs: list[FormatSpec], hooks: Any) -> di
         "retry": state.health is Health.BROKEN and record.plugin is None,
         "hooks": hooks.implemented(record),
         "specs": encoded,
+        "checked": [tuple(validate_spec(spec)) for spec in specs],
     }
 
 
