@@ -5,9 +5,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PLUGINS := $(wildcard plugins/*)
-TEST_PLUGINS := $(wildcard tests/plugins/*)
-INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml) \
-	$(wildcard tests/plugins/*/pyproject.toml)
+# the test-only plugins (tests/plugins) are not installed here: the root
+# conftest.py lays them out in a temporary folder for each test session
+TEST_PLUGIN_DISTS := voxelio-toy voxelio-broken-import voxelio-broken-sniff voxelio-invalid-spec
+INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml)
 
 .PHONY: venv test lint demo bench docs clean fuzz
 
@@ -17,11 +18,13 @@ $(STAMP): $(INSTALL_INPUTS)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[fast]" $(foreach p,$(PLUGINS),-e ./$(p)) \
-		$(foreach p,$(TEST_PLUGINS),-e ./$(p)) -r requirements-test.txt
+		-r requirements-test.txt
+	# a venv made before the test plugins left it may still hold them
+	$(BIN)/python -m pip uninstall --quiet --yes $(TEST_PLUGIN_DISTS) 2>/dev/null || true
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check framework plugins tests benchmarks
+	$(BIN)/ruff check framework plugins tests benchmarks conftest.py
 
 test: lint
 	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) -q -p no:cacheprovider

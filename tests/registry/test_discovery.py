@@ -138,7 +138,8 @@ def test_voxelio_plugins_adds_a_plain_module(tmp_path):
     print(environment_report()["'labfmt' (VOXELIO_PLUGINS)"])
     print(sum("plugin API version 99" in str(w.message) for w in caught))
     """
-    done = run_python(code, {"VOXELIO_PLUGINS": "labfmt", "PYTHONPATH": str(tmp_path)})
+    path_with_tests = os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])
+    done = run_python(code, {"VOXELIO_PLUGINS": "labfmt", "PYTHONPATH": path_with_tests})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
     assert lines[0] == "lab ['lab']"

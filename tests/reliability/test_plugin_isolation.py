@@ -43,7 +43,7 @@ def plugin_source(formats: str, extra: str = "") -> str:
 
 def run_child(tmp_path, code: str, env: dict[str, str]) -> dict:
     full = {k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")}
-    full.update(env, PYTHONPATH=str(tmp_path))
+    full.update(env, PYTHONPATH=os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]))
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True, text=True, env=full, timeout=120,
@@ -269,7 +269,8 @@ def test_a_voxelio_plugins_module_shadowed_by_an_entry_point_is_shown(tmp_path):
     """
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-        env={**os.environ, "PYTHONPATH": str(tmp_path),
+        env={**os.environ,
+             "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
              "VOXELIO_PLUGINS": "toylab,voxelio_toy.plugin"},
         timeout=120,
     )
