@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import ImageFileError, VoxelioError
+from .errors import ImageFileError, VoxelioError, WriterError
 from .registry import dispatch
 from .registry.dispatch import Candidate
 from .registry.health import OK, Cause, Status, describe_exception, warn_once
@@ -270,6 +270,7 @@ def save(
         out = img
     else:
         out = klass.from_image(img) if dtype is None else klass.from_image(img, dtype=dtype)
+    _check_declared_dtype(entry, out.get_data_dtype() if dtype is None else dtype, filename)
     reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
     if dtype is not None:
         options["dtype"] = dtype
@@ -277,6 +278,32 @@ def save(
     out.to_file_map(file_map, **options)
     out.file_map = file_map
     out.format_name = entry.name
+
+
+def _check_declared_dtype(entry: Any, dtype: Any, filename: str) -> None:
+    """Refuse a dtype the target format's spec does not declare (WriterError).
+
+    A spec's ``dtypes`` is the format's promise; a writer never sees a dtype
+    outside it, so a plugin cannot fail deep inside its own tables.
+    """
+    declared = entry.spec.dtypes
+    if not declared:
+        return
+    import numpy as np
+
+    from .registry.spec import parse_dtype
+
+    try:
+        wanted = np.dtype(dtype)
+    except TypeError as err:
+        raise WriterError(f"cannot save {filename}: {dtype!r} is not a dtype ({err})") from None
+    if any(parse_dtype(name).newbyteorder("=") == wanted.newbyteorder("=")
+           for name in declared):
+        return
+    raise WriterError(
+        f"cannot save {filename} as {entry.name}: it does not store {wanted}; "
+        f"it stores {', '.join(declared)}"
+    )
 
 
 # -- sniff and formats ---------------------------------------------------------------

@@ -9,6 +9,7 @@ implementation; format headers subclass it (binary ones through
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any, BinaryIO
 
@@ -53,13 +54,20 @@ class Header:
 
         A header of exactly this class is copied. Any other object that has
         ``get_data_dtype``, ``get_data_shape`` and ``get_zooms`` gives those
-        three values to a fresh header of this class.
+        three values to a fresh header of this class; a dtype this class
+        cannot store is left at its default (the caller chooses the dtype to
+        save, as ``from_image(img, dtype=...)`` does).
         """
         if header is None:
             return cls()
         if type(header) is cls:
             return header.copy()
-        return cls(header.get_data_dtype(), header.get_data_shape(), header.get_zooms())
+        obj = cls()
+        with contextlib.suppress(HeaderDataError):
+            obj.set_data_dtype(header.get_data_dtype())
+        obj.set_data_shape(header.get_data_shape())
+        obj.set_zooms(header.get_zooms())
+        return obj
 
     def copy(self) -> Header:
         """Return an independent copy of this header."""

@@ -214,7 +214,9 @@ class ArrayProxy:
 
     # -- reading -------------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        arr = self._read(None, dtype)
+        # np.asarray: scaling a 0-d array gives a numpy scalar, which numpy
+        # refuses from __array__ ("object __array__ method not producing an array")
+        arr = np.asarray(self._read(None, dtype))
         if dtype is not None and arr.dtype != np.dtype(dtype):
             arr = arr.astype(dtype)
         return arr

@@ -45,6 +45,12 @@ class FormatConformance(FileSafetyChecks):
         The format under test (its ``FormatSpec.name``). Required.
     shape : tuple of int
         Shape of the sample images.
+    affine : (4, 4) ndarray
+        Affine of the sample images (zooms 2, 3, 4, x flipped, the world
+        origin inside the volume). Set one your format can store.
+    check_affine : bool
+        Whether round trips must keep the affine; False for a format that
+        stores no full affine (only voxel sizes, or nothing).
     sniff_seconds : float
         Time one sniff call may take on any prefix.
     random_prefixes : int
@@ -311,11 +317,82 @@ class FormatConformance(FileSafetyChecks):
             Path(holder.filename).write_bytes(original)
         assert not problems, "\n".join(problems[:20])
 
+    def test_image_module_imports(self) -> None:
+        """The module of the image class imports in a fresh interpreter (not only the entry)."""
+        ref = self.spec().image_class_ref
+        if ":" not in ref:
+            pytest.skip("the image class was registered as an object, not by name")
+        module = ref.partition(":")[0]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")}
+        done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                              text=True, env=env, timeout=120)
+        assert done.returncode == 0, f"import {module} failed:\n{done.stderr}"
+
+    def test_undeclared_dtypes_are_refused_on_save(self, tmp_path: Path) -> None:
+        """Saving a dtype the spec does not declare raises a voxelio error, nothing else."""
+        declared = {dtype.newbyteorder("=") for dtype in self.dtypes()}
+        undeclared = [np.dtype(name) for name in _PROBE_DTYPES
+                      if np.dtype(name) not in declared]
+        if not undeclared:
+            pytest.skip("the spec declares every probed dtype")
+        problems = []
+        for dtype in undeclared:
+            path = tmp_path / f"undeclared-{dtype}{self.spec().extensions[0]}"
+            for what, attempt in (
+                ("save(..., dtype=...)", lambda path=path, dtype=dtype: _save(
+                    self.make_image(self.dtypes()[0]), path, self.format_name, dtype=dtype)),
+                ("data of that dtype", lambda path=path, dtype=dtype: _save(
+                    self.image_class()(np.zeros(self.shape, dtype), self.affine), path,
+                    self.format_name)),
+            ):
+                try:
+                    attempt()
+                except VoxelioError:
+                    continue
+                except Exception as exc:
+                    problems.append(f"{dtype} ({what}): {type(exc).__name__}: {exc}")
+                    continue
+                problems.append(f"{dtype} ({what}): saved although the spec does not declare it")
+        assert not problems, "\n".join(problems)
+
+    def test_negative_dims_are_refused(self) -> None:
+        """A header refuses a negative data shape with a voxelio error."""
+        header = self.image_class().header_class()
+        try:
+            header.set_data_shape((2, -1, 3))
+        except VoxelioError:
+            return
+        except Exception as exc:
+            pytest.fail(f"set_data_shape((2, -1, 3)) raised {type(exc).__name__}: {exc}")
+        pytest.fail(f"set_data_shape((2, -1, 3)) was accepted: {header.get_data_shape()}")
+
+    def test_zero_and_one_dimensional_data(self, tmp_path: Path) -> None:
+        """0-d and 1-d data either round-trip or raise a voxelio error."""
+        dtype = self.dtypes()[0]
+        problems = []
+        for shape in ((), (5,)):
+            arr = np.zeros(shape, dtype) if dtype.names else np.full(shape, 3, dtype)
+            path = tmp_path / f"{len(shape)}d{self.spec().extensions[0]}"
+            try:
+                img = self.image_class()(arr, np.eye(4))
+                _save(img, path, self.format_name)
+                back = _load(path)
+                if not np.array_equal(np.asarray(back.dataobj).reshape(shape), arr):
+                    problems.append(f"{len(shape)}-d data changed: {np.asarray(back.dataobj)!r}")
+            except VoxelioError:
+                pass
+            except Exception as exc:
+                problems.append(f"{len(shape)}-d data: {type(exc).__name__}: {exc}")
+        assert not problems, "\n".join(problems)
+
 
 # -- module helpers ---------------------------------------------------------------------------
 #: numpy types that exist at full precision on some platforms only: a class may
 #: store them where they exist without its spec (the same everywhere) declaring them
 _PLATFORM_TYPES = ("longdouble", "clongdouble")
+#: dtypes the undeclared-dtype check tries (those a spec does not declare)
+_PROBE_DTYPES = ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64",
+                 "uint64", "float16", "float32", "float64", "complex64", "complex128")
 
 
 def spec_class_mismatches(spec: FormatSpec, klass: type) -> list[str]:
@@ -368,10 +445,10 @@ def spec_class_mismatches(spec: FormatSpec, klass: type) -> list[str]:
     return problems
 
 
-def _save(img: Any, path: Path, format_name: str) -> None:
+def _save(img: Any, path: Path, format_name: str, **options: Any) -> None:
     import voxelio as vx
 
-    vx.save(img, path, format=format_name)
+    vx.save(img, path, format=format_name, **options)
 
 
 def _load(path: Path) -> Any:
