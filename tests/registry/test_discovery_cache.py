@@ -103,7 +103,8 @@ def env(tmp_path):
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")},
         "VOXELIO_CACHE_DIR": str(tmp_path / "cache"),
-        "PYTHONPATH": str(site),
+        # the test plugins (voxelio_toy...) stay importable, after the site folder
+        "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]),
     }
 
 
