@@ -87,24 +87,35 @@ class FormatInfo:
 
 # -- load ------------------------------------------------------------------------------
 def load(
-    path: str | os.PathLike,
+    path: str | os.PathLike | Any,
     *,
     format: str | None = None,
     mmap: bool | str = True,
     keep_file_open: bool | None = None,
+    storage_options: dict[str, Any] | None = None,
+    open_options: dict[str, Any] | None = None,
 ) -> Any:
     """Load an image of whatever installed format reads it.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The file to read (for a pair, either of its files).
+    path : str, os.PathLike, URL or binary file object
+        The file to read (for a pair, either of its files); an open binary
+        file object or ``io.BytesIO`` (read from its current position; the
+        format is recognised from the content); or a URL such as
+        ``s3://bucket/sub-01_bold.nii.gz``, read through fsspec
+        (``voxelio[remote]``) with random access. See :mod:`voxelio.sources`.
     format : str, optional
         A format name (see :func:`formats`); skips format detection.
     mmap : {True, False, 'c', 'r'}
         Passed to the image class: whether (and how) to memory-map data.
     keep_file_open : bool or None
         Passed to the image class.
+    storage_options : dict, optional
+        URLs only: passed to the fsspec filesystem (credentials, endpoint...).
+    open_options : dict, optional
+        URLs only: passed to the filesystem's ``open`` (caching, block size);
+        defaults in :data:`voxelio.sources.REMOTE_OPEN_OPTIONS`.
 
     Returns
     -------
@@ -120,6 +131,10 @@ def load(
         every format, why it declined or failed, broken plugins, and which
         distribution to install when a known plugin would read the name.
     """
+    from . import sources
+
+    if sources.is_file_object(path) or sources.is_url(path):
+        return _load_source(path, format, mmap, keep_file_open, storage_options, open_options)
     filename = _filename(path)
     dispatch.check_readable_file(filename)
     reg = get_registry()
@@ -132,6 +147,52 @@ def load(
         trial = dispatch.Trial(filename, reg, readable)
         img, entry = _first_reader(trial, reg, filename, mmap, keep_file_open)
     _after_load(img, entry, reg, filename)
+    return img
+
+
+def _load_source(
+    target: Any, format: str | None, mmap: Any, keep: Any,
+    storage_options: dict[str, Any] | None, open_options: dict[str, Any] | None,
+) -> Any:
+    """Load from a file object or a URL (see :mod:`voxelio.sources`)."""
+    from . import sources
+    from ._sourceload import load_from
+
+    reg = get_registry()
+    if format is not None:
+        entries = [_entry_for(format, reg, "read")]
+    else:
+        entries = [e for e in reg.ok_entries() if e.spec.can_read]
+    if sources.is_url(target):
+        remote = sources.resolve_url(target, storage_options, open_options)
+        if remote.is_local:
+            return load(sources.local_path(remote), format=format, mmap=mmap,
+                        keep_file_open=keep)
+        if not remote.exists(remote.path):
+            raise FileNotFoundError(2, "No such file", target)
+        img, entry = load_from(
+            remote.open, remote.path, remote.path, reg, entries, shown=repr(target),
+            format_chosen=format is not None, mmap=False, keep=keep,
+        )
+        shown = target
+    else:
+        fobj = sources.readable_object(target)
+        name = sources.object_name(target)
+
+        def only(path: str) -> Any:
+            if path != "<object>":
+                raise ImageFileError(
+                    f"this format needs a second file ({path!r}) that a single file object "
+                    "cannot provide; pass a file name or URL instead"
+                )
+            return fobj
+
+        img, entry = load_from(
+            only, name, "<object>", reg, entries, shown=f"the {type(target).__name__} object",
+            format_chosen=format is not None, mmap=False, keep=keep, owned=False,
+        )
+        shown = name or f"<{type(target).__name__}>"
+    _after_load(img, entry, reg, shown)
     return img
 
 
@@ -225,10 +286,11 @@ def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> N
 # -- save ------------------------------------------------------------------------------
 def save(
     img: Any,
-    path: str | os.PathLike,
+    path: str | os.PathLike | Any,
     *,
     format: str | None = None,
     dtype: Any = None,
+    storage_options: dict[str, Any] | None = None,
     **options: Any,
 ) -> None:
     """Save an image in the format its target name implies.
@@ -238,12 +300,19 @@ def save(
     img : SpatialImage
         Any image; converted with ``Klass.from_image`` when the target
         format's class differs from the image's.
-    path : str or os.PathLike
+    path : str, os.PathLike, URL or writable binary file object
         Target file name; its suffix chooses the format (``.nii.gz``...).
+        A URL (``s3://...``, through fsspec) is written locally, then
+        uploaded one object per file (atomic per object; the two files of
+        a pair are two uploads). A file object receives the file's bytes
+        from its current position; its format comes from ``format`` or
+        its ``name`` attribute.
     format : str, optional
         A format name, overriding the choice by name.
     dtype : dtype-like, optional
         On-disk data type.
+    storage_options : dict, optional
+        URLs only: passed to the fsspec filesystem.
     **options
         Passed to ``to_filename`` (``compresslevel``...).
 
@@ -259,6 +328,11 @@ def save(
     matching suffix, ``supersedes`` depth, ``priority`` and name (the
     ranking of :func:`voxelio.registry.dispatch.choose_writer`).
     """
+    from . import sources
+
+    if sources.is_file_object(path) or sources.is_url(path):
+        _save_source(img, path, format, dtype, storage_options, options)
+        return
     filename = _filename(path)
     reg = get_registry()
     if format:
@@ -304,6 +378,47 @@ def _check_declared_dtype(entry: Any, dtype: Any, filename: str) -> None:
         f"cannot save {filename} as {entry.name}: it does not store {wanted}; "
         f"it stores {', '.join(declared)}"
     )
+
+
+def _save_source(
+    img: Any, target: Any, format: str | None, dtype: Any,
+    storage_options: dict[str, Any] | None, options: dict[str, Any],
+) -> None:
+    """Save to a URL or a file object: an ordinary save to a staging folder, then a copy."""
+    from . import sources
+
+    if sources.is_url(target):
+        remote = sources.resolve_url(target, storage_options)
+        if remote.is_local:
+            save(img, sources.local_path(remote), format=format, dtype=dtype, **options)
+            return
+        name = remote.path
+    else:
+        name = sources.object_name(target) or ""
+        if format is None and not name:
+            raise ImageFileError(
+                f"cannot choose a format for a {type(target).__name__} without a name: "
+                "pass format=..."
+            )
+        if format is not None:
+            spec = _entry_for(format, get_registry(), "write").spec
+            if not spec.match_suffix(os.path.basename(name)):
+                name = "image" + spec.extensions[0]
+    kept_map = getattr(img, "file_map", None)
+    with sources.staged_save(name) as staged:
+        save(img, staged, format=format, dtype=dtype, **options)
+        if kept_map is not None:  # the staged file goes away: not where the image lives
+            img.file_map = kept_map
+        written = sources.written_files(staged)
+        if sources.is_url(target):
+            sources.upload(remote, written, staged)
+        elif len(written) > 1:
+            raise ImageFileError(
+                f"format {img.format_name!r} writes {len(written)} files; a single file object "
+                "cannot hold them: save to a file name or URL"
+            )
+        else:
+            sources.copy_into(target, written[0])
 
 
 # -- sniff and formats ---------------------------------------------------------------
