@@ -38,3 +38,13 @@ def test_importtime_shows_no_plugin_modules():
     assert "voxelio" in modules
     assert not [m for m in modules if m.startswith("voxelio_") or m.startswith("pluggy")]
     assert "numpy" not in modules  # even numpy waits until an image is made
+
+
+def test_import_voxelio_imports_no_remote_or_scale_out_library():
+    code = (
+        "import sys, voxelio, voxelio.sources, voxelio.api\n"
+        "heavy = ('fsspec', 's3fs', 'dask', 'distributed', 'xarray')\n"
+        "print(','.join(m for m in sys.modules if m.split('.')[0] in heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
