@@ -60,6 +60,8 @@ _LAZY = {
     "ornt_transform": "voxelio.orientation",
     "OrientationError": "voxelio.orientation",
     "from_nibabel": "voxelio.integrations.nibabel",
+    "to_dask": "voxelio.integrations.dask",
+    "stack": "voxelio.integrations.dask",
 }
 
 # Submodules reachable as attributes (``voxelio.orientation.io_orientation``)

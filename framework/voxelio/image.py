@@ -521,6 +521,17 @@ class SpatialImage:
 
         return to_nibabel(self)
 
+    def to_dask(self, chunks: Any = None, *, dtype: Any = None) -> Any:
+        """This image's data as a lazy dask array (``voxelio[dask]``).
+
+        Chunks follow the storage by default, the dtype is the scaled one
+        (``dataobj.scaled_dtype``) and nothing is read until computed; see
+        :func:`voxelio.integrations.dask.to_dask`.
+        """
+        from .integrations.dask import to_dask
+
+        return to_dask(self, chunks, dtype=dtype)
+
     def as_reoriented(self, ornt: Any) -> SpatialImage:
         """This image with its voxel axes flipped and transposed by ``ornt``.
 

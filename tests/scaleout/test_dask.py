@@ -1,0 +1,186 @@
+"""Lazy dask arrays over voxelio images: to_dask, stack, and a real 2-process LocalCluster."""
+
+from __future__ import annotations
+
+import gzip
+import pickle
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import voxelio as vx
+from voxelio.errors import ImageDataError, ImageFileError
+
+da = pytest.importorskip("dask.array")
+
+SHAPE = (24, 20, 16, 30)
+
+
+def _data(seed=0, shape=SHAPE):
+    return np.random.default_rng(seed).integers(-500, 500, shape).astype(np.int16)
+
+
+def _save_kinds(tmp_path, data, scaled=True):
+    """The same image as plain .nii, blocked gzip (voxelio's) and one gzip stream."""
+    img = vx.Nifti1Image(data, np.diag([2.0, 2.0, 2.5, 1.0]))
+    if scaled:
+        img.header.set_slope_inter(0.5, 10.0)
+    paths = {"plain": tmp_path / "p.nii", "blocked": tmp_path / "b.nii.gz",
+             "stream": tmp_path / "s.nii.gz"}
+    vx.save(img, paths["plain"])
+    vx.save(img, paths["blocked"])
+    with open(paths["plain"], "rb") as src, gzip.open(paths["stream"], "wb", 1) as dst:
+        shutil.copyfileobj(src, dst)
+    return paths
+
+
+@pytest.mark.parametrize("kind", ["plain", "blocked", "stream"])
+def test_to_dask_scaled_values_dtype_and_storage_chunks(tmp_path, kind):
+    from voxelio.integrations.dask import RANDOM, STREAM, storage_kind
+
+    data = _data()
+    paths = _save_kinds(tmp_path, data)
+    img = vx.load(paths[kind])
+    arr = img.to_dask()
+    assert arr.dtype == np.float64 == img.dataobj.scaled_dtype  # never truncated to int16
+    # default chunks: whole volumes (the slowest axis), nothing else split
+    assert arr.chunks[:3] == tuple((n,) for n in SHAPE[:3])
+    assert storage_kind(img.dataobj) == (STREAM if kind == "stream" else RANDOM)
+    expected = data * 0.5 + 10.0
+    assert np.array_equal(arr.compute(), expected)
+    small = vx.to_dask(img, chunks=(12, 20, 16, 7))
+    assert small.chunks[-1] == (7, 7, 7, 7, 2)
+    assert np.array_equal(small[5:17, :, 3, 11:20].compute(), expected[5:17, :, 3, 11:20])
+    assert np.allclose(small.mean(axis=-1).compute(), expected.mean(axis=-1))
+
+
+def test_to_dask_unscaled_keeps_stored_dtype_and_names_work(tmp_path):
+    data = _data()
+    paths = _save_kinds(tmp_path, data, scaled=False)
+    arr = vx.to_dask(str(paths["blocked"]))
+    assert arr.dtype == np.int16
+    assert np.array_equal(arr.compute(), data)
+    assert vx.to_dask(vx.load(paths["plain"]), dtype=np.float32).dtype == np.float32
+
+
+def test_to_dask_reads_no_data_at_construction(tmp_path):
+    data = _data()
+    paths = _save_kinds(tmp_path, data)
+    for kind in ("plain", "blocked", "stream"):
+        img = vx.load(paths[kind])
+        raw = paths[kind].read_bytes()
+        paths[kind].write_bytes(raw[: len(raw) // 3])  # the data are cut short after loading
+        arr = img.to_dask()  # builds: only the first header bytes were looked at
+        with pytest.raises(ImageFileError):
+            arr.compute()
+
+
+def test_dask_graph_pickles_cheaply(tmp_path):
+    data = _data(shape=(64, 64, 40, 60))
+    paths = _save_kinds(tmp_path, data)
+    for kind in ("blocked", "stream"):
+        arr = vx.load(paths[kind]).to_dask(chunks=(64, 64, 40, 1))
+        blob = pickle.dumps(dict(arr.__dask_graph__()))
+        assert len(blob) < 40_000, len(blob)  # names and offsets, not 19 MB of data
+        assert np.array_equal(pickle.loads(pickle.dumps(arr))[..., 7].compute(),
+                              data[..., 7] * 0.5 + 10.0)
+
+
+def test_stack_glob_and_list_lazily(tmp_path):
+    vols = [_data(seed=s, shape=SHAPE[:3]) for s in range(4)]
+    for i, vol in enumerate(vols):
+        vx.save(vx.Nifti1Image(vol, np.eye(4)), tmp_path / f"sub-{i:02d}.nii.gz")
+    arr = vx.stack(str(tmp_path / "sub-*.nii.gz"))
+    assert arr.shape == (*SHAPE[:3], 4)
+    assert np.array_equal(arr.compute(), np.stack(vols, axis=-1))
+    first = vx.stack([tmp_path / "sub-01.nii.gz", tmp_path / "sub-03.nii.gz"], axis=0)
+    assert np.array_equal(first.compute(), np.stack([vols[1], vols[3]]))
+    series = vx.stack([tmp_path / "sub-00.nii.gz"] * 2, axis=None)  # concatenated
+    assert series.shape == (*SHAPE[:2], SHAPE[2] * 2)
+    # nothing read: a file whose data are cut short fails only when computed
+    raw = (tmp_path / "sub-02.nii.gz").read_bytes()
+    lazy = vx.stack(str(tmp_path / "sub-*.nii.gz"))
+    (tmp_path / "sub-02.nii.gz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(ImageFileError):
+        lazy.compute()
+
+
+def test_stack_names_the_first_differing_file(tmp_path):
+    base = _data(shape=SHAPE[:3])
+    vx.save(vx.Nifti1Image(base, np.eye(4)), tmp_path / "a.nii")
+    vx.save(vx.Nifti1Image(base, np.eye(4)), tmp_path / "b.nii")
+    vx.save(vx.Nifti1Image(base[:-1], np.eye(4)), tmp_path / "c.nii")
+    shifted = np.eye(4)
+    shifted[0, 3] = 1e-3
+    vx.save(vx.Nifti1Image(base, shifted), tmp_path / "d.nii")
+    with pytest.raises(ImageDataError, match=r"c\.nii.*shape.*a\.nii"):
+        vx.stack([tmp_path / n for n in ("a.nii", "b.nii", "c.nii")])
+    with pytest.raises(ImageDataError, match=r"d\.nii.*affine.*a\.nii"):
+        vx.stack([tmp_path / n for n in ("a.nii", "b.nii", "d.nii")])
+    ok = vx.stack([tmp_path / n for n in ("a.nii", "d.nii")], atol=1e-2)
+    assert ok.shape[-1] == 2
+    with pytest.raises(FileNotFoundError):
+        vx.stack(str(tmp_path / "none-*.nii"))
+
+
+# -- distributed ---------------------------------------------------------------------------
+def count_inflated():
+    """Installed in each worker: counts decompressed bytes produced by voxelio's codecs."""
+    from voxelio.codecs import seek_index, sources
+
+    counter = sys.modules.setdefault("voxelio_test_inflate_count", type(sys)("count"))
+    counter.total = 0
+    if getattr(seek_index.StreamSource, "_counted", False):
+        return 0
+    produce, inflate = seek_index.StreamSource._produce, sources.BlockedGzipSource._inflate
+
+    def counted_produce(self, st, max_out):
+        out = produce(self, st, max_out)
+        counter.total += len(out)
+        return out
+
+    def counted_inflate(self, k, data):
+        out = inflate(self, k, data)
+        counter.total += len(out)
+        return out
+
+    seek_index.StreamSource._produce = counted_produce
+    sources.BlockedGzipSource._inflate = counted_inflate
+    seek_index.StreamSource._counted = True
+    return 0
+
+
+def inflated_so_far():
+    return sys.modules["voxelio_test_inflate_count"].total
+
+
+@pytest.fixture(scope="module")
+def cluster_client():
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=None, scheduler_port=0,
+                                  host="127.0.0.1") as cluster, \
+            distributed.Client(cluster) as client:
+        client.run(count_inflated)
+        yield client
+
+
+@pytest.mark.parametrize("kind", ["stream", "blocked"])
+def test_distributed_full_pass_inflates_the_file_about_once(tmp_path, cluster_client, kind):
+    data = _data(shape=(64, 64, 40, 40))
+    paths = _save_kinds(tmp_path, data)
+    img = vx.load(paths[kind])
+    arr = img.to_dask(chunks=(64, 64, 40, 4))  # 10 chunks over two worker processes
+    cluster_client.run(count_inflated)
+    mean = cluster_client.compute(arr.mean(axis=-1)).result()
+    assert np.allclose(mean, (data * 0.5 + 10.0).mean(axis=-1))
+    per_worker = cluster_client.run(inflated_so_far)
+    total = sum(per_worker.values())
+    stored = img.dataobj.nbytes + img.dataobj.offset
+    print(f"\n{kind}: inflated {total} bytes across workers for {stored} bytes ({per_worker})")
+    assert 0.9 * stored <= total <= 1.5 * stored, (total, stored)
