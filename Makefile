@@ -45,6 +45,7 @@ bench: $(STAMP)
 	# PYTHONDONTWRITEBYTECODE would otherwise recompile on every start)
 	$(BIN)/python -m compileall -q framework plugins
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/dask_bench.py
 
 docs: $(STAMP)
 	$(BIN)/python -m pip install --quiet sphinx myst-parser
