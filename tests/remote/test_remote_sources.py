@@ -197,3 +197,22 @@ def test_s3_save_is_one_object_and_failed_write_leaves_old(s3_4d):
     with pytest.raises(Exception):  # noqa: B017 (conversion fails before any upload)
         vx.save(_image(dtype=np.float64), small, storage_options=opts, dtype="no-such-dtype")
     assert fs.cat(small) == before
+
+
+def test_s3_image_pickles_and_reads_after(s3_4d):
+    import pickle
+
+    server, data, urls = s3_4d
+    img = vx.load(urls[".nii.gz"], storage_options=server["storage_options"])
+    blob = pickle.dumps(img.dataobj)
+    assert len(blob) < 20_000  # the S3 file reopens by name: no data in the pickle
+    again = pickle.loads(blob)
+    assert np.array_equal(np.asarray(again[..., 5]), data[..., 5])
+
+
+def test_s3_dask_volume_reads_ranges(s3_4d):
+    pytest.importorskip("dask")
+    server, data, urls = s3_4d
+    img = vx.load(urls[".nii.gz"], storage_options=server["storage_options"])
+    arr = img.to_dask()
+    assert np.array_equal(arr[..., 60:62].compute(scheduler="threads"), data[..., 60:62])
