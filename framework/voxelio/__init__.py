@@ -15,6 +15,7 @@ from importlib import import_module
 from typing import Any
 
 from .errors import (
+    ConversionWarning,
     HeaderDataError,
     HeaderTypeError,
     ImageDataError,
@@ -69,6 +70,7 @@ _LAZY = {
 _SUBMODULES = ("orientation",)
 
 __all__ = [
+    "ConversionWarning",
     "HeaderDataError",
     "HeaderTypeError",
     "ImageDataError",

@@ -33,7 +33,12 @@ class WriterError(ImageDataError):
     """Array data cannot be stored in the requested on-disk type without loss."""
 
 
+class ConversionWarning(UserWarning):
+    """A conversion to another format could not keep some metadata (listed in the message)."""
+
+
 __all__ = [
+    "ConversionWarning",
     "HeaderDataError",
     "HeaderTypeError",
     "ImageDataError",

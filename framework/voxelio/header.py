@@ -119,6 +119,26 @@ class Header:
 
     get_best_affine = get_base_affine
 
+    def get_world_space(self) -> str | None:
+        """Which world the affine maps to, if the format says.
+
+        One of ``'scanner'`` (scanner RAS), ``'aligned'`` (aligned to another
+        image), ``'talairach'``, ``'mni'``, or None when unknown. Conversions
+        use it so that another format records the same space (MGH's vox2ras
+        is scanner RAS: a NIfTI copy gets qform/sform code 1).
+        """
+        return None
+
+    def conversion_losses(self, target: Header) -> list[str]:
+        """What of this header ``target`` (a header of another format) cannot hold.
+
+        Each entry names a piece of metadata that a conversion would drop;
+        :meth:`SpatialImage.from_image` warns with them and keeps them in
+        ``conversion_report``. The template loses nothing (dtype, shape and
+        zooms always carry over); formats with more fields override it.
+        """
+        return []
+
     def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
         """Update fields tied to voxel axes for a reorientation by ``ornt``.
 

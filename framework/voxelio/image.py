@@ -26,7 +26,7 @@ from . import imagefiles as _imagefiles
 from ._archive import pack_members, unpack_members
 from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
-from .errors import HeaderDataError, ImageDataError, ImageFileError
+from .errors import ConversionWarning, HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
 from .geometry import slice_affine, voxel_sizes
 from .header import Header
@@ -87,6 +87,8 @@ class SpatialImage:
         self.file_map: FileMap = dict(file_map) if file_map is not None else self.make_file_map()
         #: name of the format that read or wrote this image (set by the registry)
         self.format_name: str | None = None
+        #: what :meth:`from_image` could not carry over from another format (empty if nothing)
+        self.conversion_report: tuple[str, ...] = ()
         self._data_cache: np.ndarray | None = None
         self._fdata_cache: np.ndarray | None = None
         self.update_header()
@@ -508,6 +510,15 @@ class SpatialImage:
                 raise HeaderDataError(_conversion_message(cls, wanted, err)) from None
         new = cls(img.dataobj, img.affine, header, extra=getattr(img, "extra", None))
         new._data_cache = getattr(img, "_data_cache", None)
+        new.conversion_report = _conversion_losses(img.header, new.header)
+        if new.conversion_report:
+            warnings.warn(
+                f"{type(img).__name__} -> {cls.__name__} cannot keep: "
+                + "; ".join(new.conversion_report)
+                + " (listed in the new image's conversion_report)",
+                ConversionWarning,
+                stacklevel=2,
+            )
         return new
 
     def to_nibabel(self) -> Any:
@@ -689,6 +700,14 @@ def _source_dtype(img: Any) -> np.dtype | None:
     except (AttributeError, TypeError):
         dataobj = getattr(img, "dataobj", None)
         return np.dtype(dataobj.dtype) if hasattr(dataobj, "dtype") else None
+
+
+def _conversion_losses(source: Any, target: Header) -> tuple[str, ...]:
+    """What ``source`` (a header of another class) holds that ``target`` cannot."""
+    if type(source) is type(target):
+        return ()
+    hook = getattr(source, "conversion_losses", None)
+    return tuple(hook(target)) if hook is not None else ()
 
 
 def _conversion_message(cls: type, dtype: np.dtype, err: Exception) -> str:

@@ -250,6 +250,30 @@ class MGHHeader(StructHeader):
         fileobj.write(self.binaryblock[HEADER_SIZE:])
         fileobj.write(self.tags.to_bytes())
 
+    # -- conversions -----------------------------------------------------------------
+    def get_world_space(self) -> str:
+        """MGH's vox2ras maps to scanner RAS."""
+        return "scanner"
+
+    def conversion_losses(self, target: Any) -> list[str]:
+        """What ``target``, a header of another format, cannot hold of this one.
+
+        TR travels as the 4th zoom of a 4-D image (NIfTI stores it in
+        seconds); the other scan parameters and the tags have no place in
+        headers without those fields.
+        """
+        fields = set(target.keys()) if hasattr(target, "keys") else set()
+        lost = []
+        kept_tr = len(self.get_data_shape()) == 4
+        for name in SCAN_PARAMETERS:
+            if name == "tr" and kept_tr:
+                continue
+            if float(self[name]) and name not in fields:
+                lost.append(f"{name} = {float(self[name]):g}")
+        if (self.tags or self.tags.tail) and not hasattr(target, "tags"):
+            lost.append(f"{len(self.tags)} FreeSurfer tag(s) after the footer")
+        return lost
+
     # -- the NiBabel bridge (voxelio.integrations.nibabel) ---------------------------------
     #: key of the NiBabel image's ``extra`` that carries what NiBabel's header cannot
     NIBABEL_EXTRA_KEY = "voxelio_mgh"

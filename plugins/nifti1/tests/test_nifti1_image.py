@@ -221,5 +221,7 @@ def test_units_carry_over_from_a_foreign_header_that_knows_them():
             return ("mm", "msec")
 
     hdr = Nifti1Header.from_header(TimedHeader(np.int16, (2, 3, 4, 5), (1, 1, 1, 2500)))
-    assert hdr.get_xyzt_units() == ("mm", "msec")
-    assert hdr.get_zooms()[3] == 2500
+    # time in seconds, the BIDS convention (a TR of 2500 ms is 2.5 s)
+    assert hdr.get_xyzt_units() == ("mm", "sec")
+    assert hdr.get_zooms()[3] == 2.5
+    assert (int(hdr["qform_code"]), int(hdr["sform_code"])) == (0, 0)  # no space named

@@ -17,7 +17,6 @@ header with the 540-byte layout and reuses everything else.
 
 from __future__ import annotations
 
-import contextlib
 import io
 import math
 import warnings
@@ -45,6 +44,7 @@ from ._layout import (
     SINGLE_MAGIC,
 )
 from .codes import DATATYPES
+from .conversion import ConversionMixin, adopt_foreign
 from .extensions import Nifti1Extensions
 from .metadata import MetadataMixin
 from .qsform import XformMixin
@@ -98,7 +98,7 @@ header_dtype = np.dtype(
 assert header_dtype.itemsize == HEADER_SIZE
 
 
-class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
+class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
     """Header of a single-file NIfTI-1 image (``.nii``, magic ``n+1``).
 
     Parameters
@@ -207,11 +207,8 @@ class Nifti1Header(XformMixin, MetadataMixin, AnalyzeHeader):
         if isinstance(header, AnalyzeHeader):
             for name in ("descrip", "aux_file", "cal_max", "cal_min"):
                 obj[name] = header[name]
-        units = getattr(header, "get_xyzt_units", None)
-        if units is not None:  # any format that knows its units (MGH: mm and msec)
-            # units this table does not know stay 'unknown'
-            with contextlib.suppress(HeaderDataError, KeyError, TypeError, ValueError):
-                obj.set_xyzt_units(*units())
+        # units (time in seconds) and the world space the other format names
+        adopt_foreign(obj, header)
         return obj
 
     def _copy_fields_from(self, other: Nifti1Header) -> None:
