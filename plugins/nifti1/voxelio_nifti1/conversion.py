@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from voxelio.errors import HeaderDataError
+from voxelio.plugin import HeaderDataError
 
 from .codes import XFORM_CODES
 
