@@ -22,6 +22,9 @@ from voxelio.plugin import HeaderDataError
 
 from .codes import XFORM_CODES
 
+#: world spaces whose loss a conversion reports (standard templates)
+_TEMPLATE_SPACES = ("talairach", "mni", "template")
+
 #: seconds per time unit NIfTI knows
 _SECONDS = {"sec": 1.0, "msec": 1e-3, "usec": 1e-6}
 
@@ -100,8 +103,9 @@ class ConversionMixin:
         lost = []
         ours = self.get_world_space()
         theirs = getattr(target, "get_world_space", lambda: None)()
-        # a target without spaces (Analyze) has nothing to disagree with
-        if ours is not None and theirs is not None and ours != theirs:
+        # a target without spaces (Analyze) has nothing to disagree with; 'aligned'
+        # is what any image made from an array gets, so only template spaces count
+        if ours in _TEMPLATE_SPACES and theirs is not None and ours != theirs:
             lost.append(f"the {ours!r} world space of the affine (the target records {theirs!r})")
         if int(self["qform_code"]) and int(self["sform_code"]):
             with contextlib.suppress(HeaderDataError):
