@@ -10,7 +10,7 @@ PLUGINS := $(wildcard plugins/*)
 TEST_PLUGIN_DISTS := voxelio-toy voxelio-broken-import voxelio-broken-sniff voxelio-invalid-spec
 INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml)
 
-.PHONY: venv test lint demo bench docs clean fuzz
+.PHONY: venv test lint demo bench docs clean fuzz nibabel-api-full nibabel-api-latest
 
 venv: $(STAMP)
 
@@ -36,6 +36,24 @@ FUZZ_SEED ?=
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz/fuzz.py --seconds $(FUZZ_SECONDS) $(if $(FUZZ_SEED),--seed $(FUZZ_SEED))
 
+# NiBabel's generic API tests on voxelio's classes with NiBabel's full set of
+# cases (make test runs the NIfTI-1 proxy cases for one shape only)
+nibabel-api-full: $(STAMP)
+	VOXELIO_NIBABEL_API_FULL=1 $(BIN)/python -m pytest tests/nibabel_api -q -p no:cacheprovider
+
+# The same tests against the newest NiBabel release, in a virtualenv of their
+# own (the pinned NiBabel of .venv stays as it is); not part of make test
+LATEST_VENV := .venv-nibabel-latest
+nibabel-api-latest:
+	$(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet -e ".[fast]" $(foreach p,$(PLUGINS),-e ./$(p)) \
+		-r requirements-test.txt
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade nibabel
+	$(LATEST_VENV)/bin/python -c "import nibabel; print('NiBabel', nibabel.__version__)"
+	VOXELIO_NIBABEL_API_FULL=1 $(LATEST_VENV)/bin/python -m pytest tests/nibabel_api -q \
+		-p no:cacheprovider
+
 demo: $(STAMP)
 	$(BIN)/python -m voxelio.demo demo-output
 
@@ -52,4 +70,4 @@ docs: $(STAMP)
 	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) docs/_build demo-output fuzz-findings
+	rm -rf $(VENV) $(LATEST_VENV) docs/_build demo-output fuzz-findings

@@ -16,6 +16,14 @@ import numpy as np
 from .errors import HeaderDataError
 
 
+class UnknownCodeError(HeaderDataError, KeyError):
+    """A code or label that a table does not have (also a KeyError, as a lookup)."""
+
+    def __str__(self) -> str:
+        # KeyError would show the message quoted
+        return str(self.args[0]) if self.args else ""
+
+
 @dataclass(frozen=True)
 class Code:
     """One entry of a :class:`CodeTable`."""
@@ -70,7 +78,7 @@ class CodeTable:
             except (TypeError, ValueError):
                 entry = None
         if entry is None:
-            raise HeaderDataError(f"{self.name} {key!r} is not recognised")
+            raise UnknownCodeError(f"{self.name} {key!r} is not recognised")
         return entry
 
     def code(self, key: Any) -> int:

@@ -19,6 +19,11 @@ CANDIDATE_TYPES: tuple[type, ...] = (
     np.uint32,
     np.int64,
     np.uint64,
+    # distinct scalar types with the same dtype as one of the above on some
+    # platforms (np.longlong is not np.int64 on Linux): listed so that a
+    # membership test with either name works
+    np.longlong,
+    np.ulonglong,
     np.float16,
     np.float32,
     np.float64,

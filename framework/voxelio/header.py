@@ -34,6 +34,10 @@ class Header:
 
     #: memory layout of the stored array: 'F' (first axis fastest) or 'C'
     data_layout = "F"
+    #: whether the format stores a scale factor (slope) for the data
+    has_data_slope = False
+    #: whether the format stores an intercept (offset added to the data)
+    has_data_intercept = False
 
     def __init__(
         self,

@@ -17,12 +17,13 @@ import io
 import os
 import warnings
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
+from . import imagestreams as _streams
 from ._archive import pack_members, unpack_members
 from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
@@ -203,15 +204,20 @@ class SpatialImage:
         return data
 
     def uncache(self) -> None:
-        """Drop cached data of a proxy image (array images are unaffected)."""
-        if is_proxy(self._dataobj):
-            self._data_cache = None
-            self._fdata_cache = None
+        """Drop the data cached by :meth:`get_fdata` and :meth:`get_data`.
+
+        An array image keeps its array (its ``dataobj``); a proxy image reads
+        its data again on the next call.
+        """
+        self._data_cache = None
+        self._fdata_cache = None
 
     def __getitem__(self, index: Any) -> None:
+        # the wording is NiBabel's, which code written for NiBabel may match on
         raise TypeError(
-            "images cannot be indexed directly; use img.slicer[...] for a new image "
-            "with the affine adjusted, or img.dataobj[...] for the data"
+            "Cannot slice image objects; consider using `img.slicer[slice]` to generate a "
+            "sliced image (see documentation for caveats) or slicing image array data with "
+            "`img.dataobj[slice]` or `img.get_fdata()[slice]`"
         )
 
     @property
@@ -298,6 +304,7 @@ class SpatialImage:
         """
         if not hasattr(cls.header_class, "from_fileobj"):
             raise NotImplementedError(f"{cls.__name__} cannot read files")
+        check_image_mmap(mmap)
         hand_off = ReaderHandOff()
         header = cls._read_header(file_map, hand_off)
         dataobj = cls._data_proxy(
@@ -353,6 +360,7 @@ class SpatialImage:
         """
         from ._settled import load_settled
 
+        check_image_mmap(mmap)
         file_map = cls.filespec_to_file_map(filename)
         return load_settled(
             lambda: cls.from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open),
@@ -360,6 +368,21 @@ class SpatialImage:
         )
 
     load = from_filename
+
+    # -- streams and URLs ------------------------------------------------------------------
+    def to_stream(self, io_obj: BinaryIO, **options: Any) -> None:
+        """Write the image to a writable binary stream (see :meth:`to_bytes` for pairs)."""
+        _streams.to_stream(self, io_obj, **options)
+
+    @classmethod
+    def from_stream(cls, io_obj: BinaryIO, **kwargs: Any) -> SpatialImage:
+        """Read an image from a readable binary stream, such as :meth:`to_stream` wrote."""
+        return _streams.from_stream(cls, io_obj, **kwargs)
+
+    @classmethod
+    def from_url(cls, url: str, timeout: float = _streams.URL_TIMEOUT, **kwargs: Any):
+        """Download ``url`` and read the image it holds (loaded into memory)."""
+        return _streams.from_url(cls, url, timeout, **kwargs)
 
     def to_file_map(
         self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
@@ -658,9 +681,7 @@ class ImageSlicer:
 
     def __getitem__(self, index: Any) -> SpatialImage:
         img = self.img
-        if is_fancy(index):
-            raise IndexError("img.slicer takes ints, slices and Ellipsis only (no arrays)")
-        plan = plan_index(index, img.shape)
+        plan = self._plan(index)
         items = index if isinstance(index, tuple) else (index,)
         spatial = min(3, img.ndim)
         if any(p.drop for p in plan.picks[:spatial]):
@@ -671,13 +692,35 @@ class ImageSlicer:
         if plan.newaxes and min(plan.newaxes) < spatial:
             raise IndexError("cannot insert new axes among the spatial axes")
         data = img.dataobj[items] if is_proxy(img.dataobj) else np.asanyarray(img.dataobj)[items]
-        affine = None
-        if img.affine is not None:
-            starts = [p.last if p.flip else p.start for p in plan.picks[:spatial]]
-            steps = [-p.step if p.flip else p.step for p in plan.picks[:spatial]]
-            affine = slice_affine(img.affine, starts, steps)
+        affine = None if img.affine is None else self._affine_for(plan)
         new = type(img)(data, affine, img.header.copy(), extra=dict(img.extra))
         return new
+
+    def slice_affine(self, index: Any) -> np.ndarray:
+        """The affine of the image ``img.slicer[index]`` would return.
+
+        Raises
+        ------
+        ValueError
+            For a zero step; IndexError for indices the slicer refuses.
+        """
+        if self.img.affine is None:
+            raise ValueError("the image has no affine to slice")
+        return self._affine_for(self._plan(index))
+
+    def _plan(self, index: Any) -> Any:
+        if is_fancy(index):
+            raise IndexError("img.slicer takes ints, slices and Ellipsis only (no arrays)")
+        plan = plan_index(index, self.img.shape)
+        if 0 in plan.counts:
+            raise IndexError(f"img.slicer[{index!r}] would give an empty image")
+        return plan
+
+    def _affine_for(self, plan: Any) -> np.ndarray:
+        spatial = min(3, self.img.ndim)
+        starts = [p.last if p.flip else p.start for p in plan.picks[:spatial]]
+        steps = [-p.step if p.flip else p.step for p in plan.picks[:spatial]]
+        return slice_affine(self.img.affine, starts, steps)
 
 
 def _as_affine(affine: Any) -> np.ndarray | None:
@@ -687,6 +730,17 @@ def _as_affine(affine: Any) -> np.ndarray | None:
     if arr.shape != (4, 4):
         raise ValueError(f"affine must be a 4x4 array, not shape {arr.shape}")
     return arr
+
+
+#: ``mmap`` values an image accepts (a writable map, 'r+', would let the data
+#: be changed in the file behind the image's back)
+IMAGE_MMAP_VALUES = (True, False, "c", "r")
+
+
+def check_image_mmap(mmap: Any) -> None:
+    """Raise ValueError unless ``mmap`` is True, False, 'c' or 'r'."""
+    if not any(mmap is v or (isinstance(v, str) and mmap == v) for v in IMAGE_MMAP_VALUES):
+        raise ValueError(f"mmap must be True, False, 'c' or 'r' for images, not {mmap!r}")
 
 
 def _check_caching(caching: str) -> None:

@@ -70,12 +70,15 @@ class ArrayProxy:
     file_like : str, os.PathLike or file-like
         Where the array lives. A file-like object is used as it is (and
         never closed); a name is opened when needed.
-    spec : tuple
+    spec : tuple or header
         ``(shape, dtype)`` plus optionally ``offset``, ``slope`` and
         ``inter``: the stored array's shape, its on-disk dtype (byte order
         included), the byte offset of its first element in the
         (decompressed) stream, and the scaling applied on read
-        (``value = stored * slope + inter``).
+        (``value = stored * slope + inter``). Or a header, whose
+        ``get_data_shape()``, ``get_data_dtype()``, ``get_data_offset()``
+        and ``get_slope_inter()`` give these values (read once: later
+        changes to the header do not change the proxy).
     mmap : {True, False, 'c', 'r', 'r+'}, optional
         Memory-map uncompressed files (True means copy-on-write 'c').
     order : {'F', 'C'}, optional
@@ -91,8 +94,6 @@ class ArrayProxy:
         reader never taken is closed with the hand-off.
     """
 
-    is_proxy = True
-
     def __init__(
         self,
         file_like: str | os.PathLike | BinaryIO,
@@ -103,6 +104,8 @@ class ArrayProxy:
         keep_file_open: bool | None = None,
         hand_off: ReaderHandOff | None = None,
     ) -> None:
+        if _is_header(spec):
+            spec = _spec_from_header(spec)
         shape, dtype, offset, slope, inter = _unpack_spec(spec)
         if mmap not in _MMAP_MODES:
             raise ValueError(f"mmap must be one of True, False, 'c', 'r', 'r+'; not {mmap!r}")
@@ -112,13 +115,13 @@ class ArrayProxy:
             file_like = os.fspath(file_like)
         elif not isinstance(file_like, str) and not is_seekable(file_like):
             file_like = SpooledStream(file_like)  # a pipe: keep what is read, to go back
-        self.file_like = file_like
+        self._file_like = file_like
         self._shape = shape
         self._dtype = dtype
-        self.offset = offset
-        self.slope = slope
-        self.inter = inter
-        self.order = check_order(order)
+        self._offset = offset
+        self._slope = slope
+        self._inter = inter
+        self._order = check_order(order)
         self._mmap_mode = _MMAP_MODES[mmap]
         self._keep_file_open = keep_file_open
         self._lock = threading.RLock()
@@ -164,6 +167,37 @@ class ArrayProxy:
             holder.file_like, spec, mmap=mmap, order=order, keep_file_open=keep_file_open,
             hand_off=hand_off,
         )
+
+    # -- read-only description (a proxy may be shared by several images) ------------
+    @property
+    def is_proxy(self) -> bool:
+        """Always True: the data are read lazily."""
+        return True
+
+    @property
+    def file_like(self) -> str | BinaryIO:
+        """The file name or file object the array is read from."""
+        return self._file_like
+
+    @property
+    def offset(self) -> int:
+        """Byte offset of the first stored element in the (decompressed) stream."""
+        return self._offset
+
+    @property
+    def slope(self) -> float:
+        """Scale factor applied on read."""
+        return self._slope
+
+    @property
+    def inter(self) -> float:
+        """Intercept added on read."""
+        return self._inter
+
+    @property
+    def order(self) -> str:
+        """Memory order of the stored array: 'F' or 'C'."""
+        return self._order
 
     # -- array-like attributes -------------------------------------------------
     @property
@@ -214,9 +248,18 @@ class ArrayProxy:
 
     # -- reading -------------------------------------------------------------------
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        # scaled values are computed in their own (float) type, then converted:
+        # scaling straight into an integer type would fail or wrap
+        working = dtype
+        if (
+            dtype is not None
+            and self.is_scaled
+            and not issubclass(np.dtype(dtype).type, np.inexact)
+        ):
+            working = None
         # np.asarray: scaling a 0-d array gives a numpy scalar, which numpy
         # refuses from __array__ ("object __array__ method not producing an array")
-        arr = np.asarray(self._read(None, dtype))
+        arr = np.asarray(self._read(None, working))
         if dtype is not None and arr.dtype != np.dtype(dtype):
             arr = arr.astype(dtype)
         return arr
@@ -564,6 +607,24 @@ def read_array(
 
 
 # -- helpers -------------------------------------------------------------------------------
+def _is_header(spec: Any) -> bool:
+    return all(
+        hasattr(spec, name)
+        for name in ("get_data_shape", "get_data_dtype", "get_data_offset", "get_slope_inter")
+    )
+
+
+def _spec_from_header(header: Any) -> tuple[Any, ...]:
+    slope, inter = header.get_slope_inter()
+    return (
+        tuple(header.get_data_shape()),
+        header.get_data_dtype(),
+        header.get_data_offset(),
+        1.0 if slope is None else slope,
+        0.0 if inter is None else inter,
+    )
+
+
 def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, float, float]:
     if len(spec) < 2 or len(spec) > 5:
         raise ValueError("spec must be (shape, dtype[, offset[, slope[, inter]]])")

@@ -28,6 +28,8 @@ from .header import Header
 if TYPE_CHECKING:
     import logging
 
+    from .codes import CodeTable
+
 NATIVE = "<" if sys.byteorder == "little" else ">"
 SWAPPED = ">" if NATIVE == "<" else "<"
 
@@ -57,18 +59,33 @@ _ENDIAN_ALIASES = {
     "=": NATIVE,
     "native": NATIVE,
     "n": NATIVE,
+    "i": NATIVE,
     "swapped": SWAPPED,
     "s": SWAPPED,
+    "!": SWAPPED,
     "|": NATIVE,
 }
 
 
 def endian_code(endianness: str) -> str:
-    """Normalise a byte-order name ('<', 'little', 'big', 'native', ...) to '<' or '>'."""
+    """Normalise a byte-order name to '<' or '>'.
+
+    Accepted: '<', 'little', 'l', 'le'; '>', 'big', 'b', 'be'; '=', '|',
+    'native', 'n', 'i' (this machine's order); 'swapped', 's', '!' (the
+    other order); any letter case.
+    """
     try:
         return _ENDIAN_ALIASES[str(endianness).lower()]
     except KeyError:
         raise HeaderDataError(f"unknown byte order {endianness!r}") from None
+
+
+class UnknownFieldError(KeyError, ValueError):
+    """A header has no field of that name (a KeyError, and a ValueError as in NiBabel)."""
+
+
+class ByteOrderError(HeaderDataError, ValueError):
+    """A byte order the header's format does not allow."""
 
 
 @dataclass
@@ -134,6 +151,9 @@ class StructHeader(Header):
     #: accessed like fields, in the header's byte order, and keep their
     #: numeric value through :meth:`as_byteswapped`.
     field_aliases: ClassVar[Mapping[str, tuple[int, str, tuple[int, ...]]]] = {}
+    #: fields holding a code of a table (field name -> CodeTable): their label
+    #: is given by :meth:`get_value_label` and shown by ``str(header)``
+    coded_fields: ClassVar[Mapping[str, CodeTable]] = {}
 
     def __init__(
         self,
@@ -149,11 +169,16 @@ class StructHeader(Header):
             self._structarr = self.default_structarr(endianness)
             return
         size = self.template_dtype.itemsize
-        block = bytes(binaryblock[:size])
+        block = bytes(binaryblock)
         if len(block) < size:
             raise HeaderDataError(
                 f"{type(self).__name__} needs {size} bytes, got only {len(block)}: "
                 "the header is truncated"
+            )
+        if len(block) > size:
+            raise HeaderDataError(
+                f"{type(self).__name__} is {size} bytes, got {len(block)}: pass the "
+                "header's bytes only (from_fileobj reads a header from a file)"
             )
         if endianness is None:
             endianness = self.guessed_endian(block)
@@ -187,18 +212,29 @@ class StructHeader(Header):
         return cls(block, endianness, check)
 
     @classmethod
-    def from_header(cls, header: Any = None):
+    def from_header(cls, header: Any = None, check: bool = True):
         """Make a header of this class from another header (or None).
 
         A header of the same class is copied; otherwise a default header gets
         the other header's dtype, shape and zooms, where this format can
         store them (a dtype it cannot store is left at the default).
+        ``check`` runs :meth:`check_fix` on a copied header.
         """
         if header is None:
             return cls()
         if type(header) is cls:
-            return header.copy()
+            obj = header.copy()
+            if check:
+                obj.check_fix()
+            return obj
         obj = cls()
+        # fields of the same name in the other header's Analyze-like mapping carry
+        # over (NiBabel headers offer one); the values from methods then win
+        mapping = getattr(header, "as_analyze_map", None)
+        for name, value in (mapping() if mapping is not None else {}).items():
+            if name in obj.template_dtype.names:
+                with contextlib.suppress(HeaderDataError, ValueError, TypeError):
+                    obj[name] = value
         with contextlib.suppress(HeaderDataError):
             obj.set_data_dtype(header.get_data_dtype())
         obj.set_data_shape(header.get_data_shape())
@@ -215,7 +251,7 @@ class StructHeader(Header):
         fixed = self.fixed_endianness
         if fixed is not None and endianness != fixed:
             name = "big" if fixed == ">" else "little"
-            raise HeaderDataError(f"{type(self).__name__} is always {name}-endian")
+            raise ByteOrderError(f"{type(self).__name__} is always {name}-endian")
 
     # -- the binary block -------------------------------------------------------
     @property
@@ -275,7 +311,7 @@ class StructHeader(Header):
         try:
             return self._structarr[name]
         except (ValueError, KeyError):
-            raise KeyError(f"{type(self).__name__} has no field {name!r}") from None
+            raise UnknownFieldError(f"{type(self).__name__} has no field {name!r}") from None
 
     def __setitem__(self, name: str, value: Any) -> None:
         if self._is_alias(name):
@@ -288,7 +324,7 @@ class StructHeader(Header):
             self._structarr[name] = value
         except (ValueError, KeyError) as err:
             if name not in self.template_dtype.names:
-                raise KeyError(f"{type(self).__name__} has no field {name!r}") from None
+                raise UnknownFieldError(f"{type(self).__name__} has no field {name!r}") from None
             raise HeaderDataError(f"cannot set {name!r} to {value!r}: {err}") from None
 
     def keys(self) -> list[str]:
@@ -331,9 +367,21 @@ class StructHeader(Header):
         return reports
 
     def check_fix(
-        self, log: logging.Logger | None = None, error_level: int = ERROR
+        self,
+        logger: logging.Logger | None = None,
+        error_level: int = ERROR,
+        *,
+        log: logging.Logger | None = None,
     ) -> list[Report]:
         """Fix what can be fixed in place, log every problem, raise on serious ones.
+
+        Parameters
+        ----------
+        logger : logging.Logger, optional
+            Where the problems are logged (default: the ``voxelio.header``
+            logger). ``log`` is an older name for it.
+        error_level : int, optional
+            Problems at this level or above that could not be fixed raise.
 
         Returns
         -------
@@ -345,6 +393,7 @@ class StructHeader(Header):
         HeaderDataError
             If a problem at ``error_level`` or above remains unfixed.
         """
+        log = logger if logger is not None else log
         reports = self.check(fix=True)
         # a problem that was fixed no longer stops the header from being used
         serious = [r for r in reports if r.problem_level >= error_level and not r.fix_msg]
@@ -360,6 +409,37 @@ class StructHeader(Header):
             )
         return reports
 
+    @classmethod
+    def diagnose_binaryblock(cls, binaryblock: bytes, endianness: str | None = None) -> str:
+        """The problems the checks find in a header block, one per line ('' if none).
+
+        The block is read without fixing anything.
+        """
+        hdr = cls(binaryblock, endianness, check=False)
+        return "\n".join(r.problem_msg for r in hdr.check(fix=False) if r.problem_msg)
+
+    def get_value_label(self, fieldname: str) -> str:
+        """The label of the code a coded field holds (e.g. 'float32' for ``datatype``).
+
+        A code the table does not know gives ``'<unknown code N>'``.
+
+        Raises
+        ------
+        ValueError
+            If ``fieldname`` is not a coded field (see ``coded_fields``).
+        """
+        table = self.coded_fields.get(fieldname)
+        if table is None or fieldname not in self:
+            raise ValueError(
+                f"{fieldname!r} is not a coded field of {type(self).__name__}; coded fields: "
+                + ", ".join(sorted(self.coded_fields))
+            )
+        code = int(self[fieldname])
+        try:
+            return table.label(code)
+        except HeaderDataError:
+            return f"<unknown code {code}>"
+
     # -- comparison and display --------------------------------------------------
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, StructHeader):
@@ -373,10 +453,12 @@ class StructHeader(Header):
     __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
+        # one "name : value" line per field, codes shown by their label
         order = "little" if self.endianness == "<" else "big"
         lines = [f"{type(self).__name__} ({order}-endian)"]
         for name, value in self.items():
-            lines.append(f"  {name:<16}: {_show(value)}")
+            shown = self.get_value_label(name) if name in self.coded_fields else _show(value)
+            lines.append(f"{name:<16}: {shown}")
         return "\n".join(lines)
 
 

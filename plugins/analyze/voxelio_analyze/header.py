@@ -29,17 +29,22 @@ plugin README): ``funused1`` is a scale factor, ``funused2`` an intercept,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
 from voxelio.plugin import (
     NATIVE,
     SWAPPED,
+    ArrayProxy,
+    CodeTable,
     DtypeTable,
     HeaderDataError,
     HeaderTypeError,
+    StoragePlan,
     StructHeader,
+    WriterError,
+    plan_storage,
 )
 
 from . import _layout
@@ -141,6 +146,10 @@ class AnalyzeHeader(StructHeader):
     data_types: ClassVar[DtypeTable] = DATA_TYPES
     header_size: ClassVar[int] = HEADER_SIZE
     default_x_flip: ClassVar[bool] = True
+    #: SPM's scale factor (``funused1``) is read and written; no intercept is written
+    has_data_slope: ClassVar[bool] = True
+    has_data_intercept: ClassVar[bool] = False
+    coded_fields: ClassVar[Mapping[str, CodeTable]] = {"datatype": DATA_TYPES}
     #: alias name -> (byte offset, dtype, shape) of a view into the header
     field_aliases: ClassVar[Mapping[str, tuple[int, str, tuple[int, ...]]]] = {
         "scl_slope": (112, "f4", ()),
@@ -187,7 +196,7 @@ class AnalyzeHeader(StructHeader):
         return dtype.newbyteorder(self.endianness) if dtype.fields is None else dtype
 
     def set_data_dtype(self, dtype: Any) -> None:
-        """Set ``datatype`` and ``bitpix`` for a numpy dtype.
+        """Set ``datatype`` and ``bitpix`` for a numpy dtype, a data type code or label.
 
         Raises
         ------
@@ -195,6 +204,12 @@ class AnalyzeHeader(StructHeader):
             If the format cannot store ``dtype``; the message lists the
             dtypes it can store.
         """
+        if isinstance(dtype, (int, np.integer)) and not isinstance(dtype, bool):
+            dtype = self.data_types.dtype(int(dtype))
+        elif isinstance(dtype, str) and dtype in self.data_types:
+            value = self.data_types.lookup(dtype).value
+            if value is not None:  # a label such as 'RGB'; else refused below
+                dtype = value
         code = self.data_types.code_for_dtype(dtype)
         self["datatype"] = code
         self["bitpix"] = self.data_types.dtype(code).itemsize * 8
@@ -263,11 +278,64 @@ class AnalyzeHeader(StructHeader):
             raise HeaderDataError(f"vox_offset {offset} is not a byte offset")
         return int(offset)
 
+    def data_start(self) -> int:
+        """Where the data of a file with this header start (``vox_offset``)."""
+        return self.get_data_offset()
+
     def set_data_offset(self, offset: int) -> None:
         """Set ``vox_offset``."""
         if offset < 0:
             raise HeaderDataError(f"data offset {offset} must not be negative")
         self["vox_offset"] = offset
+
+    # -- the data, read and written through the header -----------------------------------
+    def data_from_fileobj(self, fileobj: BinaryIO) -> np.ndarray:
+        """The data this header describes, read from ``fileobj`` where they start.
+
+        Scaled by :meth:`get_slope_inter` (to float64) when the header
+        records scaling; otherwise in the stored dtype, byte order included.
+        """
+        dtype = self.get_data_dtype()
+        spec = (self.get_data_shape(), dtype, self.data_start())
+        raw = ArrayProxy(fileobj, spec, mmap=False).get_unscaled()
+        slope, inter = self.get_slope_inter()
+        if slope in (None, 1.0) and not inter:
+            return raw if raw.dtype == dtype else raw.astype(dtype)
+        return _scaled(raw, slope, inter or 0.0)
+
+    def data_to_fileobj(self, data: Any, fileobj: BinaryIO, rescale: bool = True) -> None:
+        """Write ``data`` to ``fileobj`` where they start, in this header's dtype.
+
+        With ``rescale`` the scaling that stores the data with least loss is
+        chosen and recorded in this header; without it values are rounded
+        to the dtype as they are.
+
+        Raises
+        ------
+        HeaderDataError
+            If the data do not have the header's shape.
+        WriterError
+            If the values cannot be stored in the dtype.
+        """
+        data = np.asanyarray(data)
+        shape = self.get_data_shape()
+        if data.shape != shape:
+            raise HeaderDataError(f"data have shape {data.shape}; the header says {shape}")
+        if data.size == 0:
+            return  # nothing to write (not even the padding up to the data)
+        out = self.get_data_dtype()
+        if rescale:
+            try:
+                plan = plan_storage(data, out, self.has_data_slope, self.has_data_intercept)
+            except WriterError as err:
+                if self.has_data_slope:
+                    raise
+                raise HeaderTypeError(f"{err}; {type(self).__name__} stores no scaling") from None
+        else:
+            plan = StoragePlan(_rounded_into(data, out), 1.0, 0.0, False)
+        plan.write(fileobj, out, offset=self.data_start())
+        if rescale:
+            self.set_slope_inter(plan.slope, plan.inter if self.has_data_intercept else None)
 
     # -- scaling (SPM) ----------------------------------------------------------------------
     def get_slope_inter(self) -> tuple[float | None, float | None]:
@@ -398,6 +466,24 @@ __all__ = [
     "check_vox_offset",
     "header_dtype",
 ]
+
+
+def _scaled(raw: np.ndarray, slope: float, inter: float) -> np.ndarray:
+    kind = np.complex128 if raw.dtype.kind == "c" else np.float64
+    out = raw.astype(kind)
+    out *= slope
+    out += inter
+    return out
+
+
+def _rounded_into(data: np.ndarray, out: np.dtype) -> np.ndarray:
+    """Floats rounded (and clipped) into an integer dtype, as asked with rescale=False."""
+    if out.kind not in "iu" or data.dtype.kind not in "fc":
+        return data
+    info = np.iinfo(out)
+    with np.errstate(invalid="ignore"):
+        values = np.nan_to_num(np.rint(data.real), nan=0.0)
+    return np.clip(values, info.min, info.max)
 
 
 def _diag_affine(zooms: np.ndarray, centre: np.ndarray) -> np.ndarray:

@@ -18,7 +18,14 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.plugin import HeaderDataError, SpatialImage, StoragePlan, WriterError, plan_storage
+from voxelio.plugin import (
+    FileHolder,
+    HeaderDataError,
+    SpatialImage,
+    StoragePlan,
+    WriterError,
+    plan_storage,
+)
 
 from . import _layout
 from .header import AnalyzeHeader
@@ -42,6 +49,22 @@ class AnalyzeImage(SpatialImage):
     can_store_intercept: ClassVar[bool] = False
 
     header: AnalyzeHeader
+
+    def __init__(
+        self,
+        dataobj: Any,
+        affine: Any,
+        header: Any = None,
+        extra: Mapping[str, Any] | None = None,
+        file_map: Mapping[str, FileHolder] | None = None,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__(dataobj, affine, header, extra, file_map)
+        # where the data were stored belongs to the proxy (dataobj.offset), not
+        # to the image: a save puts them where the header then says
+        self._header.set_data_offset(0)
+        if dtype is not None:
+            self.set_data_dtype(dtype)
 
     # reading is the framework's: the header from the 'header' file, a lazy
     # proxy on the 'image' file at the header's offset with its scaling
@@ -89,10 +112,9 @@ class AnalyzeImage(SpatialImage):
             ) from None
 
     def _prepare_header(self, header: AnalyzeHeader, plan: StoragePlan) -> None:
-        """Record the plan's scaling and the data offset in the header to write."""
+        """Record the plan's scaling in the header to write (the data go at its offset)."""
         try:
             header.set_slope_inter(plan.slope, plan.inter)
         except HeaderDataError as err:
             raise WriterError(f"cannot record the scaling of the data: {err}") from None
-        header.set_data_offset(0)
 

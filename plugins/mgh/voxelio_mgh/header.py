@@ -70,6 +70,10 @@ SCAN_PARAMETERS = footer_dtype.names
 DATA_TYPES = DtypeTable.from_rows("MGH data type", _layout.DATA_TYPES)
 
 
+class TooManyDimensionsError(HeaderDataError, ValueError):
+    """A shape of more than 4 dimensions for an MGH image."""
+
+
 # -- checks -----------------------------------------------------------------------
 def _check_version(hdr: MGHHeader, fix: bool) -> Report | None:
     version = int(hdr["version"])
@@ -130,6 +134,7 @@ class MGHHeader(StructHeader):
 
     template_dtype = mgh_dtype
     fixed_endianness = ">"
+    coded_fields = {"type": DATA_TYPES}
     defaults = {
         "version": VERSION,
         "dims": [1, 1, 1, 1],
@@ -201,17 +206,21 @@ class MGHHeader(StructHeader):
         return hdr
 
     @classmethod
-    def from_header(cls, header: Any = None) -> MGHHeader:
+    def from_header(cls, header: Any = None, check: bool = True) -> MGHHeader:
         """An MGH header from another header (copied if it is one).
 
         From another format: dtype (when MGH can hold it), shape (at most
         4-D), positive spatial zooms, and a 4th zoom as TR in milliseconds
         when the other header says its time unit (``get_xyzt_units``).
+        ``check`` runs :meth:`check_fix` on a copied MGH header.
         """
         if header is None:
             return cls()
         if type(header) is cls:
-            return header.copy()
+            obj = header.copy()
+            if check:
+                obj.check_fix()
+            return obj
         obj = cls()
         with contextlib.suppress(HeaderDataError, TypeError):
             obj.set_data_dtype(header.get_data_dtype())
@@ -327,7 +336,7 @@ class MGHHeader(StructHeader):
         """
         shape = tuple(int(n) for n in shape)
         if len(shape) > MAX_DIMS:
-            raise HeaderDataError(
+            raise TooManyDimensionsError(
                 f"MGH images have at most {MAX_DIMS} dimensions (x, y, z, frames); "
                 f"shape {shape} has {len(shape)}"
             )

@@ -131,20 +131,7 @@ check_qform_code = _check_code("qform_code")
 check_sform_code = _check_code("sform_code")
 
 
-def check_scaling(hdr: Any, fix: bool) -> Report | None:
-    """A valid slope needs a finite intercept; a non-finite one is read as 0."""
-    slope, inter = float(hdr["scl_slope"]), float(hdr["scl_inter"])
-    if slope == 0 or not np.isfinite(slope) or np.isfinite(inter):
-        return None
-    report = Report(WARNING, f"valid slope {slope:g} but invalid intercept {inter}")
-    if fix:
-        hdr["scl_inter"] = 0
-        report.fix_msg = "setting scl_inter to 0"
-    return report
-
-
 #: the checks NIfTI-1 adds to the Analyze ones it shares
 NIFTI_CHECKS = (
     check_dim, check_qfac, check_magic, check_offset, check_qform_code, check_sform_code,
-    check_scaling,
 )

@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from voxelio.plugin import NATIVE, HeaderDataError, ImageFileError
+from voxelio.plugin import NATIVE, CodeTable, HeaderDataError, ImageFileError
 from voxelio_analyze.header import (
     AnalyzeHeader,
     check_bitpix,
@@ -43,7 +43,7 @@ from ._layout import (
     PAIR_MAGIC,
     SINGLE_MAGIC,
 )
-from .codes import DATATYPES
+from .codes import DATATYPES, INTENT_CODES, SLICE_ORDER_CODES, XFORM_CODES
 from .conversion import ConversionMixin, adopt_foreign
 from .extensions import Nifti1Extensions
 from .metadata import MetadataMixin
@@ -130,6 +130,15 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         "NIfTI-2 holds it: save with format='nifti2' (or 'nifti2-pair'), "
         "from the voxelio-nifti2 plugin"
     )
+    has_data_slope: ClassVar[bool] = True
+    has_data_intercept: ClassVar[bool] = True
+    coded_fields: ClassVar[dict[str, CodeTable]] = {
+        "datatype": DATATYPES,
+        "qform_code": XFORM_CODES,
+        "sform_code": XFORM_CODES,
+        "intent_code": INTENT_CODES,
+        "slice_code": SLICE_ORDER_CODES,
+    }
     is_single: ClassVar[bool] = True
     magic: ClassVar[bytes] = SINGLE_MAGIC
     single_magic: ClassVar[bytes] = SINGLE_MAGIC
@@ -142,7 +151,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
     checks = (
         check_sizeof_hdr, check_datatype, check_bitpix, _checks.check_dim, check_pixdims,
         _checks.check_qfac, _checks.check_magic, _checks.check_offset,
-        _checks.check_qform_code, _checks.check_sform_code, _checks.check_scaling,
+        _checks.check_qform_code, _checks.check_sform_code,
     )
 
     def __init__(
@@ -175,7 +184,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         return obj
 
     @classmethod
-    def from_header(cls, header: Any = None) -> Nifti1Header:
+    def from_header(cls, header: Any = None, check: bool = True) -> Nifti1Header:
         """A header of this class from another header (or None).
 
         From another NIfTI header (single or pair, NIfTI-1 or NIfTI-2) every
@@ -189,11 +198,12 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         HeaderDataError
             If a value (a length of the shape, a code...) does not fit this
             layout's field; the message says which format would hold it.
+
+        ``check`` runs :meth:`check_fix` on a header copied from another NIfTI
+        header.
         """
         if header is None:
             return cls()
-        if type(header) is cls:
-            return header.copy()
         if isinstance(header, Nifti1Header):
             if header.template_dtype == cls.template_dtype:
                 obj = cls(header.binaryblock, header.endianness, check=False)
@@ -201,9 +211,13 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
                 obj = cls(endianness=header.endianness)
                 obj._copy_fields_from(header)
             obj.extensions = header.extensions.copy()
+            obj.load_reports = list(header.load_reports)
             obj["magic"] = cls.magic
+            if check:
+                obj.check_fix()
             return obj
-        obj = super().from_header(header)
+        obj = super().from_header(header, check)
+        obj["magic"] = cls.magic  # whatever an Analyze-like mapping said
         if isinstance(header, AnalyzeHeader):
             for name in ("descrip", "aux_file", "cal_max", "cal_min"):
                 obj[name] = header[name]
@@ -277,11 +291,14 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
 
         A single file always gets the four flag bytes; a pair header gets
         them only when it has extensions (a plain ``.hdr`` is 348 bytes).
-        A single file's ``vox_offset`` must leave room for the extensions.
+        A single file's ``vox_offset`` must leave room for the extensions;
+        one that is not set yet (0) is set here to just after them.
         """
         if self.is_single:
             need = self.minimum_data_offset()
-            if 0 < float(self["vox_offset"]) < need:
+            if float(self["vox_offset"]) == 0:
+                self.set_data_offset(need)
+            elif float(self["vox_offset"]) < need:
                 raise HeaderDataError(
                     f"vox_offset is {float(self['vox_offset']):g}, but the header and "
                     f"extensions need at least {need} bytes"
@@ -323,17 +340,24 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         return hdr
 
     def get_data_offset(self) -> int:
-        """Byte offset of the data: ``vox_offset``.
+        """``vox_offset``: where the data start, or 0 while it is not set.
 
-        A single file whose ``vox_offset`` is 0 (not set) has its data right
-        after header and extensions. A set ``vox_offset`` is the truth even
-        when the extension records before it do not add up to it (records
-        of sizes that are not multiples of 16, padding, other bytes).
+        A new header, and the header of an image (whose proxy holds where its
+        data were read from), say 0; saving a single file puts the data right
+        after the header and its extensions (:meth:`data_start`).
         """
-        offset = super().get_data_offset()
-        if self.is_single and offset == 0:
-            return self.minimum_data_offset()
-        return offset
+        return super().get_data_offset()
+
+    def data_start(self) -> int:
+        """Where the data of a file with this header start.
+
+        ``vox_offset`` when set; for a single file whose ``vox_offset`` is
+        0 (unset), right after the header and its extensions. A set
+        ``vox_offset`` is the truth even when the extension records before
+        it do not add up to it (records of sizes that are not multiples of
+        16, padding, other bytes).
+        """
+        return self.get_data_offset() or self.minimum_data_offset()
 
     def minimum_data_offset(self) -> int:
         """The smallest valid data offset: after header, flag and extensions (single files)."""

@@ -45,6 +45,10 @@ class Int64DataError(HeaderDataError, ValueError):
     """int64 data given without saying that int64 is wanted on disk."""
 
 
+class AliasDataError(HeaderDataError, ValueError):
+    """No data type honours the 'compat' or 'smallest' alias for these data."""
+
+
 class Nifti1Pair(AnalyzeImage):
     """A NIfTI-1 image stored as a header (``.hdr``) and a data (``.img``) file.
 
@@ -93,12 +97,9 @@ class Nifti1Pair(AnalyzeImage):
                 "data.astype(np.int32)"
             )
         self._dtype_alias: str | None = None
-        super().__init__(dataobj, affine, header, extra, file_map)
-        # where and how the data were stored belongs to the proxy, not to the image
+        super().__init__(dataobj, affine, header, extra, file_map, dtype)
+        # how the data were stored belongs to the proxy, not to the image
         self._header.set_slope_inter(None, None)
-        self._header["vox_offset"] = 0
-        if dtype is not None:
-            self.set_data_dtype(dtype)
 
     # -- data type with aliases ----------------------------------------------------------
     def set_data_dtype(self, dtype: Any) -> None:
@@ -110,12 +111,23 @@ class Nifti1Pair(AnalyzeImage):
         self._dtype_alias = None
 
     def get_data_dtype(self, finalize: bool = False) -> Any:
-        """The on-disk data type; a pending 'compat'/'smallest' alias unless ``finalize``."""
+        """The on-disk data type; a pending 'compat'/'smallest' alias unless ``finalize``.
+
+        ``finalize=True`` resolves a pending alias for the current data and
+        sets the result as the image's data type.
+
+        Raises
+        ------
+        AliasDataError
+            When finalizing an alias that no type can honour for these data.
+        """
         if self._dtype_alias is None:
             return self._header.get_data_dtype()
         if not finalize:
             return self._dtype_alias
-        return _resolve_alias(self._dtype_alias, np.asanyarray(self.data_for_write()))
+        dtype = _resolve_alias(self._dtype_alias, np.asanyarray(self.data_for_write()))
+        self.set_data_dtype(dtype)
+        return self._header.get_data_dtype()
 
     # -- geometry -------------------------------------------------------------------------
     def update_header(self) -> None:
@@ -130,8 +142,11 @@ class Nifti1Pair(AnalyzeImage):
         only the qform fields see a sensible geometry.
         """
         hdr = self._header
+        # a header without transforms (both codes 0) gets the affine stored, so
+        # the file says where it is even when the affine is the default one
+        has_transform = int(hdr["qform_code"]) > 0 or int(hdr["sform_code"]) > 0
         try:
-            if np.allclose(hdr.get_best_affine(), self._affine):
+            if has_transform and np.allclose(hdr.get_best_affine(), self._affine):
                 return
         except HeaderDataError:
             pass
@@ -188,7 +203,8 @@ class Nifti1Pair(AnalyzeImage):
         ``options`` go to the compressor (e.g. ``compresslevel``).
         """
         if dtype is None and self._dtype_alias is not None:
-            dtype = self.get_data_dtype(finalize=True)
+            # resolved for this save only: the image keeps its alias
+            dtype = _resolve_alias(self._dtype_alias, np.asanyarray(self.data_for_write()))
         elif isinstance(dtype, str) and dtype.lower() in _DTYPE_ALIASES:
             dtype = _resolve_alias(dtype.lower(), np.asanyarray(self.data_for_write()))
         super().to_file_map(file_map, dtype=dtype, **options)
@@ -233,7 +249,12 @@ class Nifti1Image(Nifti1Pair):
 
 
 def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
-    """The dtype 'compat' or 'smallest' stands for, given the data to store."""
+    """The dtype 'compat' or 'smallest' stands for, given the data to store.
+
+    Both give the smallest of uint8, int16, int32 holding integer data;
+    'compat' gives float32 (complex64) for floating data whose finite
+    values float32 can hold, 'smallest' has no meaning for them.
+    """
     kind = data.dtype.kind
     if kind in "biu":
         lo, hi = (int(data.min()), int(data.max())) if data.size else (0, 0)
@@ -241,15 +262,21 @@ def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
             info = np.iinfo(candidate)
             if info.min <= lo and hi <= info.max:
                 return np.dtype(candidate)
-        raise HeaderDataError(
+        raise AliasDataError(
             f"integer data in [{lo}, {hi}] fit none of uint8, int16, int32 ({alias!r}); "
             "pass dtype=np.int64 explicitly"
         )
-    if kind == "f":
-        return np.dtype(np.float32)
-    if kind == "c":
-        return np.dtype(np.complex64)
-    raise HeaderDataError(f"{alias!r} has no meaning for {data.dtype} data")
+    if kind in "fc" and alias == "compat":
+        finite = np.abs(data[np.isfinite(data)]) if data.size else data
+        biggest = float(np.max(finite.view(finite.real.dtype) if kind == "c" else finite,
+                               initial=0))
+        if biggest > np.finfo(np.float32).max:
+            raise AliasDataError(
+                f"'compat' stores floating point data as float32, which cannot hold "
+                f"{biggest:g}; pass dtype=np.float64 explicitly"
+            )
+        return np.dtype(np.float32 if kind == "f" else np.complex64)
+    raise AliasDataError(f"{alias!r} has no meaning for {data.dtype} data")
 
 
 def _check_data_fits(proxy: Any) -> None:

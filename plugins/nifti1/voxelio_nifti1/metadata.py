@@ -6,6 +6,7 @@ and works on its fields by name.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -126,8 +127,9 @@ class MetadataMixin:
     def get_intent(self, code_repr: str = "label") -> tuple[Any, tuple[float, ...], str]:
         """The intent: (label or code, its parameters, intent_name).
 
-        An unknown intent code gives the label ``'unknown code N'`` and all
-        three parameters.
+        An unknown intent code gives the label ``'unknown code N'`` and no
+        parameters (how many it has is unknown; the ``intent_p*`` fields
+        still hold them).
         """
         if code_repr not in ("label", "code"):
             raise TypeError(f"code_repr must be 'label' or 'code', not {code_repr!r}")
@@ -138,7 +140,7 @@ class MetadataMixin:
             entry = self.intent_codes.lookup(code)
         except HeaderDataError:
             label = code if code_repr == "code" else f"unknown code {code}"
-            return label, all_params, name
+            return label, (), name
         shown = entry.code if code_repr == "code" else entry.label
         return shown, all_params[: len(entry.value)], name
 
@@ -244,13 +246,22 @@ class MetadataMixin:
         count = len(values)
         steps = np.diff(np.sort(values))
         duration = float(steps.mean()) if count > 1 else 0.0
-        for entry in SLICE_ORDER_CODES:
-            if entry.code == 0:
-                continue
-            if np.allclose(values - values.min(), _times_for(entry.code, count, duration)):
-                break
-        else:
+        matches = [
+            entry
+            for entry in SLICE_ORDER_CODES
+            if entry.code != 0
+            and np.allclose(values - values.min(), _times_for(entry.code, count, duration))
+        ]
+        if not matches:
             raise HeaderDataError("slice times do not match any NIfTI-1 slice order")
+        entry = matches[0]
+        if len(matches) > 1:
+            warnings.warn(
+                f"slice times {list(inner)} fit several slice orders "
+                f"({', '.join(m.label for m in matches)}); using {entry.label!r}",
+                UserWarning,
+                stacklevel=2,
+            )
         self["slice_code"] = entry.code
         self["slice_start"] = start
         self["slice_end"] = end
