@@ -84,9 +84,9 @@ def data_proxy(
     """A lazy proxy on the data ``header`` describes, in the holder's file.
 
     The header gives shape, stored dtype, ``data_start()`` if it has one,
-    else ``get_data_offset()`` (from the start of the image in the holder) and ``get_slope_inter()`` (None for
-    no scaling). The proxy's first read takes the reader ``hand_off``
-    holds, when it reads this same file.
+    else ``get_data_offset()`` (from the start of the image in the holder),
+    and ``get_slope_inter()`` (None for no scaling). The proxy's first read
+    takes the reader ``hand_off`` holds, when it reads this same file.
     """
     slope, inter = header.get_slope_inter()
     # a header whose offset may be "not set" (NIfTI-1's 0) says where its data start

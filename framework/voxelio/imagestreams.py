@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import ImageFileError
-from .files import FileHolder
+from .filemaps import FileHolder
 
 if TYPE_CHECKING:
     from .image import SpatialImage
