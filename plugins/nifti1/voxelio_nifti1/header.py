@@ -199,8 +199,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
             If a value (a length of the shape, a code...) does not fit this
             layout's field; the message says which format would hold it.
 
-        ``check`` runs :meth:`check_fix` on a header copied from another NIfTI
-        header.
+        ``check`` runs :meth:`check_fix` on a copy of a header of this class.
         """
         if header is None:
             return cls()
@@ -213,7 +212,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
             obj.extensions = header.extensions.copy()
             obj.load_reports = list(header.load_reports)
             obj["magic"] = cls.magic
-            if check:
+            if check and type(header) is cls:
                 obj.check_fix()
             return obj
         obj = super().from_header(header, check)
@@ -292,13 +291,12 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         A single file always gets the four flag bytes; a pair header gets
         them only when it has extensions (a plain ``.hdr`` is 348 bytes).
         A single file's ``vox_offset`` must leave room for the extensions;
-        one that is not set yet (0) is set here to just after them.
+        one that is not set yet (0) is written as just after them (this
+        header keeps its 0).
         """
         if self.is_single:
             need = self.minimum_data_offset()
-            if float(self["vox_offset"]) == 0:
-                self.set_data_offset(need)
-            elif float(self["vox_offset"]) < need:
+            if 0 < float(self["vox_offset"]) < need:
                 raise HeaderDataError(
                     f"vox_offset is {float(self['vox_offset']):g}, but the header and "
                     f"extensions need at least {need} bytes"

@@ -100,6 +100,11 @@ class Nifti1Pair(AnalyzeImage):
         super().__init__(dataobj, affine, header, extra, file_map, dtype)
         # how the data were stored belongs to the proxy, not to the image
         self._header.set_slope_inter(None, None)
+        if header is None and self._affine is not None:
+            # a new header stores the affine given, even the default one, so
+            # that the file says where it is (sform 'aligned')
+            self._header.set_sform(self._affine, code="aligned")
+            self._header.set_qform(self._affine, code="unknown")
 
     # -- data type with aliases ----------------------------------------------------------
     def set_data_dtype(self, dtype: Any) -> None:
@@ -142,11 +147,8 @@ class Nifti1Pair(AnalyzeImage):
         only the qform fields see a sensible geometry.
         """
         hdr = self._header
-        # a header without transforms (both codes 0) gets the affine stored, so
-        # the file says where it is even when the affine is the default one
-        has_transform = int(hdr["qform_code"]) > 0 or int(hdr["sform_code"]) > 0
         try:
-            if has_transform and np.allclose(hdr.get_best_affine(), self._affine):
+            if np.allclose(hdr.get_best_affine(), self._affine):
                 return
         except HeaderDataError:
             pass
