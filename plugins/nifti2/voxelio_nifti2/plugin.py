@@ -88,8 +88,6 @@ NIFTI2 = FormatSpec(
     dtypes=layout.DTYPES,
     nibabel_class="nibabel.nifti2:Nifti2Image",
     description="NIfTI-2 single file (.nii, magic n+2; CIFTI-2 containers too)",
-    # without it the bridge took NiBabel's Nifti2Image for its base class Nifti1Image
-    nibabel_class="nibabel.nifti2:Nifti2Image",
 )
 
 NIFTI2_PAIR = FormatSpec(
@@ -102,7 +100,6 @@ NIFTI2_PAIR = FormatSpec(
     dtypes=layout.DTYPES,
     nibabel_class="nibabel.nifti2:Nifti2Pair",
     description="NIfTI-2 pair (.hdr + .img, magic ni2)",
-    nibabel_class="nibabel.nifti2:Nifti2Pair",
 )
 
 
