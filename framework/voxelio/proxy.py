@@ -257,9 +257,10 @@ class ArrayProxy:
             and not issubclass(np.dtype(dtype).type, np.inexact)
         ):
             working = None
-        # np.asarray: scaling a 0-d array gives a numpy scalar, which numpy
-        # refuses from __array__ ("object __array__ method not producing an array")
-        arr = np.asarray(self._read(None, working))
+        # np.asanyarray: scaling a 0-d array gives a numpy scalar, which numpy
+        # refuses from __array__ ("object __array__ method not producing an
+        # array"); asanyarray (not asarray) keeps a memory map a memory map
+        arr = np.asanyarray(self._read(None, working))
         if dtype is not None and arr.dtype != np.dtype(dtype):
             arr = arr.astype(dtype)
         return arr
