@@ -573,12 +573,17 @@ class _InterruptGuard:
             self.held = True
 
     def uninstall(self) -> None:
-        self.held = False
-        with contextlib.suppress(ValueError):
-            _GUARDS.remove(self)
+        # Put the previous handler back while still holding: an interrupt that
+        # arrived after ``held`` dropped but before the handler was restored used
+        # to raise out of here and leave this handler installed for good, so the
+        # next save found no default handler, installed no guard, and could be
+        # interrupted half-way through swapping a pair.
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
+        self.held = False
+        with contextlib.suppress(ValueError):
+            _GUARDS.remove(self)
         if self.pending:
             self.pending = False
             raise KeyboardInterrupt

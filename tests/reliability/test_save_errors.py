@@ -235,6 +235,10 @@ _SAVE_UNDER_CTRL_C = textwrap.dedent(
 )
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_real_ctrl_c_during_pair_saves_leaves_no_temp_and_no_mixed_pair(tmp_path):
     target = str(tmp_path / "img.hdr")
     vx.save(pair(0.0), target)
@@ -248,6 +252,9 @@ def test_real_ctrl_c_during_pair_saves_leaves_no_temp_and_no_mixed_pair(tmp_path
         child = subprocess.Popen(
             [sys.executable, "-c", _SAVE_UNDER_CTRL_C, target, "1.0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            # a test run started in the background without job control inherits
+            # SIGINT ignored, and Python then never raises KeyboardInterrupt
+            preexec_fn=_default_sigint,
         )
         first = child.stdout.readline().strip()
         assert first == "ready", child.communicate(timeout=60)[1]
