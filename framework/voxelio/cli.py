@@ -108,7 +108,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--fix", metavar="OUT", help="write a fixed copy of the (single) FILE to OUT")
     p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("new-plugin", help="write a new format-plugin distribution to start from")
+    p.add_argument("name", metavar="NAME", help="format name: a lower-case word (e.g. blob)")
+    p.add_argument("--directory", default=".", help="where voxelio-NAME/ is created")
+    p.set_defaults(run=cmd_new_plugin)
     return parser
+
+
+def cmd_new_plugin(args: argparse.Namespace, out: TextIO) -> int:
+    """``voxelio new-plugin NAME``: the scaffold of :mod:`voxelio.scaffold`."""
+    from .scaffold import write_plugin
+
+    try:
+        root = write_plugin(args.name, args.directory)
+    except (ValueError, FileExistsError) as err:
+        raise _UsageError(str(err)) from None
+    print(f"wrote {root}", file=out)
+    print(f"next: pip install -e {root} && pytest {root / 'tests'}", file=out)
+    return 0
 
 
 # -- formats ---------------------------------------------------------------------------

@@ -1,0 +1,7 @@
+"""``python -m voxelio.scaffold NAME [DIRECTORY]``."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
