@@ -12,6 +12,7 @@ Errors go to stderr as one message without a traceback, unless
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -21,6 +22,8 @@ from .codecs.detect import COMPRESSED_SUFFIXES
 from .registry.discovery import PluginWarning
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: ``voxelio check``: only warnings and notes (fixable; the data can be read)
+EXIT_WARNINGS = 3
 
 
 class _UsageError(Exception):
@@ -80,7 +83,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="voxelio", description="Inspect and convert neuro-imaging volumes."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    # --debug after the subcommand too; SUPPRESS keeps one given before it
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                        help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kwargs)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
 
     p = sub.add_parser("formats", help="list installed formats and plugin health")
     p.add_argument("-v", "--verbose", action="store_true", help="image classes and environment")
@@ -96,16 +109,26 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.set_defaults(run=cmd_sniff)
 
-    p = sub.add_parser("convert", help="save an image in the format its new name implies")
-    p.add_argument("input", metavar="IN")
-    p.add_argument("output", metavar="OUT")
+    p = sub.add_parser(
+        "convert", help="save images in another format (IN OUT, or IN... --to DIR)",
+        description="Convert IN to OUT (format from OUT's name or --format), or every IN "
+        "(names or glob patterns) into the folder --to DIR. One summary line per file.")
+    p.add_argument("paths", nargs="+", metavar="IN [OUT]")
+    p.add_argument("--to", metavar="DIR", help="write every IN into DIR (same base name, "
+                   "the suffix of --format, or IN's suffix)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary lines, no progress bar")
     p.add_argument("--dtype", help="on-disk data type of OUT (numpy name, e.g. int16)")
     p.add_argument("--format", help="format of OUT instead of choosing by its name")
     p.add_argument("--in-format", help="format of IN instead of detecting it")
     p.set_defaults(run=cmd_convert)
 
-    p = sub.add_parser("check", help="report header problems")
+    p = sub.add_parser(
+        "check", help="report header problems",
+        epilog="exit status: 0 no problems (or all fixed by --fix); 3 warnings and notes "
+        "only (fixable, the data can be read); 1 errors, or a file that cannot be read; "
+        "2 usage errors", formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("-v", "--verbose", action="store_true", help="numeric problem levels too")
     p.add_argument("--fix", metavar="OUT", help="write a fixed copy of the (single) FILE to OUT")
     p.set_defaults(run=cmd_check)
 
@@ -235,13 +258,21 @@ def _details(img: Any) -> list[str]:
         lines += ["  " + "  ".join(f"{v:10.4f}" for v in row) for row in affine]
     for file_type, holder in sorted(getattr(img, "file_map", {}).items()):
         lines.append(f"{file_type} file {holder.filename}")
+    items = getattr(img.header, "items", None)
+    if callable(items):
+        lines.append("header fields")
+        for key, value in items():
+            text = " ".join(str(getattr(value, "tolist", lambda v=value: v)()).split())
+            lines.append(f"  {key:<16} {text[:100]}")
     return lines
 
 
 # -- sniff -------------------------------------------------------------------------------
 def cmd_sniff(args: argparse.Namespace, out: TextIO) -> int:
-    """``voxelio sniff``: ranked candidates with their evidence."""
+    """``voxelio sniff``: ranked candidates with their evidence; exit 1 if none accepts."""
     from .api import sniff
+    from .registry.dispatch import content_hints
+    from .registry.store import get_registry
 
 
     def show(name: str) -> None:
@@ -255,18 +286,20 @@ def cmd_sniff(args: argparse.Namespace, out: TextIO) -> int:
             print(f"  {rank}. {cand.name:<14} {cand.verdict:<9} ({how}) {cand.evidence}", file=out)
         if not accepted:
             print("  no format accepts this file", file=out)
+            for hint in content_hints(name, get_registry()):
+                print(f"  hint: {hint}", file=out)
+            refused.append(name)
         for cand in candidates[len(accepted) :]:
             print(f"  -  {cand.name:<14} no        {cand.evidence}", file=out)
 
-    return _each_file(args.files, show, args.debug)
+    refused: list[str] = []
+    status = _each_file(args.files, show, args.debug)
+    return EXIT_FAILED if refused else status
 
 
 # -- convert -------------------------------------------------------------------------------
 def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
-    """``voxelio convert IN OUT``: load, then save in the format OUT's name implies."""
-    from .api import load, save
-
-    img = load(args.input, format=args.in_format)
+    """``voxelio convert``: IN OUT, or many IN (names, globs) ``--to DIR``."""
     dtype = None
     if args.dtype:
         import numpy as np
@@ -275,8 +308,85 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
             dtype = np.dtype(args.dtype)
         except TypeError:
             raise _UsageError(f"--dtype {args.dtype!r} is not a numpy data type") from None
-    save(img, args.output, format=args.format, dtype=dtype)
-    return EXIT_OK
+    jobs = _convert_jobs(args)
+    status = EXIT_OK
+    for source, target in _progress(jobs, args.quiet):
+        try:
+            line = _convert_one(source, target, args, dtype)
+        except Exception as exc:
+            if args.debug:
+                raise
+            _error(exc, f"{source}: ")
+            status = EXIT_FAILED
+            continue
+        if not args.quiet:
+            print(line, file=out)
+    return status
+
+
+def _convert_jobs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    import glob
+
+    if args.to is None:
+        if len(args.paths) != 2:
+            raise _UsageError("convert takes IN OUT, or IN... --to DIR")
+        return [(args.paths[0], args.paths[1])]
+    sources: list[str] = []
+    for pattern in args.paths:  # patterns the shell did not expand (quoted, Windows)
+        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        if not matches:
+            raise _UsageError(f"no file matches {pattern!r}")
+        sources += [m for m in matches if m not in sources]
+    os.makedirs(args.to, exist_ok=True)
+    return [(src, os.path.join(args.to, _target_name(src, args.format))) for src in sources]
+
+
+def _target_name(source: str, format_name: str | None) -> str:
+    from .codecs.detect import strip_compression
+    from .registry.store import get_registry
+
+    base = os.path.basename(source)
+    stem = os.path.splitext(strip_compression(base))[0]
+    if format_name is None:
+        return base
+    entry = get_registry().entries.get(format_name)
+    if entry is None:
+        raise _UsageError(f"--format {format_name!r} is not an installed format")
+    return stem + entry.spec.extensions[0]
+
+
+def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any) -> str:
+    """Convert one file; the summary line (formats, dtype, shape, what was not kept)."""
+    import numpy as np
+
+    from .api import load, save
+
+    img = load(source, format=args.in_format)
+    save(img, target, format=args.format, dtype=dtype)
+    back = load(target)
+    lost = []
+    if back.shape != img.shape:
+        lost.append(f"shape {list(img.shape)}")
+    if not np.allclose(back.affine, img.affine, atol=1e-4):
+        lost.append("the full affine")
+    same_dtype = back.get_data_dtype().newbyteorder("=") == img.get_data_dtype().newbyteorder("=")
+    if not same_dtype and dtype is None:
+        lost.append(f"dtype {img.get_data_dtype()}")
+    shape = "[" + ", ".join(str(n) for n in back.shape) + "]"
+    line = (f"{source} -> {target}: {img.format_name} -> {back.format_name}, "
+            f"{img.get_data_dtype()} -> {back.get_data_dtype()}, shape {shape}")
+    return line + ("; not kept: " + ", ".join(lost) if lost else "")
+
+
+def _progress(jobs: list[tuple[str, str]], quiet: bool) -> Any:
+    """A progress bar (tqdm, if installed) for many files on a terminal; else the jobs."""
+    if quiet or len(jobs) < 2 or not sys.stderr.isatty():
+        return jobs
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return jobs
+    return tqdm(jobs, unit="file", file=sys.stderr, leave=False)
 
 
 # -- check -------------------------------------------------------------------------------
@@ -286,7 +396,7 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.fix and len(args.files) != 1:
         raise _UsageError("--fix takes exactly one FILE")
-    found = {"problems": False}
+    found = {"errors": False, "warnings": False}
 
     def check(name: str) -> None:
         img = load(name)
@@ -299,19 +409,35 @@ def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
         if not fixed and not remaining:
             print(f"{name}: ok", file=out)
             return
-        found["problems"] = True
         for report in fixed:
             note = "fixed on load" if report.fix_msg else "not fixable"
-            print(f"{name}: level {report.problem_level}: {report.message} ({note})", file=out)
+            print(f"{name}: {_level(report, args.verbose)}: {report.message} ({note})",
+                  file=out)
         for report in remaining:
-            print(f"{name}: level {report.problem_level}: {report.message}", file=out)
+            print(f"{name}: {_level(report, args.verbose)}: {report.message}", file=out)
+        levels = [int(r.problem_level) for r in [*fixed, *remaining]]
         if args.fix:
             save(img, args.fix)
             print(f"{name}: wrote fixed copy {args.fix}", file=out)
-            found["problems"] = bool(load(args.fix).header.check())
+            levels = [int(r.problem_level) for r in load(args.fix).header.check()]
+        found["errors"] |= any(level >= _ERROR_LEVEL for level in levels)
+        found["warnings"] |= any(level < _ERROR_LEVEL for level in levels)
 
     status = _each_file(args.files, check, args.debug)
-    return EXIT_FAILED if status or found["problems"] else EXIT_OK
+    if status or found["errors"]:
+        return EXIT_FAILED
+    return EXIT_WARNINGS if found["warnings"] else EXIT_OK
+
+
+#: problem levels (Report.problem_level) from which a problem is an error
+_ERROR_LEVEL = 40
+
+
+def _level(report: Any, verbose: bool) -> str:
+    """A problem level in words (error / warning / note); the number only when verbose."""
+    level = int(report.problem_level)
+    word = "error" if level >= _ERROR_LEVEL else "warning" if level >= 20 else "note"
+    return f"{word} (level {level})" if verbose else word
 
 
 def _short_dtype(name: str) -> str:

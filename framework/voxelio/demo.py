@@ -83,7 +83,7 @@ def _what_was_kept(source: vx.SpatialImage, back: vx.SpatialImage) -> str:
     corner = np.array([10, 20, 30, 1.0])
     if not np.allclose(back.affine @ corner, source.affine @ corner, atol=1e-3):
         same_sizes = np.allclose(back.header.get_zooms()[:3], source.header.get_zooms()[:3])
-        lost.append("the orientation and origin (voxel sizes kept)" if same_sizes
+        lost.append("the full affine (voxel sizes kept)" if same_sizes
                     else "the world coordinates")
     if not lost:
         return "voxels equal, world coordinates equal"

@@ -62,6 +62,9 @@ def test_info_verbose_and_failures(toy, tmp_path):
     done = voxelio("info", "--verbose", toy, str(tmp_path / "missing.toy"))
     assert done.returncode == 1
     assert "affine" in done.stdout and "image file" in done.stdout
+    assert "header fields" in done.stdout
+    assert "    magic            b'VXT1'" in done.stdout
+    assert "    dims             [2, 3, 4, 1, 1, 1, 1]" in done.stdout
     assert "no such file" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -101,7 +104,12 @@ def test_check_and_fix(toy, tmp_path):
     bad = tmp_path / "bad.toy"
     bad.write_bytes(bytes(raw))
     done = voxelio("check", str(bad))
-    assert done.returncode == 1 and "zooms should be positive" in done.stdout
+    # a fixable warning only: exit 3, the level in words (the number with -v)
+    assert done.returncode == 3 and "zooms should be positive" in done.stdout
+    assert f"{bad}: warning: zooms should be positive" in done.stdout
+    assert "level" not in done.stdout
+    verbose = voxelio("check", "-v", str(bad))
+    assert f"{bad}: warning (level 30): zooms should be positive" in verbose.stdout
     fixed = tmp_path / "fixed.toy"
     done = voxelio("check", str(bad), "--fix", str(fixed))
     assert done.returncode == 0, done.stdout + done.stderr

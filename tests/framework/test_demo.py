@@ -60,7 +60,7 @@ def test_demo_reports_what_a_format_cannot_keep_and_succeeds(tmp_path):
     assert out.returncode == 0, out.stdout + out.stderr
     line = next(ln for ln in out.stdout.splitlines()
                 if ln.split()[:1] == ["converted_zoomsonly.zmo"])
-    assert "could not keep: the orientation and origin (voxel sizes kept)" in line
+    assert "could not keep: the full affine (voxel sizes kept)" in line
     # the source of the conversions is a format that kept the whole affine
     assert "converting sample_zoomsonly" not in out.stdout
     assert "voxels equal, world coordinates equal" in out.stdout

@@ -387,7 +387,7 @@ def install_hints(path: str, registry: Registry) -> list[str]:
     return hints
 
 
-def content_hints(path: str) -> list[str]:
+def content_hints(path: str, registry: Registry | None = None) -> list[str]:
     """What the raw leading bytes say when no format accepts a file (text, wrong suffix)."""
     from .. import codecs
 
@@ -395,10 +395,13 @@ def content_hints(path: str) -> list[str]:
         from .._fileidentity import open_regular
 
         with open_regular(path) as f:
-            raw = f.read(512)
+            raw = f.read(4096)
     except (OSError, ImageFileError):
         return []
     hints = []
+    known = _known_content(raw, registry)
+    if known is not None:
+        return [known]
     named = codecs.compression_from_name(path)
     if named is not None and codecs.detect_compression(raw) is None:
         hints.append(f"the name says {named}-compressed, but the content is not compressed")
@@ -411,6 +414,30 @@ def content_hints(path: str) -> list[str]:
     return hints
 
 
+def _known_content(raw: bytes, registry: Registry | None) -> str | None:
+    """'this looks like X...' when the leading bytes carry a known format's signature."""
+    import zlib
+
+    from .known import known_by_content
+
+    prefix = raw
+    if raw[:2] == b"\x1f\x8b":  # gzip: look at what it holds
+        try:
+            prefix = zlib.decompressobj(47).decompress(raw, 1024)
+        except zlib.error:
+            return None
+    sig = known_by_content(prefix)
+    if sig is None:
+        return None
+    entry = registry.entries.get(sig.format_name) if registry and sig.format_name else None
+    if entry is not None and entry.ok:
+        return None  # a plugin reads it: the file itself is at fault
+    text = f"this looks like {sig.label}; no installed plugin reads {sig.label.split()[0]}"
+    if sig.distribution:
+        text += f" (pip install {sig.distribution})"
+    return text
+
+
 def no_match_message(
     path: str,
     candidates: list[Candidate],
@@ -418,7 +445,10 @@ def no_match_message(
     registry: Registry,
 ) -> str:
     """The ImageFileError text when no format could read ``path``."""
-    lines = [f"cannot read {path!r}: no installed format could read it"]
+    hints = content_hints(path, registry) + install_hints(path, registry)
+    looks_like = [h for h in hints if h.startswith("this looks like")]
+    why = looks_like[0] if looks_like else "no installed format could read it"
+    lines = [f"cannot read {path!r}: {why}"]
     if failures:
         lines.append("formats that tried and failed:")
         lines += [f"  - {name}: {why}" for name, why in failures]
@@ -443,7 +473,7 @@ def no_match_message(
         lines += [
             f"  - format {e.name!r} of {e.plugin.label}: {e.state.cause}" for e in broken_formats
         ]
-    hints = content_hints(path) + install_hints(path, registry)
+    hints = [h for h in hints if h not in looks_like]
     if hints:
         lines.append("hint:")
         lines += [f"  - {h}" for h in hints]

@@ -69,3 +69,57 @@ def known_by_name(name: str) -> KnownFormat | None:
         if known.name == name:
             return known
     return None
+
+
+@dataclass(frozen=True)
+class KnownSignature:
+    """How the first bytes of a file of a known format look.
+
+    Attributes
+    ----------
+    label : str
+        The format as people call it (``'MINC-2'``).
+    offset : int
+        Where ``magic`` starts.
+    magic : tuple of bytes
+        Any one of these at ``offset`` identifies the format.
+    format_name : str or None
+        The voxelio format name a plugin would register, if one exists.
+    distribution : str or None
+        What to ``pip install`` for it, if anything.
+    """
+
+    label: str
+    offset: int
+    magic: tuple[bytes, ...]
+    format_name: str | None = None
+    distribution: str | None = None
+
+
+#: checked in order: the first match names the file's likely format
+KNOWN_SIGNATURES: tuple[KnownSignature, ...] = (
+    KnownSignature("CIFTI-2 (a NIfTI-2 file with a CIFTI extension)", 344,
+                   (b"n+2\x00\r\n\x1a\n",), "cifti2"),
+    KnownSignature("NIfTI-2", 344, (b"n+2\x00", b"ni2\x00"), "nifti2", "voxelio-nifti2"),
+    KnownSignature("MINC-2 (HDF5)", 0, (b"\x89HDF\r\n\x1a\n",), "minc2"),
+    KnownSignature("MINC-1 (NetCDF)", 0, (b"CDF\x01", b"CDF\x02"), "minc1"),
+    KnownSignature("NRRD", 0, (b"NRRD000",), "nrrd"),
+    KnownSignature("DICOM", 128, (b"DICM",), "dicom"),
+)
+
+#: NIfTI-2 files whose intent code (int32 at byte 504) is 3000-3099 are CIFTI-2
+_CIFTI_INTENTS = range(3000, 3100)
+
+
+def known_by_content(prefix: bytes) -> KnownSignature | None:
+    """The known format whose signature the (decompressed) ``prefix`` carries, if any."""
+    for sig in KNOWN_SIGNATURES:
+        if sig.format_name == "cifti2":
+            if prefix[344:348] in (b"n+2\x00", b"ni2\x00") and len(prefix) >= 508:
+                for order in ("little", "big"):
+                    if int.from_bytes(prefix[504:508], order, signed=True) in _CIFTI_INTENTS:
+                        return sig
+            continue
+        if any(prefix[sig.offset:sig.offset + len(m)] == m for m in sig.magic):
+            return sig
+    return None
