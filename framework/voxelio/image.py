@@ -422,6 +422,7 @@ class SpatialImage:
             raise NotImplementedError(f"{type(self).__name__} cannot write files")
         source = self.file_map if file_map is None else file_map
         targets = _imagefiles.file_map_to_write(source, self.files_types, type(self).__name__)
+        _check_save_options(options, targets)
         self.update_header()
         header = self._header.copy()
         if dtype is not None:
@@ -530,7 +531,8 @@ class SpatialImage:
             try:
                 header.set_data_dtype(wanted)
             except HeaderDataError as err:
-                raise HeaderDataError(_conversion_message(cls, wanted, err)) from None
+                raise HeaderDataError(
+                    _conversion_message(cls, wanted, err, chosen=dtype is not None)) from None
         new = cls(img.dataobj, img.affine, header, extra=getattr(img, "extra", None))
         new._data_cache = getattr(img, "_data_cache", None)
         new.conversion_report = _conversion_losses(img.header, new.header)
@@ -764,15 +766,33 @@ def _conversion_losses(source: Any, target: Header) -> tuple[str, ...]:
     return tuple(hook(target)) if hook is not None else ()
 
 
-def _conversion_message(cls: type, dtype: np.dtype, err: Exception) -> str:
+#: the options to_file_map passes to the compressor (besides ``dtype``)
+SAVE_OPTIONS = ("compresslevel", "gzip_blocks")
+
+
+def _check_save_options(options: Mapping[str, Any], targets: Mapping[str, Any]) -> None:
+    """Refuse unknown save options, naming the target and the options that exist."""
+    unknown = sorted(set(options) - set(SAVE_OPTIONS))
+    if unknown:
+        names = [getattr(h, "filename", None) or "a file object" for h in targets.values()]
+        raise TypeError(
+            f"cannot save {', '.join(str(n) for n in names)}: unknown save option"
+            f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+            f"valid options: dtype, {', '.join(SAVE_OPTIONS)}"
+        )
+
+
+def _conversion_message(cls: type, dtype: np.dtype, err: Exception, chosen: bool) -> str:
+    """Why ``cls`` cannot store ``dtype``: the stored dtypes once, advice if none was chosen."""
     try:
         from .dtypes import supported_np_types
 
         names = ", ".join(sorted(str(np.dtype(t)) for t in supported_np_types(cls)))
     except Exception:  # the listing is a courtesy; the conversion error is what matters
-        names = "(see voxelio formats)"
-    return (
-        f"{cls.__name__} cannot store {dtype} data ({err}). It stores: {names}. "
-        "Choose one explicitly: voxelio.save(img, path, dtype=...), "
-        "Klass.from_image(img, dtype=...) or `voxelio convert IN OUT --dtype ...`"
-    )
+        names = None
+    text = f"{cls.__name__} cannot store {dtype} data; it stores {names}" if names else (
+        f"{cls.__name__} cannot store {dtype} data ({err})")
+    if chosen:  # the caller named this dtype: advice to name one would be noise
+        return text
+    return (text + ". Choose one: voxelio.save(img, path, dtype=...), "
+            "Klass.from_image(img, dtype=...) or `voxelio convert IN OUT --dtype ...`")

@@ -131,3 +131,29 @@ def test_nifti2_is_named_only_when_its_plugin_is_missing(tmp_path):
                                             "VOXELIO_DISABLE_PLUGINS": "voxelio-nifti2"})
     assert ("this looks like NIfTI-2; no installed plugin reads NIfTI-2 "
             "(pip install voxelio-nifti2)") in done.stdout, done.stdout + done.stderr
+
+
+def test_an_unknown_save_option_names_the_target_and_the_valid_options(tmp_path, niftis):
+    img = vx.load(niftis[0])
+    target = tmp_path / "z.nii.gz"
+    with pytest.raises(TypeError) as caught:
+        vx.save(img, target, progress=True)
+    assert str(caught.value) == (f"cannot save {target}: unknown save option 'progress'; "
+                                 "valid options: dtype, compresslevel, gzip_blocks")
+    assert not target.exists()
+    vx.save(img, target, compresslevel=1)  # a valid option still works
+    assert vx.load(target).shape == (2, 3, 4)
+
+
+def test_a_dtype_error_lists_the_stored_dtypes_once_and_advises_only_without_dtype(
+        tmp_path, niftis):
+    chosen = voxelio("convert", niftis[0], str(tmp_path / "z.mgh"), "--dtype", "int64")
+    assert chosen.returncode == 1
+    assert "MGHImage cannot store int64 data; it stores float32, int16, int32, uint16, uint8" \
+        in chosen.stderr
+    assert "--dtype" not in chosen.stderr and chosen.stderr.count("uint16") == 1
+    img = vx.Nifti1Image(np.zeros((2, 2, 2), np.float64), np.eye(4))
+    with pytest.raises(vx.HeaderDataError) as caught:
+        vx.save(img, tmp_path / "f.mgh")
+    assert str(caught.value).count("uint16") == 1
+    assert "Choose one: voxelio.save(img, path, dtype=...)" in str(caught.value)
