@@ -189,8 +189,10 @@ def available_codecs() -> dict[str, str]:
 # -- shared worker threads ------------------------------------------------------------
 
 _POOL_PREFIX = "voxelio-codec"
-_pool_lock = threading.Lock()
-_pool: tuple[int, int, ThreadPoolExecutor] | None = None  # (pid, workers, executor)
+# (pid, workers) -> executor. No lock guards it: dict.setdefault publishes a
+# new executor atomically, so a Ctrl-C arriving anywhere in thread_pool()
+# cannot leave a lock held that the next save would wait on forever.
+_pools: dict[tuple[int, int], ThreadPoolExecutor] = {}
 
 
 def thread_count() -> int:
@@ -219,13 +221,25 @@ def run_all(
         for args in calls:
             func(*args)
         return
-    futures = [executor.submit(func, *args) for args in calls]
+    futures: list[Any] = []
     try:
+        for args in calls:
+            futures.append(executor.submit(func, *args))
         for future in futures:
             future.result()
     finally:
+        # On any exit (a failure, Ctrl-C) no task may outlive the call: the
+        # caller may free or reuse what the tasks write to.
         for future in futures:
             future.cancel()
+        _wait_for_running(futures)
+
+
+def _wait_for_running(futures: Iterable[Any]) -> None:
+    """Wait for the tasks among ``futures`` that were not cancelled (already running)."""
+    from concurrent.futures import wait
+
+    wait([f for f in futures if not f.cancelled()])
 
 
 def thread_pool() -> ThreadPoolExecutor | None:
@@ -237,16 +251,24 @@ def thread_pool() -> ThreadPoolExecutor | None:
     its workers gets None: a task waiting for tasks queued behind it could
     wait forever.
     """
-    global _pool
     workers = thread_count()
     if workers <= 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
         return None
-    with _pool_lock:
-        pid = os.getpid()
-        if _pool is None or _pool[0] != pid or _pool[1] != workers:
-            if _pool is not None and _pool[0] == pid:
-                _pool[2].shutdown(wait=False)
-            from concurrent.futures import ThreadPoolExecutor
+    key = (os.getpid(), workers)
+    pool = _pools.get(key)
+    if pool is None:
+        from concurrent.futures import ThreadPoolExecutor
 
-            _pool = (pid, workers, ThreadPoolExecutor(workers, thread_name_prefix=_POOL_PREFIX))
-        return _pool[2]
+        # An executor starts no thread until its first task, so the spare one
+        # made by a thread that lost the setdefault race costs nothing.
+        pool = _pools.setdefault(key, ThreadPoolExecutor(workers, thread_name_prefix=_POOL_PREFIX))
+        _retire_pools_other_than(key)
+    return pool
+
+
+def _retire_pools_other_than(key: tuple[int, int]) -> None:
+    """Drop executors of another thread count or of the parent of a fork."""
+    for other in [k for k in list(_pools) if k != key]:
+        old = _pools.pop(other, None)
+        if old is not None and other[0] == key[0]:
+            old.shutdown(wait=False)  # a fork's parent executor has no thread here

@@ -58,15 +58,17 @@ def _serve(jobs: SimpleQueue) -> None:
         job.done.set()
 
 
-# idle workers, each a queue its own daemon thread serves; one per concurrent caller
+# idle workers, each a queue its own daemon thread serves; one per concurrent
+# caller. list.pop and list.append are atomic, so no lock is needed (nor one a
+# Ctrl-C could leave held).
 _idle: list[SimpleQueue] = []
-_idle_lock = threading.Lock()
 
 
 def _worker() -> SimpleQueue:
-    with _idle_lock:
-        if _idle:
-            return _idle.pop()
+    try:
+        return _idle.pop()
+    except IndexError:
+        pass
     jobs: SimpleQueue = SimpleQueue()
     threading.Thread(target=_serve, args=(jobs,), name="voxelio-sniff", daemon=True).start()
     return jobs
@@ -92,8 +94,7 @@ def call_with_deadline(function: Callable[..., Any], args: tuple, seconds: float
         finished = job.done.wait(seconds)
     finally:
         if job.done.is_set():
-            with _idle_lock:
-                _idle.append(jobs)
+            _idle.append(jobs)
     if not finished:
         raise SniffTimeoutError(f"no answer within {seconds:g} s")
     if job.error is not None:
