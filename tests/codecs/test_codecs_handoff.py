@@ -66,8 +66,8 @@ def test_plain_files_are_not_left_open(tmp_path):
 
 
 def test_far_small_read_indexes_in_background(single, monkeypatch):
-    monkeypatch.setattr(seek_index, "INDEX_AHEAD_MIN", 50_000)
-    monkeypatch.setattr(seek_index, "CHECKPOINT_SPACING", 16_384)
+    monkeypatch.setattr(seek_index, "MAX_SPACING", 16_384)
+    monkeypatch.setattr(seek_index, "MIN_SPACING", 16_384)
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
     with codecs.open_indexed(single) as r:
         assert r.read_range(250_000, 1000) == DATA[250_000:251_000]
@@ -81,7 +81,8 @@ def test_far_small_read_indexes_in_background(single, monkeypatch):
 
 
 def test_close_stops_the_indexer(single, monkeypatch):
-    monkeypatch.setattr(seek_index, "INDEX_AHEAD_MIN", 50_000)
+    monkeypatch.setattr(seek_index, "MAX_SPACING", 16_384)
+    monkeypatch.setattr(seek_index, "MIN_SPACING", 16_384)
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
     r = codecs.open_indexed(single)
     assert r.read_range(280_000, 100) == DATA[280_000:280_100]

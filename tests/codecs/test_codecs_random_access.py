@@ -29,10 +29,10 @@ _SETTINGS = settings(max_examples=300, deadline=None,
 @pytest.fixture(scope="module", autouse=True)
 def _dense_checkpoints():
     # Small spacing so a 600 kB stream gets many zlib checkpoints.
-    saved = seek_index.CHECKPOINT_SPACING
-    seek_index.CHECKPOINT_SPACING = 16 * 1024
+    saved = seek_index.MIN_SPACING, seek_index.MAX_SPACING
+    seek_index.MIN_SPACING = seek_index.MAX_SPACING = 16 * 1024
     yield
-    seek_index.CHECKPOINT_SPACING = saved
+    seek_index.MIN_SPACING, seek_index.MAX_SPACING = saved
 
 
 @pytest.fixture(scope="module")

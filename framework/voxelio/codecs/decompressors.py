@@ -17,7 +17,7 @@ class _GzipCodec:
 
     name = "gzip"
     magics = (layout.GZIP_MAGIC,)
-    can_checkpoint = True  # zlib's decompressobj has copy(); ISA-L's has not
+    can_checkpoint = True  # zlib's and zlib-ng's decompressobj have copy(); ISA-L's has not
 
     def __init__(self) -> None:
         self.errors = backends.gzip_inflate_errors()
@@ -28,9 +28,7 @@ class _GzipCodec:
             d = backends.fast_gzip_decompressobj()
             if d is not None:
                 return d, True
-        import zlib
-
-        return zlib.decompressobj(31), False
+        return backends.checkpoint_gzip_module().decompressobj(31), False
 
     @staticmethod
     def step(d: Any, data: memoryview, max_out: int) -> tuple[bytes, int]:

@@ -2,11 +2,18 @@
 
 :class:`StreamSource` reads any single compressed stream (gzip written by other
 tools, bzip2, zstd). It keeps the decompressor where the last read stopped, so
-sequential reads never start over, and, for gzip, copies of zlib's state
-every ``CHECKPOINT_SPACING`` output bytes (the seek index), so a later
-backward read resumes from the nearest checkpoint instead of the start. Large
-reads from gzip use ISA-L when it is installed (about twice zlib's speed, but
-its state cannot be copied, so those passes leave member boundaries only).
+sequential reads never start over. For gzip it also keeps a seek index, as
+zran and indexed_gzip do: the pass that serves a read copies the inflater's
+state (``zlib-ng``'s, or zlib's without it) every :attr:`StreamSource.spacing`
+decompressed bytes, so any later read of bytes that pass went over starts at
+most one interval before them. The spacing grows with the file
+(:func:`checkpoint_spacing`). Once a read jumps ahead (random access, as when
+one volume of a series is read), the pass goes on to the end of the stream on
+a thread of its own, leaving seek points everywhere; a read beyond where it
+has got waits for it (it is as fast as a restart would be).
+
+Large reads from gzip may use ISA-L instead (faster, but its state cannot be
+copied, so those passes leave member boundaries only).
 """
 
 from __future__ import annotations
@@ -20,17 +27,35 @@ from ..errors import ImageFileError
 from . import backends
 from .access import CHUNK, Access
 
-CHECKPOINT_SPACING = 1 << 20  # uncompressed bytes between zlib state copies
+#: bounds of the spacing (decompressed bytes) between seek points; each costs
+#: a copied inflater state, about 45 KB (window included)
+MIN_SPACING = 256 << 10
+MAX_SPACING = 4 << 20
+#: seek points aimed at over a whole stream (its size guessed from the file's)
+TARGET_POINTS = 128
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
 #: decompressed bytes a pass to the end of a stream (to learn its size) keeps, so
 #: that reading what lies before the end (a footer, or the data before it) does
 #: not inflate the stream again
 WINDOW_MAX = 80 << 20
-#: a small read this far (decompressed bytes) beyond the nearest checkpoint
-#: restarts with ISA-L while a background thread builds the zlib checkpoints
-INDEX_AHEAD_MIN = 16 << 20
 _SKIP_STEP = 1 << 20
+
+
+def checkpoint_spacing(compressed_size: int | None) -> int:
+    """Decompressed bytes between seek points for a stream of ``compressed_size`` bytes.
+
+    About :data:`TARGET_POINTS` points over the stream (its decompressed size
+    guessed as twice the compressed one), a power of two between
+    :data:`MIN_SPACING` and :data:`MAX_SPACING`: a later read inflates at most
+    one interval more than it asks for, which at zlib-ng's speed is 1-3 ms
+    for 1 MiB.
+    """
+    if not compressed_size or compressed_size <= 0:
+        return MIN_SPACING
+    guess = 2 * compressed_size // TARGET_POINTS
+    spacing = 1 << max(guess, 1).bit_length() - 1
+    return max(MIN_SPACING, min(MAX_SPACING, spacing))
 
 
 @dataclass
@@ -57,6 +82,9 @@ class StreamSource:
         self.codec = codec.name
         self.size: int | None = None
         self._lock = threading.RLock()
+        self.spacing = checkpoint_spacing(access.size())
+        #: decompressed bytes the reads inflated themselves (the indexing pass not included)
+        self.inflated = 0
         self._start = (u, cin)
         self._cp_u: list[int] = [u]  # checkpoint output offsets, sorted
         self._cps: list[tuple[int, Any]] = [(cin, None)]  # (input offset, zlib state copy)
@@ -79,6 +107,8 @@ class StreamSource:
             if self._win and self._win_u[0] <= offset:
                 return self._from_window(offset, out)
             st = self._choose(offset, len(out))
+            jumped = offset - st.u >= self.spacing
+            start_u = st.u
             self._skip(st, offset - st.u)
             got = 0
             while got < len(out) and st.u == offset + got:
@@ -87,6 +117,9 @@ class StreamSource:
                     break
                 out[got : got + len(chunk)] = chunk
                 got += len(chunk)
+            self.inflated += st.u - start_u
+            if jumped and len(out) < FAST_READ_MIN:
+                self._maybe_start_indexer(st)
             return got
 
     def total_size(self) -> int:
@@ -131,35 +164,29 @@ class StreamSource:
 
     # state choice -------------------------------------------------------------------
     def _choose(self, offset: int, nbytes: int) -> _State:
-        """The cheapest state to reach ``offset`` from: current, checkpoint or fast restart."""
+        """The cheapest state to reach ``offset`` from: current, seek point or fast restart."""
         cur = self._state
         with self._cp_lock:
-            # the background indexer will be there sooner than a restart from 0
-            while self._indexing and self._indexed_to < offset:
+            # The indexing pass will be there no later than this thread would
+            # (same inflater), unless the current state is already ahead of it.
+            while (self._indexing and self._indexed_to < offset
+                   and not (self._indexed_to <= cur.u <= offset)):
                 self._indexed.wait()
             k = bisect.bisect_right(self._cp_u, offset) - 1
             cp_u = self._cp_u[k]
             cp_cin, saved = self._cps[k]
-            can_index = self._indexer is None and not self._stopped
+
+        fast_speed = 1.25 if backends.has_fast_gzip() else 1.0  # ISA-L vs the indexing inflater
 
         def cost(u: int, fast: bool) -> float:
-            return (offset - u + nbytes) / (2.0 if fast else 1.0)
+            return (offset - u + nbytes) / (fast_speed if fast else 1.0)
 
         best = ("cp", cost(cp_u, False))
         if cur.u <= offset and cost(cur.u, cur.fast) <= best[1]:
             best = ("cur", cost(cur.u, cur.fast))
-        index = False
-        if self.codec == "gzip" and backends.has_fast_gzip():
-            fast_cost = cost(self._start[0], True)
-            index = (
-                nbytes < FAST_READ_MIN and can_index and self._codec.can_checkpoint
-                and self._access.seekable and offset - max(cp_u, cur.u) >= INDEX_AHEAD_MIN
-                and backends.thread_count() > 1
-            )
-            if fast_cost < best[1] and (nbytes >= FAST_READ_MIN or index):
-                best = ("fast", fast_cost)
-            else:
-                index = False
+        if (self.codec == "gzip" and backends.has_fast_gzip() and nbytes >= FAST_READ_MIN
+                and cost(self._start[0], True) < best[1]):
+            best = ("fast", cost(self._start[0], True))
         if best[0] == "cur":
             return cur
         if best[0] == "fast":
@@ -168,14 +195,12 @@ class StreamSource:
             st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
         self._retire(cur)
         self._state = st
-        if index:
-            self._start_indexer(cp_u, cp_cin, saved)
         return st
 
     def _retire(self, st: _State) -> None:
         # A zlib state being abandoned becomes a checkpoint (no copy needed).
         if self._codec.can_checkpoint and st.d is not None and not st.fast:
-            self._add_checkpoint(st.u, st.cin, st.d, CHECKPOINT_SPACING // 2)
+            self._add_checkpoint(st.u, st.cin, st.d, self.spacing // 2)
 
     def _add_checkpoint(self, u: int, cin: int, state: Any, spacing: int) -> None:
         with self._cp_lock:
@@ -188,26 +213,30 @@ class StreamSource:
             self._cps.insert(k, (cin, state))
 
     # background indexing ----------------------------------------------------------------
-    def _start_indexer(self, u: int, cin: int, saved: Any) -> None:
-        """Build zlib checkpoints from ``u`` to the end on a thread of its own.
+    def _maybe_start_indexer(self, st: _State) -> None:
+        """Go on from ``st`` to the end of the stream on another thread, leaving seek points.
 
-        A read far into a single stream restarts with ISA-L (about twice
-        zlib's speed, but its state cannot be copied) while this thread
-        inflates the same bytes with zlib, leaving checkpoints behind, so
-        that later reads anywhere start near where they need to.
+        Called after a read that jumped ahead: reads are random, so seek
+        points everywhere will pay off. Once per source; not for streams that
+        cannot seek, codecs without copyable states, ISA-L passes or one thread.
         """
-        st = _State(None if saved is None else saved.copy(), cin, u)
+        if (self._indexer is not None or self._stopped or st.fast or st.d is None
+                or len(st.pending) or not self._codec.can_checkpoint
+                or not self._access.seekable or self.size is not None
+                or backends.thread_count() <= 1):
+            return
+        ahead = _State(st.d.copy(), st.cin, st.u, inbuf=st.inbuf)
         with self._cp_lock:
             self._indexing = True
-            self._indexed_to = u
+            self._indexed_to = ahead.u
         self._indexer = threading.Thread(
-            target=self._index, args=(st,), name="voxelio-gzip-index", daemon=True
+            target=self._index, args=(ahead,), name="voxelio-gzip-index", daemon=True
         )
         self._indexer.start()
 
     def _index(self, st: _State) -> None:
         try:
-            step = min(_SKIP_STEP, CHECKPOINT_SPACING)
+            step = min(_SKIP_STEP, self.spacing)
             while not self._stopped:
                 if not len(self._produce(st, step)):
                     break
@@ -231,7 +260,8 @@ class StreamSource:
     # decompression --------------------------------------------------------------------
     def _skip(self, st: _State, n: int) -> None:
         while n > 0:
-            got = len(self._produce(st, min(n, _SKIP_STEP)))
+            # steps of one interval at most, so the pass leaves every seek point
+            got = len(self._produce(st, min(n, _SKIP_STEP, self.spacing)))
             if not got:
                 return
             n -= got
@@ -266,8 +296,12 @@ class StreamSource:
                 return memoryview(b"")
             self._fetch(st, 1)
             at_end = not len(st.inbuf)  # the decoder may still hold output
+            want = max_out
+            if self._codec.can_checkpoint and not st.fast:
+                # stop at the next multiple of the spacing, where a seek point goes
+                want = min(max_out, self.spacing - (st.u - self._start[0]) % self.spacing)
             try:
-                out, used = self._codec.step(st.d, st.inbuf, max_out)
+                out, used = self._codec.step(st.d, st.inbuf, want)
             except self._codec.errors as err:
                 raise ImageFileError(
                     f"{self._access.name} is corrupt: invalid {self.codec} data near "
@@ -296,10 +330,10 @@ class StreamSource:
                 )
 
     def _maybe_copy(self, st: _State) -> None:
+        if (st.u - self._start[0]) % self.spacing:
+            return
         with self._cp_lock:
             k = bisect.bisect_right(self._cp_u, st.u)
-            if st.u - self._cp_u[k - 1] >= CHECKPOINT_SPACING and (
-                k == len(self._cp_u) or self._cp_u[k] - st.u >= CHECKPOINT_SPACING // 2
-            ):
+            if self._cp_u[k - 1] != st.u:
                 self._cp_u.insert(k, st.u)
                 self._cps.insert(k, (st.cin, st.d.copy()))
