@@ -62,7 +62,7 @@ bench: $(STAMP)
 	# byte-compile as a wheel install would (editable installs under
 	# PYTHONDONTWRITEBYTECODE would otherwise recompile on every start)
 	$(BIN)/python -m compileall -q framework plugins
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/run.py --docs
 	$(BIN)/python benchmarks/dask_bench.py
 
 docs: $(STAMP)

@@ -94,10 +94,11 @@ def case(case_id: str, title: str, target: str) -> Callable[[CaseFn], CaseFn]:
 
 
 def run_all(data: Data, cfg: Config, only: str | None = None,
-            log: Callable[[str], None] = print) -> Iterator[Result]:
-    """Run every case (or those whose id contains ``only``); never raises."""
+            log: Callable[[str], None] = print,
+            keep: Callable[[str], bool] | None = None) -> Iterator[Result]:
+    """Run every case (or those whose id contains ``only`` and ``keep`` accepts); never raises."""
     for case_id, title, target, fn in CASES:
-        if only and only not in case_id:
+        if (only and only not in case_id) or (keep is not None and not keep(case_id)):
             continue
         log(f"case: {case_id}")
         try:
@@ -392,3 +393,85 @@ def _register_memory_case(writer: str) -> None:
 
 
 _register_memory()
+
+
+# -- the access patterns of issue 14 -----------------------------------------------------
+
+
+#: volumes read after a first read of volume 10, in this order (of 400; scaled for fewer)
+RANDOM_ORDER = (390, 50, 300, 120, 250, 5, 333, 391)
+
+
+@case("vol4d-random-nib", "fMRI .nii.gz by nibabel: volumes 390, 50, 300, 120, 250, 5, 333, "
+      "391 after a first read of volume 10, same image", "<= 3 ms median, none over 20 ms")
+def random_volumes(data: Data, cfg: Config) -> Result:
+    ds = data["fmri_int16"]
+    path = ds.path("nibabel", ".nii.gz")
+    libs.voxelio_format(".nii.gz")
+    n = ds.data.shape[3]
+    first, order = 10 * n // 400, [k * n // 400 for k in RANDOM_ORDER]
+    times: dict[str, list[float]] = {"voxelio": [], "nibabel": []}
+    firsts: dict[str, list[float]] = {"voxelio": [], "nibabel": []}
+    for _ in range(max(1, cfg.further_volumes // 2)):
+        for lib in times:
+            img = libs.load(lib, path)
+            firsts[lib].append(timing.clock(lambda img=img: np.asarray(img.dataobj[..., first])))
+            for k in order:
+                times[lib].append(timing.clock(
+                    lambda img=img, k=k: np.asarray(img.dataobj[..., k])))
+            del img
+    pair = timing.pair_of(times["voxelio"], times["nibabel"])
+    ms = pair.voxelio.median * 1e3
+    worst = max(times["voxelio"]) * 1e3
+    return Result("", "", "", pair=pair,
+                  checks=[Check("median ms", ms, 3.0), Check("max ms", worst, 20.0)],
+                  notes={"volumes": order, "first_volume": first,
+                         "first_read_ms": {k: [t * 1e3 for t in v] for k, v in firsts.items()},
+                         "voxelio_ms": [t * 1e3 for t in times["voxelio"]]})
+
+
+SMALL_SHAPE = (32, 32, 16)
+
+
+def _small_files(data: Data, count: int) -> list[str]:
+    """``count`` small int16 .nii.gz files written by NiBabel (made once, in the cache)."""
+    folder = os.path.join(os.path.dirname(data["tiny_int16"].path("nibabel", ".nii")),
+                          "small")
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(7)
+    paths = []
+    for i in range(count):
+        path = os.path.join(folder, f"small{i:03d}.nib.nii.gz")
+        if not os.path.exists(path):
+            arr = rng.integers(0, 1000, SMALL_SHAPE, dtype=np.int16)
+            libs.save("nibabel", libs.make_image("nibabel", arr, np.eye(4), ".nii.gz"), path)
+        paths.append(path)
+    return paths
+
+
+@case("small-files", "200 small .nii.gz (32x32x16 int16) by nibabel: load + get_fdata each",
+      "<= 0.7")
+def small_files(data: Data, cfg: Config) -> Result:
+    libs.voxelio_format(".nii.gz")
+    count = 200 if cfg.budget else 20
+    paths = _small_files(data, count)
+
+    def loop(lib: str) -> Callable[[], None]:
+        def run() -> None:
+            for path in paths:
+                libs.load(lib, path).get_fdata()
+        return run
+
+    pair = _alternate(loop("voxelio"), loop("nibabel"), cfg)
+    return Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 0.7)],
+                  notes={"files": count, "voxelio_ms_per_file": pair.voxelio.median / count * 1e3})
+
+
+#: cases run again with VOXELIO_STDLIB_CODECS=1 (the rows of issue 14's table)
+STDLIB_CASES = ("read-nib-t1_int16", "read-vx-", "save-t1_int16.nii.gz", "vol4d-",
+                "small-files", "process-tiny")
+
+
+def runs_in_stdlib_mode(case_id: str) -> bool:
+    """True for the cases `make bench` repeats with standard-library codecs only."""
+    return case_id.startswith(STDLIB_CASES)

@@ -77,7 +77,7 @@ def _row(res: Result) -> str:
 def describe(info: dict[str, Any]) -> str:
     """One line naming the machine, its load and the versions that matter."""
     v = info["versions"]
-    libs_ = ", ".join(f"{k} {v[k]}" for k in ("voxelio", "nibabel", "numpy", "isal",
+    libs_ = ", ".join(f"{k} {v[k]}" for k in ("voxelio", "nibabel", "numpy", "isal", "zlib-ng",
                                               "indexed_gzip"))
     return (f"commit {info['commit']}; {info['cpu']}, {info['cores']} cores, "
             f"{info['memory_gib']} GiB, {info['os']}, Python {info['python']}; {libs_}; "
@@ -126,3 +126,116 @@ def write(results_dir: str, md: str, data: dict[str, Any]) -> None:
         fh.write(md)
     with open(os.path.join(results_dir, "latest.json"), "w") as fh:
         json.dump(data, fh, indent=1, default=str)
+
+
+# -- codec modes, docs and chart --------------------------------------------------------
+
+MODE_TITLES = {"default": "default install", "stdlib": "VOXELIO_STDLIB_CODECS=1"}
+DOCS_BEGIN = "<!-- bench-results:begin (written by make bench) -->"
+DOCS_END = "<!-- bench-results:end -->"
+
+
+def load_average() -> float:
+    """The one-minute load average (0.0 where unknown)."""
+    return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else 0.0
+
+
+@contextlib.contextmanager
+def codec_mode(mode: str) -> Any:
+    """Run the enclosed cases with the default codecs or the standard library's only."""
+    saved = os.environ.get("VOXELIO_STDLIB_CODECS")
+    if mode == "stdlib":
+        os.environ["VOXELIO_STDLIB_CODECS"] = "1"
+    else:
+        os.environ.pop("VOXELIO_STDLIB_CODECS", None)
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("VOXELIO_STDLIB_CODECS", None)
+        else:
+            os.environ["VOXELIO_STDLIB_CODECS"] = saved
+
+
+def codecs_in_use() -> str:
+    """What voxelio inflates gzip with in the current mode."""
+    from voxelio.codecs import backends
+
+    return (f"gzip {backends.available_codecs()['gzip']}, seek index "
+            f"{backends.seek_index_codec()}, {backends.thread_count()} threads")
+
+
+def markdown_modes(by_mode: dict[str, list[Result]], floors_table: list[dict[str, Any]],
+                   mode: str, load_start: float) -> str:
+    """One table per codec mode, then the floors."""
+    lines = [f"Mode: {mode}. Machine: {describe(machine())}; load average at start "
+             f"{load_start}.", "",
+             "Ratio = voxelio / NiBabel of medians (per-pair min-max); lower is better.", ""]
+    titles: dict[str, str] = {}
+    for name, results in by_mode.items():
+        with codec_mode(name):
+            used = codecs_in_use()
+        lines += [f"### {MODE_TITLES[name]} ({used})", "",
+                  "| case | ratio | voxelio | NiBabel | target | floor / other checks | result |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [_row(r) for r in results]
+        lines.append("")
+        titles.update({r.id: r.title for r in results})
+    lines += ["Cases:", ""] + [f"- `{k}`: {v}" for k, v in titles.items()]
+    if floors_table:
+        lines += ["", "Floors (T1 int16, warm page cache):", "",
+                  "| floor | median | throughput of output |", "|---|---|---|"]
+        lines += [f"| {f['name']} | {f['median'] * 1e3:.1f} ms | {f['mb_s']:.0f} MB/s |"
+                  for f in floors_table]
+    return "\n".join(lines) + "\n"
+
+
+
+def as_json_modes(by_mode: dict[str, list[Result]], floors_table: list[dict[str, Any]],
+                  mode: str) -> dict[str, Any]:
+    """``cases`` holds the first mode's results, ``<mode>_cases`` each other mode's."""
+    modes = list(by_mode)
+    out = as_json(by_mode[modes[0]], floors_table, mode)
+    out["codec_mode"] = modes[0]
+    for other in modes[1:]:
+        out[f"{other}_cases"] = as_json(by_mode[other], [], mode)["cases"]
+    return out
+
+
+def chart(by_mode: dict[str, list[Result]], path: str) -> None:
+    """A bar chart: the ratio of every timed case, one bar per codec mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ids = [r.id for r in next(iter(by_mode.values())) if r.ratio is not None and r.unit == "s"]
+    width = 0.8 / len(by_mode)
+    fig, ax = plt.subplots(figsize=(12, 5.5))
+    for i, (name, results) in enumerate(by_mode.items()):
+        ratios = {r.id: r.ratio for r in results if r.ratio is not None}
+        xs = [j + i * width for j, case_id in enumerate(ids) if case_id in ratios]
+        ax.bar(xs, [ratios[c] for c in ids if c in ratios], width, label=MODE_TITLES[name])
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks([j + width * (len(by_mode) - 1) / 2 for j in range(len(ids))])
+    ax.set_xticklabels(ids, rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("voxelio / NiBabel (lower is better)")
+    ax.set_yscale("log")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def update_docs(docs_dir: str, md: str, by_mode: dict[str, list[Result]]) -> None:
+    """Put the tables between the markers of docs/performance.md and redraw the chart."""
+    page = os.path.join(docs_dir, "performance.md")
+    with open(page) as fh:
+        text = fh.read()
+    head, _, rest = text.partition(DOCS_BEGIN)
+    _, _, tail = rest.partition(DOCS_END)
+    body = (f"{DOCS_BEGIN}\n\n![voxelio / NiBabel per case and codec mode]"
+            f"(performance-ratios.png)\n\n{md}\n{DOCS_END}")
+    with open(page, "w") as fh:
+        fh.write(head + body + tail)
+    chart(by_mode, os.path.join(docs_dir, "performance-ratios.png"))

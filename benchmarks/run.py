@@ -33,6 +33,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--repeats", type=int, help="timed repeats per case")
     ap.add_argument("--cache-dir", help="data folder (default benchmarks/.cache/<mode>)")
     ap.add_argument("--results-dir", default=os.path.join(HERE, "results"))
+    ap.add_argument("--codecs", choices=("both", "default", "stdlib"), default="both",
+                    help="codec modes: the default install, VOXELIO_STDLIB_CODECS=1, or both")
+    ap.add_argument("--docs", action="store_true",
+                    help="write the tables and chart into docs/performance.md (make bench)")
     return ap.parse_args(argv)
 
 
@@ -76,12 +80,25 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="voxelio plugin")
     np.random.seed(0)
     data = datasets.prepare(cache, datasets.QUICK if args.quick else datasets.FULL)
+    load_start = report.load_average()
     floors_table = floor_rows(data, cfg)
-    results = list(cases.run_all(data, cfg, args.only))
-    md = report.markdown(results, floors_table, mode)
+    modes = ["default", "stdlib"] if args.codecs == "both" else [args.codecs]
+    by_mode: dict[str, list[cases.Result]] = {}
+    for codec_mode in modes:
+        print(f"codecs: {codec_mode}")
+        with report.codec_mode(codec_mode):
+            only_stdlib = codec_mode == "stdlib" and args.codecs == "both"
+            by_mode[codec_mode] = [
+                r for r in cases.run_all(data, cfg, args.only,
+                                         keep=cases.runs_in_stdlib_mode if only_stdlib else None)
+            ]
+    md = report.markdown_modes(by_mode, floors_table, mode, load_start)
     print()
     print(md)
-    report.write(args.results_dir, md, report.as_json(results, floors_table, mode))
+    report.write(args.results_dir, md, report.as_json_modes(by_mode, floors_table, mode))
+    if args.docs and not args.quick and not args.only:
+        report.update_docs(os.path.join(HERE, os.pardir, "docs"), md, by_mode)
+        print("docs/performance.md and docs/performance-ratios.png updated")
     print(f"written to {args.results_dir}/latest.md and latest.json "
           f"in {time.perf_counter() - start:.0f} s")
     return 0

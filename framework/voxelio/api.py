@@ -505,11 +505,23 @@ def environment_report() -> dict[str, dict[str, str]]:
         "python": platform.python_version(),
         "pluggy": pluggy.__version__,
     }
-    report = {"voxelio": core}
+    report = {"voxelio": core, "codecs": _codec_report()}
     for record, facts in get_registry().call_each("voxelio_environment_report"):
         if facts:
             report[record.label] = {str(k): str(v) for k, v in dict(facts).items()}
     return report
+
+
+def _codec_report() -> dict[str, str]:
+    """Which library does each codec (``VOXELIO_STDLIB_CODECS`` and threads included)."""
+    from .codecs import backends
+
+    facts = dict(backends.available_codecs())
+    facts["gzip seek index"] = backends.seek_index_codec()
+    facts["threads"] = str(backends.thread_count())
+    if backends.stdlib_only():
+        facts["restricted"] = f"{backends.STDLIB_ENV}=1: standard library only"
+    return facts
 
 
 # -- registration ----------------------------------------------------------------------

@@ -94,3 +94,33 @@ def test_importing_codecs_imports_no_optional_codec_or_numpy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_default_install_has_the_fast_codecs():
+    # isal and zlib-ng are regular dependencies on this platform (x86-64/ARM64 CPython)
+    import platform
+
+    if platform.machine() not in ("x86_64", "AMD64", "aarch64", "arm64", "ARM64"):
+        pytest.skip("no wheels of the fast codecs are promised on this platform")
+    import isal  # noqa: F401
+    import zlib_ng  # noqa: F401
+
+
+def test_environment_report_says_which_codec_is_used(monkeypatch, capsys):
+    from voxelio.api import environment_report
+    from voxelio.cli import main
+
+    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "3")
+    facts = environment_report()["codecs"]
+    assert facts["gzip"] == codecs.available_codecs()["gzip"]
+    assert facts["gzip seek index"].startswith(("zlib-ng ", "zlib "))
+    assert facts["threads"] == "3"
+    assert "restricted" not in facts
+    monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
+    facts = environment_report()["codecs"]
+    assert facts["gzip"].startswith("zlib ") and facts["gzip seek index"].startswith("zlib ")
+    assert "VOXELIO_STDLIB_CODECS" in facts["restricted"]
+    main(["formats", "-v"])
+    out = capsys.readouterr().out
+    assert "[codecs]" in out and "gzip seek index: zlib " in out
