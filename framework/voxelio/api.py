@@ -132,20 +132,23 @@ def load(
         distribution to install when a known plugin would read the name.
     """
     from . import sources
+    from .openfiles import load_hand_off
 
     if sources.is_file_object(path) or sources.is_url(path):
         return _load_source(path, format, mmap, keep_file_open, storage_options, open_options)
     filename = _filename(path)
     dispatch.check_readable_file(filename)
     reg = get_registry()
-    if format is not None:
-        entry = _entry_for(format, reg, "read")
-        by_ext = bool(entry.spec.match_suffix(os.path.basename(filename)))
-        img = _read(entry, reg, filename, by_ext, mmap, keep_file_open)
-    else:
-        readable = [e for e in reg.ok_entries() if e.spec.can_read]
-        trial = dispatch.Trial(filename, reg, readable)
-        img, entry = _first_reader(trial, reg, filename, mmap, keep_file_open)
+    # the file is opened (and a compressed one inflated) once for detection and header
+    with load_hand_off():
+        if format is not None:
+            entry = _entry_for(format, reg, "read")
+            by_ext = bool(entry.spec.match_suffix(os.path.basename(filename)))
+            img = _read(entry, reg, filename, by_ext, mmap, keep_file_open)
+        else:
+            readable = [e for e in reg.ok_entries() if e.spec.can_read]
+            trial = dispatch.Trial(filename, reg, readable)
+            img, entry = _first_reader(trial, reg, filename, mmap, keep_file_open)
     _after_load(img, entry, reg, filename)
     return img
 

@@ -9,6 +9,7 @@ names, and writes that replace their targets only once complete.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
@@ -37,6 +38,35 @@ def save_compression(name: str, aliases: Mapping[str, str] | None = None) -> str
     return None
 
 
+#: the hand-off of the load in progress (see :func:`load_hand_off`), or None
+_LOAD_HAND_OFF: contextvars.ContextVar[ReaderHandOff | None] = contextvars.ContextVar(
+    "voxelio_load_hand_off", default=None
+)
+
+
+@contextlib.contextmanager
+def load_hand_off() -> Iterator[ReaderHandOff]:
+    """A hand-off shared by every :func:`reading` of one load, closed at its end.
+
+    ``voxelio.load`` opens a file to recognise its format, then the format's
+    loader opens it again for the header: with this hand-off the second open
+    takes the first one's reader (and what it keeps decompressed), so a small
+    compressed file is opened once and its header inflated once.
+    """
+    hand_off = ReaderHandOff()
+    token = _LOAD_HAND_OFF.set(hand_off)
+    try:
+        yield hand_off
+    finally:
+        _LOAD_HAND_OFF.reset(token)
+        hand_off.close()
+
+
+def current_load_hand_off() -> ReaderHandOff | None:
+    """The hand-off of the load in progress on this thread, if any."""
+    return _LOAD_HAND_OFF.get()
+
+
 @contextlib.contextmanager
 def reading(
     holder: FileHolder, what: str = "file", hand_off: ReaderHandOff | None = None
@@ -53,7 +83,8 @@ def reading(
         to the image's proxy (``ArrayProxy.from_holder(..., hand_off=...)``)
         has the file decompressed once: a compressed named file's reader is
         put into the hand-off at exit instead of being closed, and the
-        proxy's first read takes it.
+        proxy's first read takes it. Within ``voxelio.load`` the reader that
+        recognised the format is taken first (:func:`load_hand_off`).
 
     Raises
     ------
@@ -75,7 +106,8 @@ def reading(
     if not os.path.exists(holder.filename):
         raise FileNotFoundError(2, f"No such {what}", holder.filename)
     with codecs.opened(
-        holder.filename, "rb", compression="auto", leave_open=hand_off or False
+        holder.filename, "rb", compression="auto", leave_open=hand_off or False,
+        reuse=_LOAD_HAND_OFF.get() or False,
     ) as stream:
         yield stream
 

@@ -475,7 +475,10 @@ class ArrayProxy:
     # -- file handling --------------------------------------------------------------
     def _detect_compression(self) -> str | None:
         if self._compression is False:
-            if isinstance(self.file_like, str):
+            held = self._hand_off.codec_of(self.file_like) if self._hand_off else None
+            if held is not None and isinstance(self.file_like, str):
+                self._compression = held  # the loader's reader waits: no need to open
+            elif isinstance(self.file_like, str):
                 try:
                     with open_regular(self.file_like) as f:
                         prefix = f.read(8)

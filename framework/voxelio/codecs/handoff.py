@@ -97,6 +97,17 @@ class ReaderHandOff:
             return None
         return held[0][1]
 
+    def codec_of(self, path: Any) -> str | None:
+        """The codec of the reader held for ``path`` ('gzip', ...), or None if none is held.
+
+        Only compressed files' readers are ever held, so a proxy learns its
+        file is compressed without opening it again.
+        """
+        held = self._held
+        if held is None or held[0][0] != os.fspath(path):
+            return None
+        return held[1].codec
+
     def take(self, path: Any) -> Any | None:
         """The held reader if it reads ``path`` as it is now, else None; it is held no more."""
         with self._lock:

@@ -297,6 +297,8 @@ def _opened_read_shared(
     if reader is not None and codec not in ("auto", reader.codec):
         reader.close()
         reader = None
+    if reader is not None:
+        reader.seek(0)  # a file opened by name is read from its start
     if reader is None:
         where = _describe(path)
         fobj, _own = _open_path(path, "rb")

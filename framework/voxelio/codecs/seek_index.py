@@ -40,6 +40,9 @@ PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (pea
 #: not inflate the stream again
 WINDOW_MAX = 80 << 20
 _SKIP_STEP = 1 << 20
+#: decompressed bytes kept from the start of a stream, so that reading it again
+#: (format detection, then the header, then a small file's data) inflates it once
+HEAD_KEEP = 256 << 10
 
 
 def checkpoint_spacing(compressed_size: int | None) -> int:
@@ -97,6 +100,7 @@ class StreamSource:
         self._indexed_to = u  # how far the indexer got (decompressed offset)
         self._indexing = False
         self._stopped = False
+        self._head = bytearray()  # the first HEAD_KEEP decompressed bytes, as far as read
         # the last decompressed chunks of a pass to the end: output offsets, chunks
         self._win_u: list[int] = []
         self._win: list[memoryview] = []
@@ -106,15 +110,23 @@ class StreamSource:
         with self._lock:
             if self._win and self._win_u[0] <= offset:
                 return self._from_window(offset, out)
+            kept = self._from_head(offset, out)
+            if kept:
+                if kept == len(out):
+                    return kept
+                return kept + self.readinto_at(offset + kept, out[kept:])
             st = self._choose(offset, len(out))
             jumped = offset - st.u >= self.spacing
             start_u = st.u
             self._skip(st, offset - st.u)
             got = 0
             while got < len(out) and st.u == offset + got:
+                u = st.u
                 chunk = self._produce(st, len(out) - got)
                 if not len(chunk):
                     break
+                if u < self._start[0] + HEAD_KEEP:
+                    self._keep_head(u, chunk)
                 out[got : got + len(chunk)] = chunk
                 got += len(chunk)
             self.inflated += st.u - start_u
@@ -148,6 +160,21 @@ class StreamSource:
         """Drop the decompressed bytes kept from a pass to the end."""
         with self._lock:
             self._win_u, self._win = [], []
+
+    def _from_head(self, offset: int, out: memoryview) -> int:
+        """Copy what the kept head of the stream holds from ``offset`` into ``out``."""
+        lo = offset - self._start[0]
+        n = min(len(out), len(self._head) - lo)
+        if lo < 0 or n <= 0:
+            return 0
+        out[:n] = memoryview(self._head)[lo : lo + n]
+        return n
+
+    def _keep_head(self, u: int, chunk: memoryview) -> None:
+        """Keep ``chunk`` (decompressed from offset ``u``) if it extends the head."""
+        end = self._start[0] + len(self._head)
+        if u <= end < u + len(chunk) and len(self._head) < HEAD_KEEP:
+            self._head += chunk[end - u : end - u + HEAD_KEEP - len(self._head)]
 
     def _from_window(self, offset: int, out: memoryview) -> int:
         k = bisect.bisect_right(self._win_u, offset) - 1
@@ -261,7 +288,11 @@ class StreamSource:
     def _skip(self, st: _State, n: int) -> None:
         while n > 0:
             # steps of one interval at most, so the pass leaves every seek point
-            got = len(self._produce(st, min(n, _SKIP_STEP, self.spacing)))
+            u = st.u
+            chunk = self._produce(st, min(n, _SKIP_STEP, self.spacing))
+            if u < self._start[0] + HEAD_KEEP:
+                self._keep_head(u, chunk)
+            got = len(chunk)
             if not got:
                 return
             n -= got

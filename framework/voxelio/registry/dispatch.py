@@ -138,12 +138,13 @@ def _read_prefix(filename: str, nbytes: int) -> tuple[bytes, str]:
     FileNotFoundError and IsADirectoryError propagate; decoding errors of a
     damaged compressed stream keep what was read and explain in the note.
     """
-    from ..openfiles import reading
+    from ..openfiles import current_load_hand_off, reading
 
     chunks: list[bytes] = []
     got = 0
     try:
-        with reading(FileHolder(filename=filename)) as stream:
+        # the reader is left for the format's loader within voxelio.load
+        with reading(FileHolder(filename=filename), hand_off=current_load_hand_off()) as stream:
             while got < nbytes:
                 chunk = stream.read(nbytes - got)
                 if not chunk:
