@@ -82,13 +82,27 @@ def test_missing_file_raises_image_file_error(tmp_path):
 
 
 def test_backward_seek_in_a_stream_that_cannot_seek_raises(payload):
+    from voxelio.codecs.seek_index import HEAD_KEEP
+
     stream = ReadOnlyStream(compress(payload, "gzip", gzip_blocks=False))
     with codecs.opened(stream) as f:
         f.seek(len(payload) - 10)
         f.read()
-        f.seek(0)
+        f.seek(HEAD_KEEP + 1000)
         with pytest.raises(ImageFileError, match="not seekable"):
             f.read(10)
+
+
+def test_the_start_of_a_stream_that_cannot_seek_is_kept(payload):
+    from voxelio.codecs.seek_index import HEAD_KEEP
+
+    stream = ReadOnlyStream(compress(payload, "gzip", gzip_blocks=False))
+    with codecs.opened(stream) as f:
+        assert f.read(HEAD_KEEP) == payload[:HEAD_KEEP]
+        f.seek(len(payload) - 10)
+        assert f.read() == payload[-10:]
+        f.seek(100)  # inside the decompressed head kept in memory
+        assert f.read(1000) == payload[100:1100]
 
 
 def test_missing_zstandard_names_the_package(monkeypatch):

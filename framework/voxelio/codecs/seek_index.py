@@ -33,6 +33,9 @@ MIN_SPACING = 256 << 10
 MAX_SPACING = 4 << 20
 #: seek points aimed at over a whole stream (its size guessed from the file's)
 TARGET_POINTS = 128
+#: more seek points than this (a stream compressed far better than guessed) double
+#: the spacing and drop every other point, bounding the index's memory (~20 MB)
+MAX_POINTS = 2 * TARGET_POINTS
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
 #: decompressed bytes a pass to the end of a stream (to learn its size) keeps, so
@@ -43,6 +46,8 @@ _SKIP_STEP = 1 << 20
 #: decompressed bytes kept from the start of a stream, so that reading it again
 #: (format detection, then the header, then a small file's data) inflates it once
 HEAD_KEEP = 256 << 10
+#: compressed bytes given at a time to a decompressor that may become a seek point
+_CHECKPOINT_FEED = 32 << 10
 
 
 def checkpoint_spacing(compressed_size: int | None) -> int:
@@ -331,8 +336,13 @@ class StreamSource:
             if self._codec.can_checkpoint and not st.fast:
                 # stop at the next multiple of the spacing, where a seek point goes
                 want = min(max_out, self.spacing - (st.u - self._start[0]) % self.spacing)
+            feed = st.inbuf
+            if self._codec.can_checkpoint and not st.fast:
+                # a decompressor copied as a seek point keeps the input it was
+                # last given (its unconsumed_tail): give it little at a time
+                feed = st.inbuf[:_CHECKPOINT_FEED]
             try:
-                out, used = self._codec.step(st.d, st.inbuf, want)
+                out, used = self._codec.step(st.d, feed, want)
             except self._codec.errors as err:
                 raise ImageFileError(
                     f"{self._access.name} is corrupt: invalid {self.codec} data near "
@@ -368,3 +378,14 @@ class StreamSource:
             if self._cp_u[k - 1] != st.u:
                 self._cp_u.insert(k, st.u)
                 self._cps.insert(k, (st.cin, st.d.copy()))
+            if len(self._cp_u) > MAX_POINTS:
+                self._thin()
+
+    def _thin(self) -> None:
+        """Double the spacing; keep the points on it (and member starts, which hold no state)."""
+        self.spacing *= 2
+        start = self._start[0]
+        keep = [i for i, (u, (_, state)) in enumerate(zip(self._cp_u, self._cps, strict=True))
+                if state is None or (u - start) % self.spacing == 0]
+        self._cp_u = [self._cp_u[i] for i in keep]
+        self._cps = [self._cps[i] for i in keep]
