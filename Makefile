@@ -8,7 +8,7 @@ PLUGINS := $(wildcard plugins/*)
 # the test-only plugins (tests/plugins) are not installed here: the root
 # conftest.py lays them out in a temporary folder for each test session
 TEST_PLUGIN_DISTS := voxelio-toy voxelio-broken-import voxelio-broken-sniff voxelio-invalid-spec
-INSTALL_INPUTS := pyproject.toml requirements-test.txt $(wildcard plugins/*/pyproject.toml)
+INSTALL_INPUTS := pyproject.toml requirements-test.txt requirements-docs.txt $(wildcard plugins/*/pyproject.toml)
 
 .PHONY: venv test lint demo bench docs clean fuzz nibabel-api-full nibabel-api-latest
 
@@ -24,7 +24,7 @@ $(STAMP): $(INSTALL_INPUTS)
 	touch $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check framework plugins tests benchmarks conftest.py
+	$(BIN)/ruff check framework plugins tests benchmarks docs conftest.py
 
 test: lint
 	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) -q -p no:cacheprovider
@@ -65,9 +65,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py --docs
 	$(BIN)/python benchmarks/dask_bench.py
 
+# warnings are errors (as in make test, tests/docs/test_site.py); the tools come
+# from requirements-docs.txt; VOXELIO_DOCS_INTERSPHINX=1 links to Python, NumPy
+# and NiBabel (needs network, see docs/conf.py)
 docs: $(STAMP)
-	$(BIN)/python -m pip install --quiet sphinx myst-parser
-	$(BIN)/python -m sphinx -q -b html docs docs/_build/html
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) $(LATEST_VENV) docs/_build demo-output fuzz-findings

@@ -78,6 +78,21 @@ def _describe(exc: BaseException) -> str:
     return f"{name}: {exc}" if str(exc) else name
 
 
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``voxelio`` command.
+
+    The documentation's command-line reference is generated from it, so
+    every sub-command, argument and help text shows up there as it is here.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        A new parser; each sub-command's parser is reachable through its
+        sub-parsers action.
+    """
+    return _parser()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="voxelio", description="Inspect and convert neuro-imaging volumes."
