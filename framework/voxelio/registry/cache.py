@@ -40,7 +40,7 @@ from typing import Any
 
 ENV_CACHE_DIR = "VOXELIO_CACHE_DIR"
 #: Bump when what is stored changes shape.
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Discoveries kept per interpreter (different environments, sys.path).
 MAX_ENTRIES = 8
 

@@ -166,6 +166,15 @@ class FormatSpec:
         thing (``'nibabel.nifti1:Nifti1Image'``), used by ``img.to_nibabel()``
         and ``voxelio.from_nibabel()``; empty if there is none. NiBabel is
         imported only when the bridge is used.
+    sniff_trusted : bool
+        The plugin vouches that ``sniff`` is pure and answers promptly for
+        any prefix (no I/O, no loop whose length the bytes decide). voxelio
+        then calls it on the caller's thread, timed, instead of on a worker
+        thread it stops waiting for after ``VOXELIO_SNIFF_TIMEOUT`` seconds:
+        a sniff that overruns the budget is still reported and its format
+        marked broken, but one that never returns would hang the load.
+        Saves a thread hand-off per candidate format on every load; the
+        first-party plugins declare it. Default False.
 
     Raises
     ------
@@ -192,6 +201,7 @@ class FormatSpec:
     priority: int = 0
     description: str = ""
     nibabel_class: str = ""
+    sniff_trusted: bool = False
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -204,11 +214,16 @@ class FormatSpec:
     def suffixes(self) -> tuple[str, ...]:
         """Every suffix that names this format: extensions, their compressed
         variants and aliases, lower case, longest first."""
-        found = {e.lower() for e in self.extensions} | {a.lower() for a in self.aliases}
-        found |= {
-            (e + c).lower() for e in self.extensions for c in self.compressed_suffixes
-        }
-        return tuple(sorted(found, key=lambda s: (-len(s), s)))
+        # worked out once per spec (its fields never change): every load asks
+        found = self.__dict__.get("_suffixes")
+        if found is None:
+            names = {e.lower() for e in self.extensions} | {a.lower() for a in self.aliases}
+            names |= {
+                (e + c).lower() for e in self.extensions for c in self.compressed_suffixes
+            }
+            found = tuple(sorted(names, key=lambda s: (-len(s), s)))
+            self.__dict__["_suffixes"] = found
+        return found
 
     def match_suffix(self, filename: str) -> str:
         """The longest of :attr:`suffixes` that ``filename`` ends with, or ''."""
@@ -460,7 +475,7 @@ def _check_content(spec: FormatSpec, problems: list[str]) -> None:
 
 
 def _check_flags(spec: FormatSpec, problems: list[str]) -> None:
-    for attr in ("can_read", "can_write"):
+    for attr in ("can_read", "can_write", "sniff_trusted"):
         if not isinstance(getattr(spec, attr), bool):
             problems.append(f"{attr} must be True or False, not {getattr(spec, attr)!r}")
     dtypes = _as_tuple(spec.dtypes, "dtypes", problems)

@@ -69,6 +69,7 @@ ANALYZE = FormatSpec(
     sniff=sniff,
     sniff_bytes=HEADER_SIZE,
     sniff_file_type=SNIFF_FILE_TYPE,
+    sniff_trusted=True,  # a few comparisons of fixed fields: bounded
     exports={"AnalyzeHeader": "voxelio_analyze.header:AnalyzeHeader"},
     dtypes=DTYPES,
     description="Analyze 7.5 image/header pair (SPM scale factor and origin honoured)",

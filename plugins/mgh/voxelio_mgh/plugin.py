@@ -54,6 +54,7 @@ MGH = FormatSpec(
     files_types=FILES_TYPES,
     sniff=sniff,
     sniff_bytes=SNIFF_BYTES,
+    sniff_trusted=True,  # one struct.unpack of 24 bytes: bounded
     exports={"MGHHeader": "voxelio_mgh.header:MGHHeader", "MGHTag": "voxelio_mgh.tags:MGHTag"},
     dtypes=DTYPES,
     description="FreeSurfer MGH/MGZ volume (.mgh, gzip-compressed .mgz), with its tags",
