@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import json
 import os
 import signal
@@ -221,18 +222,35 @@ def _watchdog(what: str):
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def _traced(tracer):
+    """Trace this thread's voxelio code with ``tracer``, with no garbage collection.
+
+    Garbage left by earlier tests is collected first and the collector is off
+    while tracing: a finaliser (``__del__`` of a writer dropped long ago) run in
+    the middle of a save would reach voxelio lines whose interrupts CPython
+    ignores by design, and the test would blame the save for swallowing them.
+    """
+    gc.collect()
+    gc.disable()
+    sys.settrace(tracer)
+    try:
+        yield
+    finally:
+        sys.settrace(None)
+        gc.enable()
+
+
 def _save_interrupted(img, target: str, point: tuple[str, int, int]) -> bool:
     """Save with an interrupt at ``point``; True if it was raised (and propagated)."""
     tracer = _InterruptAt(point)
     propagated = False
     with _watchdog(f"save interrupted at {point}"):
-        sys.settrace(tracer)
         try:
-            vx.save(img, target)
+            with _traced(tracer):
+                vx.save(img, target)
         except KeyboardInterrupt:
             propagated = True
-        finally:
-            sys.settrace(None)
     assert propagated == tracer.fired, f"interrupt at {point} was swallowed"
     return tracer.fired
 
@@ -240,11 +258,8 @@ def _save_interrupted(img, target: str, point: tuple[str, int, int]) -> bool:
 def _points_passed_by_a_save(img, target: str) -> list[tuple[str, int, int]]:
     tracer = _InterruptAt(None)
     with _watchdog("uninterrupted save"):
-        sys.settrace(tracer)
-        try:
+        with _traced(tracer):
             vx.save(img, target)
-        finally:
-            sys.settrace(None)
     return list(tracer.seen)
 
 
