@@ -257,9 +257,8 @@ def _save_interrupted(img, target: str, point: tuple[str, int, int]) -> bool:
 
 def _points_passed_by_a_save(img, target: str) -> list[tuple[str, int, int]]:
     tracer = _InterruptAt(None)
-    with _watchdog("uninterrupted save"):
-        with _traced(tracer):
-            vx.save(img, target)
+    with _watchdog("uninterrupted save"), _traced(tracer):
+        vx.save(img, target)
     return list(tracer.seen)
 
 
