@@ -381,7 +381,9 @@ class StructHeader(Header):
             Where the problems are logged (default: the ``voxelio.header``
             logger). ``log`` is an older name for it.
         error_level : int, optional
-            Problems at this level or above that could not be fixed raise.
+            Problems at this level or above raise, fixed or not (as in
+            NiBabel: a fix of a problem that serious is a guess, so the
+            header is not trusted without a lower ``error_level``).
 
         Returns
         -------
@@ -391,12 +393,12 @@ class StructHeader(Header):
         Raises
         ------
         HeaderDataError
-            If a problem at ``error_level`` or above remains unfixed.
+            If a problem at ``error_level`` or above was found; every problem
+            is logged first and the header keeps the fixes made.
         """
         log = logger if logger is not None else log
         reports = self.check(fix=True)
-        # a problem that was fixed no longer stops the header from being used
-        serious = [r for r in reports if r.problem_level >= error_level and not r.fix_msg]
+        serious = [r for r in reports if r.problem_level >= error_level]
         if reports and log is None:
             import logging
 
@@ -405,7 +407,7 @@ class StructHeader(Header):
             log.log(report.problem_level, report.message)
         if serious:
             raise HeaderDataError(
-                f"invalid {type(self).__name__}: " + "; ".join(r.message for r in serious)
+                f"invalid {type(self).__name__}: " + "; ".join(r.problem_msg for r in serious)
             )
         return reports
 

@@ -65,6 +65,24 @@ def test_check_reports_without_changing_and_fix_mends():
     assert fixed[0].fix_msg and hdr["zooms"][0] == 1
 
 
+def test_check_fix_raises_at_error_level_even_for_fixed_problems(caplog):
+    # NiBabel's semantics: a problem at or above error_level raises whether a
+    # check could mend it or not; every problem is logged first
+    hdr = ToyHeader()
+    hdr["zooms"] = [-1, 2, 3, 1, 1, 1, 1]  # level 30, fixable
+    with caplog.at_level("DEBUG", logger="voxelio.header"), pytest.raises(
+            HeaderDataError, match="zooms should be positive$"):
+        hdr.check_fix(error_level=30)
+    assert hdr["zooms"][0] == 1  # the fix was made before raising
+    assert [r.getMessage() for r in caplog.records] == [
+        "zooms should be positive; setting to absolute values"
+    ]
+    assert caplog.records[0].levelno == 30
+    again = ToyHeader()
+    again["zooms"] = [-1, 2, 3, 1, 1, 1, 1]
+    assert [r.fix_msg for r in again.check_fix(error_level=31)] == ["setting to absolute values"]
+
+
 def test_loading_fixes_moderate_problems_and_records_them():
     hdr = ToyHeader()
     hdr["zooms"] = [-2, 2, 3, 1, 1, 1, 1]

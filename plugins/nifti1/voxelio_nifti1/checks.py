@@ -84,8 +84,11 @@ def check_offset(hdr: Any, fix: bool) -> Report | None:
     if not np.isfinite(offset) or offset < 0:
         report = Report(ERROR, f"vox offset {offset} is not a byte position")
         if fix and single:
+            # as below: the data can only start after the header, so the
+            # mended header is usable (an error-level report would refuse it)
             hdr["vox_offset"] = minimum
             report.fix_msg = f"setting to minimum value of {minimum}"
+            report.problem_level = MODERATE
         return report
     if single and offset == 0:
         # 0 is "not set" (what an image's header shows once the data offset

@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from voxelio.plugin import ERROR, Code, CodeTable, ImageFileError, Report
+from voxelio.plugin import ERROR, MODERATE, Code, CodeTable, ImageFileError, Report
 from voxelio_nifti1.codes import INTENT_CODES as NIFTI1_INTENT_CODES
 from voxelio_nifti1.header import Nifti1Header
 
@@ -54,6 +54,9 @@ def check_eol(hdr: Any, fix: bool) -> Report | None:
     if fix:
         hdr["eol_check"] = layout.EOL_CHECK
         report.fix_msg = "setting eol_check to 0D 0A 1A 0A"
+        # the mended header loads (with this report kept): an error-level
+        # report would make check_fix refuse it
+        report.problem_level = MODERATE
     return report
 
 
