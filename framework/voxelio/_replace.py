@@ -43,7 +43,8 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .errors import ImageFileError
+from ._retell import replacing, retold
+from .errors import ImageFileError, VoxelioError
 
 TEMP_SUFFIX = ".voxelio-tmp"
 BACKUP_SUFFIX = ".voxelio-old"
@@ -247,6 +248,14 @@ def _errors_retold(targets: Sequence[_Target]) -> Iterator[None]:
         yield
     except OSError as err:
         raise _retold(err, targets) from None
+    except VoxelioError as err:  # e.g. the codec layer's "cannot open <temporary name>"
+        cause = err.__cause__
+        if isinstance(cause, OSError) and any(cause.filename == t.temp for t in targets):
+            raise _retold(cause, targets) from None
+        new = retold(err, replacing({t.temp: t.requested for t in targets if t.temp}))
+        if new is None:
+            raise
+        raise new from None
 
 
 @contextlib.contextmanager

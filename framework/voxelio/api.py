@@ -13,11 +13,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import ImageFileError, VoxelioError, WriterError
+from .errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
 from .registry import dispatch
 from .registry.dispatch import Candidate
 from .registry.health import OK, Cause, Status, describe_exception, warn_once
@@ -343,11 +343,11 @@ def save(
     else:
         entry = dispatch.choose_writer(img, filename, reg)
     klass = _image_class(entry, reg)
-    if type(img) is klass:
-        out = img
-    else:
-        out = klass.from_image(img) if dtype is None else klass.from_image(img, dtype=dtype)
-    _check_declared_dtype(entry, out.get_data_dtype() if dtype is None else dtype, filename)
+    if dtype is not None:  # before from_image, whose error would not name the target
+        _check_declared_dtype(entry, dtype, filename)
+    out = img if type(img) is klass else _converted(klass, img, dtype, filename, entry.name)
+    if dtype is None:
+        _check_declared_dtype(entry, out.get_data_dtype(), filename)
     reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
     if dtype is not None:
         options["dtype"] = dtype
@@ -355,6 +355,16 @@ def save(
     out.to_file_map(file_map, **options)
     out.file_map = file_map
     out.format_name = entry.name
+
+
+def _converted(klass: type, img: Any, dtype: Any, filename: str, format_name: str) -> Any:
+    """``klass.from_image(img)``; a dtype the caller chose and it cannot store is a WriterError."""
+    if dtype is None:
+        return klass.from_image(img)
+    try:
+        return klass.from_image(img, dtype=dtype)
+    except HeaderDataError as err:  # a format whose spec declares no dtypes
+        raise WriterError(f"cannot save {filename} as {format_name}: {err}") from None
 
 
 def _check_declared_dtype(entry: Any, dtype: Any, filename: str) -> None:
@@ -377,9 +387,11 @@ def _check_declared_dtype(entry: Any, dtype: Any, filename: str) -> None:
     if any(parse_dtype(name).newbyteorder("=") == wanted.newbyteorder("=")
            for name in declared):
         return
+    from .dtypes import dtype_label
+
     raise WriterError(
-        f"cannot save {filename} as {entry.name}: it does not store {wanted}; "
-        f"it stores {', '.join(declared)}"
+        f"cannot save {filename} as {entry.name}: it does not store {dtype_label(wanted)}; "
+        f"it stores {', '.join(dtype_label(name) for name in declared)}"
     )
 
 
@@ -408,7 +420,7 @@ def _save_source(
             if not spec.match_suffix(os.path.basename(name)):
                 name = "image" + spec.extensions[0]
     kept_map = getattr(img, "file_map", None)
-    with sources.staged_save(name) as staged:
+    with sources.staged_save(name) as staged, _staging_retold(staged, target):
         save(img, staged, format=format, dtype=dtype, **options)
         if kept_map is not None:  # the staged file goes away: not where the image lives
             img.file_map = kept_map
@@ -416,12 +428,35 @@ def _save_source(
         if sources.is_url(target):
             sources.upload(remote, written, staged)
         elif len(written) > 1:
+            which = f"format {format!r}" if format else f"the format of {name!r}"
             raise ImageFileError(
-                f"format {img.format_name!r} writes {len(written)} files; a single file object "
-                "cannot hold them: save to a file name or URL"
+                f"{which} writes {len(written)} files; a single file object cannot hold them: "
+                "save to a file name or URL"
             )
         else:
             sources.copy_into(target, written[0])
+
+
+@contextlib.contextmanager
+def _staging_retold(staged: str, target: Any) -> Iterator[None]:
+    """Errors of a staged save told about ``target`` (a URL or file object), not the stage."""
+    from . import sources
+    from ._retell import replacing, retold
+
+    folder = os.path.dirname(staged) + os.sep
+    if sources.is_url(target):
+        url = str(target)
+        names = {staged: url, folder: url[: url.rfind("/") + 1]}
+    else:
+        shown = sources.object_name(target) or f"the {type(target).__name__} object"
+        names = {staged: shown, folder: ""}
+    try:
+        yield
+    except (OSError, VoxelioError, TypeError, ValueError) as err:
+        new = retold(err, replacing(names))
+        if new is None:
+            raise
+        raise new from None
 
 
 # -- sniff and formats ---------------------------------------------------------------

@@ -78,3 +78,26 @@ def _accepts(obj: Any, dtype: np.dtype) -> bool:
         return False
     got = np.dtype(header.get_data_dtype())
     return got.newbyteorder("=") == dtype.newbyteorder("=") if not got.fields else got == dtype
+
+
+def dtype_label(dtype: Any) -> str:
+    """A dtype as people read it: 'int16', and a colour type by its fields ('RGB').
+
+    Accepts anything :func:`numpy.dtype` does, or a spec's dtype name
+    (``"[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]"``); a name it cannot read is
+    returned unchanged.
+    """
+    if isinstance(dtype, str) and dtype.startswith("["):
+        from .registry.spec import parse_dtype
+
+        try:
+            dtype = parse_dtype(dtype)
+        except Exception:  # a label is a courtesy: show what was given
+            return dtype
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        return str(dtype)
+    if dt.names and all(dt.fields[n][0] == np.uint8 for n in dt.names):
+        return "".join(dt.names)
+    return str(dt)
