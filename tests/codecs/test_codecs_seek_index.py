@@ -104,8 +104,8 @@ def test_stdlib_mode_indexes_with_zlib(single, monkeypatch):
 
 @pytest.mark.parametrize(
     ("compressed", "spacing"),
-    [(None, 256 << 10), (0, 256 << 10), (10_000, 256 << 10), (72 << 20, 1 << 20),
-     (36 << 20, 512 << 10), (10 << 30, 4 << 20)],
+    [(None, 256 << 10), (0, 256 << 10), (10_000, 256 << 10), (72 << 20, 512 << 10),
+     (144 << 20, 1 << 20), (10 << 30, 4 << 20)],
 )
 def test_spacing_grows_with_the_file(compressed, spacing):
     assert seek_index.checkpoint_spacing(compressed) == spacing

@@ -152,6 +152,17 @@ def has_fast_gzip() -> bool:
     return _isal() is not None
 
 
+def fast_gzip_speedup() -> float | None:
+    """How many times faster the fast gzip inflater (ISA-L) is than the seek index's.
+
+    None without ISA-L. Measured on NiBabel-written int16 series (CPU time):
+    ISA-L about 500 MB/s of output, zlib-ng 330, zlib 235.
+    """
+    if _isal() is None:
+        return None
+    return 1.5 if _zlib_ng() is not None else 2.1
+
+
 def fast_gzip_decompressobj() -> Any | None:
     """A gzip decompressor faster than zlib's, or None (it cannot be copied)."""
     isal_zlib = _isal()

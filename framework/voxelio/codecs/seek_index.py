@@ -3,17 +3,23 @@
 :class:`StreamSource` reads any single compressed stream (gzip written by other
 tools, bzip2, zstd). It keeps the decompressor where the last read stopped, so
 sequential reads never start over. For gzip it also keeps a seek index, as
-zran and indexed_gzip do: the pass that serves a read copies the inflater's
-state (``zlib-ng``'s, or zlib's without it) every :attr:`StreamSource.spacing`
-decompressed bytes, so any later read of bytes that pass went over starts at
-most one interval before them. The spacing grows with the file
-(:func:`checkpoint_spacing`). Once a read jumps ahead (random access, as when
-one volume of a series is read), the pass goes on to the end of the stream on
-a thread of its own, leaving seek points everywhere; a read beyond where it
-has got waits for it (it is as fast as a restart would be).
+zran and indexed_gzip do: a pass of the inflater whose state can be copied
+(``zlib-ng``'s, or zlib's without it) copies it every
+:attr:`StreamSource.spacing` decompressed bytes, so any later read of bytes
+that pass went over starts at most one interval before them. The spacing grows
+with the file (:func:`checkpoint_spacing`).
 
-Large reads from gzip may use ISA-L instead (faster, but its state cannot be
-copied, so those passes leave member boundaries only).
+Once a read jumps ahead (random access, as when one volume of a series is
+read), an *indexing pass* goes on to the end of the stream on a thread of its
+own, leaving seek points everywhere. When ISA-L is installed (faster than
+zlib-ng, but its state cannot be copied), a read far ahead of the index is
+served by ISA-L from the start while the indexing pass runs on another core
+from where the index ends; the ISA-L pass keeps what it inflated beyond the
+indexing pass (:data:`AHEAD_MAX` at most, let go as the indexing pass gets
+there), so a read right after it finds its bytes in memory. Each read picks
+the cheapest way to its bytes: kept bytes, the current decompressor, a seek
+point, waiting for the indexing pass (never inflating the same bytes twice
+with the same inflater), or ISA-L from the start.
 """
 
 from __future__ import annotations
@@ -26,15 +32,17 @@ from typing import Any
 from ..errors import ImageFileError
 from . import backends
 from .access import CHUNK, Access
+from .kept import KeptChunks
 
 #: bounds of the spacing (decompressed bytes) between seek points; each costs
-#: a copied inflater state, about 45 KB (window included)
+#: a copied inflater state, about 42 KB (window included), plus the compressed
+#: input it was last given (at most :data:`_CHECKPOINT_FEED`)
 MIN_SPACING = 256 << 10
 MAX_SPACING = 4 << 20
 #: seek points aimed at over a whole stream (its size guessed from the file's)
-TARGET_POINTS = 128
+TARGET_POINTS = 256
 #: more seek points than this (a stream compressed far better than guessed) double
-#: the spacing and drop every other point, bounding the index's memory (~20 MB)
+#: the spacing and drop every other point, bounding the index's memory (~24 MB)
 MAX_POINTS = 2 * TARGET_POINTS
 FAST_READ_MIN = 4 << 20  # reads at least this large may restart with ISA-L
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
@@ -42,12 +50,16 @@ PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (pea
 #: that reading what lies before the end (a footer, or the data before it) does
 #: not inflate the stream again
 WINDOW_MAX = 80 << 20
+#: decompressed bytes an ISA-L pass keeps beyond the indexing pass, so reads just
+#: behind where it stopped need not wait for the indexing pass to get there
+AHEAD_MAX = 32 << 20
 _SKIP_STEP = 1 << 20
 #: decompressed bytes kept from the start of a stream, so that reading it again
 #: (format detection, then the header, then a small file's data) inflates it once
 HEAD_KEEP = 256 << 10
 #: compressed bytes given at a time to a decompressor that may become a seek point
 _CHECKPOINT_FEED = 32 << 10
+_MIN_FEED = 1 << 10
 
 
 def checkpoint_spacing(compressed_size: int | None) -> int:
@@ -97,25 +109,28 @@ class StreamSource:
         self._cp_u: list[int] = [u]  # checkpoint output offsets, sorted
         self._cps: list[tuple[int, Any]] = [(cin, None)]  # (input offset, zlib state copy)
         self._state = _State(None, cin, u)
-        # Checkpoints are guarded by their own lock: a background indexer adds
-        # them while a read (holding self._lock) decompresses.
+        # an ISA-L pass's decompressor, kept when a read goes back to a seek point:
+        # reads further on may go on from it (its state cannot become a seek point)
+        self._fast: _State | None = None
+        # Checkpoints are guarded by their own lock: the indexing pass adds them
+        # while a read (holding self._lock) decompresses.
         self._cp_lock = threading.Lock()
         self._indexed = threading.Condition(self._cp_lock)
         self._indexer: threading.Thread | None = None
-        self._indexed_to = u  # how far the indexer got (decompressed offset)
+        self._indexed_to = u  # how far the indexing pass got (decompressed offset)
         self._indexing = False
         self._stopped = False
         self._head = bytearray()  # the first HEAD_KEEP decompressed bytes, as far as read
-        # the last decompressed chunks of a pass to the end: output offsets, chunks
-        self._win_u: list[int] = []
-        self._win: list[memoryview] = []
+        self._window = KeptChunks(WINDOW_MAX)  # the end of the stream, from a pass to it
+        self._ahead = KeptChunks(AHEAD_MAX)  # an ISA-L pass's bytes beyond the indexing pass
 
     # public -------------------------------------------------------------------------
     def readinto_at(self, offset: int, out: memoryview) -> int:
         with self._lock:
-            if self._win and self._win_u[0] <= offset:
-                return self._from_window(offset, out)
-            kept = self._from_head(offset, out)
+            window_start = self._window.start
+            if window_start is not None and window_start <= offset:
+                return self._window.readinto(offset, out)
+            kept = self._from_head(offset, out) or self._ahead.readinto(offset, out)
             if kept:
                 if kept == len(out):
                     return kept
@@ -130,8 +145,7 @@ class StreamSource:
                 chunk = self._produce(st, len(out) - got)
                 if not len(chunk):
                     break
-                if u < self._start[0] + HEAD_KEEP:
-                    self._keep_head(u, chunk)
+                self._keep(st, u, chunk)
                 out[got : got + len(chunk)] = chunk
                 got += len(chunk)
             self.inflated += st.u - start_u
@@ -142,30 +156,32 @@ class StreamSource:
     def total_size(self) -> int:
         with self._lock:
             if self.size is None:
-                st = self._choose(1 << 62, FAST_READ_MIN)
-                win_u, win, kept = self._win_u, self._win, 0
-                win_u.clear()
-                win.clear()
+                self._wait_for_indexer(1 << 62)  # it may get to the end first
+            if self.size is None:
+                st = self._choose(self._size_guess(), FAST_READ_MIN)
+                self._window.clear()
                 while True:
                     u = st.u
                     # kept chunks of 512 KiB inflate faster than 1 MiB ones (allocator)
                     chunk = self._produce(st, _SKIP_STEP // 2)
                     if not len(chunk):
                         break
-                    win_u.append(u)
-                    win.append(chunk)
-                    kept += len(chunk)
-                    while kept - len(win[0]) >= WINDOW_MAX:
-                        kept -= len(win[0])
-                        del win_u[0], win[0]
+                    self._window.add(u, chunk)
             assert self.size is not None
             return self.size
 
     def release_cache(self) -> None:
         """Drop the decompressed bytes kept from a pass to the end."""
-        with self._lock:
-            self._win_u, self._win = [], []
+        self._window.clear()
 
+    def stop(self) -> None:
+        """Stop background work (the file is being closed)."""
+        self._stopped = True
+        indexer = self._indexer
+        if indexer is not None and indexer is not threading.current_thread():
+            indexer.join()
+
+    # bytes kept decompressed ------------------------------------------------------------
     def _from_head(self, offset: int, out: memoryview) -> int:
         """Copy what the kept head of the stream holds from ``offset`` into ``out``."""
         lo = offset - self._start[0]
@@ -175,63 +191,72 @@ class StreamSource:
         out[:n] = memoryview(self._head)[lo : lo + n]
         return n
 
-    def _keep_head(self, u: int, chunk: memoryview) -> None:
-        """Keep ``chunk`` (decompressed from offset ``u``) if it extends the head."""
+    def _keep(self, st: _State, u: int, chunk: memoryview) -> None:
+        """Keep what a read's pass inflated (``chunk``, from offset ``u``) where it pays."""
         end = self._start[0] + len(self._head)
         if u <= end < u + len(chunk) and len(self._head) < HEAD_KEEP:
             self._head += chunk[end - u : end - u + HEAD_KEEP - len(self._head)]
-
-    def _from_window(self, offset: int, out: memoryview) -> int:
-        k = bisect.bisect_right(self._win_u, offset) - 1
-        got = 0
-        while got < len(out) and k < len(self._win):
-            chunk = self._win[k]
-            lo = offset + got - self._win_u[k]
-            n = min(len(out) - got, len(chunk) - lo)
-            if n > 0:
-                out[got : got + n] = chunk[lo : lo + n]
-                got += n
-            k += 1
-        return got
+        if st.fast and self._indexing:
+            with self._cp_lock:
+                # under the lock: the indexing pass drops what it passes, and all
+                # when it ends, so nothing is left behind for good
+                if self._indexing and u + len(chunk) > self._indexed_to:
+                    self._ahead.add(u, chunk)
 
     # state choice -------------------------------------------------------------------
     def _choose(self, offset: int, nbytes: int) -> _State:
-        """The cheapest state to reach ``offset`` from: current, seek point or fast restart."""
-        cur = self._state
-        with self._cp_lock:
-            # The indexing pass will be there no later than this thread would
-            # (same inflater), unless the current state is already ahead of it.
-            while (self._indexing and self._indexed_to < offset
-                   and not (self._indexed_to <= cur.u <= offset)):
-                self._indexed.wait()
-            k = bisect.bisect_right(self._cp_u, offset) - 1
-            cp_u = self._cp_u[k]
-            cp_cin, saved = self._cps[k]
+        """The cheapest state to reach ``offset`` from (waiting for the indexing pass if
+        that is cheapest): current, seek point, or ISA-L from the start."""
+        speedup = backends.fast_gzip_speedup() if self.codec == "gzip" else None
+        while True:
+            cur, fast = self._state, self._fast
+            with self._cp_lock:
+                k = bisect.bisect_right(self._cp_u, offset) - 1
+                cp_u = self._cp_u[k]
+                cp_cin, saved = self._cps[k]
+                indexing, frontier = self._indexing, self._indexed_to
+            # time to the requested bytes, in units of the copyable inflater's speed
+            costs: dict[str, float] = {}
+            if cur.u <= offset:
+                costs["cur"] = (offset - cur.u + nbytes) / (speedup if cur.fast else 1.0)
+            if speedup and fast is not None and fast.u <= offset:
+                costs["kept fast"] = (offset - fast.u + nbytes) / speedup
+            if indexing and frontier < offset:
+                costs["wait"] = offset - frontier + nbytes
+            costs["cp"] = offset - cp_u + nbytes
+            if speedup and (nbytes >= FAST_READ_MIN or (
+                    offset - cp_u >= self.spacing and (indexing or self._can_index()))):
+                costs["fast"] = (offset - self._start[0] + nbytes) / speedup
+            best = min(costs, key=costs.__getitem__)  # ties: the order above
+            if best == "wait":
+                self._wait_for_indexer(offset)
+                continue
+            if best == "cur":
+                return cur
+            if best == "kept fast":
+                st, self._fast = fast, None
+            elif best == "fast":
+                st = _State(None, self._start[1], self._start[0], fast=True)
+            else:
+                st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
+            self._retire(cur)
+            self._state = st
+            if st.fast and nbytes < FAST_READ_MIN and not indexing:
+                # a jump served by ISA-L: the index is built meanwhile on another core
+                self._start_indexer(self._frontier())
+            return st
 
-        fast_speed = 1.25 if backends.has_fast_gzip() else 1.0  # ISA-L vs the indexing inflater
-
-        def cost(u: int, fast: bool) -> float:
-            return (offset - u + nbytes) / (fast_speed if fast else 1.0)
-
-        best = ("cp", cost(cp_u, False))
-        if cur.u <= offset and cost(cur.u, cur.fast) <= best[1]:
-            best = ("cur", cost(cur.u, cur.fast))
-        if (self.codec == "gzip" and backends.has_fast_gzip() and nbytes >= FAST_READ_MIN
-                and cost(self._start[0], True) < best[1]):
-            best = ("fast", cost(self._start[0], True))
-        if best[0] == "cur":
-            return cur
-        if best[0] == "fast":
-            st = _State(None, self._start[1], self._start[0], fast=True)
-        else:
-            st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
-        self._retire(cur)
-        self._state = st
-        return st
+    def _size_guess(self) -> int:
+        """Where the end of the stream probably is (decompressed), to choose a pass to it."""
+        compressed = self._access.size() or 0
+        return max(self._cp_u[-1], self._state.u, 2 * compressed)
 
     def _retire(self, st: _State) -> None:
-        # A zlib state being abandoned becomes a checkpoint (no copy needed).
-        if self._codec.can_checkpoint and st.d is not None and not st.fast:
+        # A zlib state being abandoned becomes a checkpoint (no copy needed); an
+        # ISA-L state is kept aside (the newest one) for reads further on.
+        if st.fast:
+            self._fast = st
+        elif self._codec.can_checkpoint and st.d is not None:
             self._add_checkpoint(st.u, st.cin, st.d, self.spacing // 2)
 
     def _add_checkpoint(self, u: int, cin: int, state: Any, spacing: int) -> None:
@@ -244,25 +269,40 @@ class StreamSource:
             self._cp_u.insert(k, u)
             self._cps.insert(k, (cin, state))
 
-    # background indexing ----------------------------------------------------------------
-    def _maybe_start_indexer(self, st: _State) -> None:
-        """Go on from ``st`` to the end of the stream on another thread, leaving seek points.
+    # the indexing pass ------------------------------------------------------------------
+    def _can_index(self) -> bool:
+        """True when an indexing pass may start: once per source, a codec with copyable
+        states, a file read by position (two passes at once) and more than one thread."""
+        return (self._indexer is None and not self._stopped and self._codec.can_checkpoint
+                and self._access.seekable and backends.thread_count() > 1)
 
-        Called after a read that jumped ahead: reads are random, so seek
-        points everywhere will pay off. Once per source; not for streams that
-        cannot seek, codecs without copyable states, ISA-L passes or one thread.
+    def _frontier(self) -> _State:
+        """A state at the last seek point, where the index ends."""
+        with self._cp_lock:
+            u = self._cp_u[-1]
+            cin, saved = self._cps[-1]
+        return _State(None if saved is None else saved.copy(), cin, u)
+
+    def _maybe_start_indexer(self, st: _State) -> None:
+        """Go on from ``st``, where a read that jumped ahead stopped, on another thread.
+
+        Reads are random, so seek points everywhere will pay off. Not for
+        ISA-L passes (their state cannot be copied) nor at the end of the stream.
         """
-        if (self._indexer is not None or self._stopped or st.fast or st.d is None
-                or len(st.pending) or not self._codec.can_checkpoint
-                or not self._access.seekable or self.size is not None
-                or backends.thread_count() <= 1):
+        if (st.fast or st.d is None or len(st.pending) or self.size is not None
+                or not self._can_index()):
             return
-        ahead = _State(st.d.copy(), st.cin, st.u, inbuf=st.inbuf)
+        self._start_indexer(_State(st.d.copy(), st.cin, st.u, inbuf=st.inbuf))
+
+    def _start_indexer(self, st: _State) -> None:
+        """Run the indexing pass from ``st`` (a state of its own) to the end of the stream."""
+        if not self._can_index():
+            return
         with self._cp_lock:
             self._indexing = True
-            self._indexed_to = ahead.u
+            self._indexed_to = st.u
         self._indexer = threading.Thread(
-            target=self._index, args=(ahead,), name="voxelio-gzip-index", daemon=True
+            target=self._index, args=(st,), name="voxelio-gzip-index", daemon=True
         )
         self._indexer.start()
 
@@ -274,20 +314,21 @@ class StreamSource:
                     break
                 with self._cp_lock:
                     self._indexed_to = st.u
+                    self._ahead.drop_below(st.u)
                     self._indexed.notify_all()
         except Exception:  # the reads that need these bytes report it themselves
             pass
         finally:
             with self._cp_lock:
                 self._indexing = False
+                self._ahead.clear()
                 self._indexed.notify_all()
 
-    def stop(self) -> None:
-        """Stop background work (the file is being closed)."""
-        self._stopped = True
-        indexer = self._indexer
-        if indexer is not None and indexer is not threading.current_thread():
-            indexer.join()
+    def _wait_for_indexer(self, offset: int) -> None:
+        """Wait until the indexing pass has passed ``offset`` or ended."""
+        with self._cp_lock:
+            while self._indexing and self._indexed_to < offset:
+                self._indexed.wait()
 
     # decompression --------------------------------------------------------------------
     def _skip(self, st: _State, n: int) -> None:
@@ -295,11 +336,10 @@ class StreamSource:
             # steps of one interval at most, so the pass leaves every seek point
             u = st.u
             chunk = self._produce(st, min(n, _SKIP_STEP, self.spacing))
-            if u < self._start[0] + HEAD_KEEP:
-                self._keep_head(u, chunk)
             got = len(chunk)
             if not got:
                 return
+            self._keep(st, u, chunk)
             n -= got
 
     def _fetch(self, st: _State, at_least: int) -> None:
@@ -332,15 +372,15 @@ class StreamSource:
                 return memoryview(b"")
             self._fetch(st, 1)
             at_end = not len(st.inbuf)  # the decoder may still hold output
-            want = max_out
+            want, feed = max_out, st.inbuf
             if self._codec.can_checkpoint and not st.fast:
                 # stop at the next multiple of the spacing, where a seek point goes
-                want = min(max_out, self.spacing - (st.u - self._start[0]) % self.spacing)
-            feed = st.inbuf
-            if self._codec.can_checkpoint and not st.fast:
-                # a decompressor copied as a seek point keeps the input it was
-                # last given (its unconsumed_tail): give it little at a time
-                feed = st.inbuf[:_CHECKPOINT_FEED]
+                to_point = self.spacing - (st.u - self._start[0]) % self.spacing
+                want = min(max_out, to_point)
+                # A decompressor copied as a seek point keeps the input it was
+                # last given (its unconsumed_tail): give it little at a time, and
+                # less near the point (deflate rarely more than halves data).
+                feed = st.inbuf[: max(_MIN_FEED, min(_CHECKPOINT_FEED, to_point // 2))]
             try:
                 out, used = self._codec.step(st.d, feed, want)
             except self._codec.errors as err:
