@@ -25,6 +25,8 @@ with the same inflater), or ISA-L from the start.
 from __future__ import annotations
 
 import bisect
+import os
+import sys
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,7 +117,9 @@ class StreamSource:
         # Checkpoints are guarded by their own lock: the indexing pass adds them
         # while a read (holding self._lock) decompresses.
         self._cp_lock = threading.Lock()
-        self._indexed = threading.Condition(self._cp_lock)
+        # where a read's own pass of the copyable inflater started, while it runs
+        self._pass_from: int | None = None
+        self._pass_done = threading.Condition(self._cp_lock)
         self._indexer: threading.Thread | None = None
         self._indexed_to = u  # how far the indexing pass got (decompressed offset)
         self._indexing = False
@@ -138,25 +142,32 @@ class StreamSource:
             st = self._choose(offset, len(out))
             jumped = offset - st.u >= self.spacing
             start_u = st.u
-            self._skip(st, offset - st.u)
-            got = 0
-            while got < len(out) and st.u == offset + got:
-                u = st.u
-                chunk = self._produce(st, len(out) - got)
-                if not len(chunk):
-                    break
-                self._keep(st, u, chunk)
-                out[got : got + len(chunk)] = chunk
-                got += len(chunk)
-            self.inflated += st.u - start_u
+            if not st.fast:
+                with self._cp_lock:
+                    self._pass_from = st.u  # the indexing pass will not do it again
+            try:
+                self._skip(st, offset - st.u)
+                got = 0
+                while got < len(out) and st.u == offset + got:
+                    u = st.u
+                    chunk = self._produce(st, len(out) - got)
+                    if not len(chunk):
+                        break
+                    self._keep(st, u, chunk)
+                    out[got : got + len(chunk)] = chunk
+                    got += len(chunk)
+            finally:
+                self.inflated += st.u - start_u
+                if not st.fast:
+                    with self._cp_lock:
+                        self._pass_from = None
+                        self._pass_done.notify_all()
             if jumped and len(out) < FAST_READ_MIN:
                 self._maybe_start_indexer(st)
             return got
 
     def total_size(self) -> int:
         with self._lock:
-            if self.size is None:
-                self._wait_for_indexer(1 << 62)  # it may get to the end first
             if self.size is None:
                 st = self._choose(self._size_guess(), FAST_READ_MIN)
                 self._window.clear()
@@ -177,6 +188,8 @@ class StreamSource:
     def stop(self) -> None:
         """Stop background work (the file is being closed)."""
         self._stopped = True
+        with self._cp_lock:
+            self._pass_done.notify_all()
         indexer = self._indexer
         if indexer is not None and indexer is not threading.current_thread():
             indexer.join()
@@ -205,46 +218,43 @@ class StreamSource:
 
     # state choice -------------------------------------------------------------------
     def _choose(self, offset: int, nbytes: int) -> _State:
-        """The cheapest state to reach ``offset`` from (waiting for the indexing pass if
-        that is cheapest): current, seek point, or ISA-L from the start."""
+        """The cheapest state to reach ``offset`` from: the current decompressor, the
+        kept ISA-L one, a seek point, or ISA-L from the start."""
         speedup = backends.fast_gzip_speedup() if self.codec == "gzip" else None
-        while True:
-            cur, fast = self._state, self._fast
-            with self._cp_lock:
-                k = bisect.bisect_right(self._cp_u, offset) - 1
-                cp_u = self._cp_u[k]
-                cp_cin, saved = self._cps[k]
-                indexing, frontier = self._indexing, self._indexed_to
-            # time to the requested bytes, in units of the copyable inflater's speed
-            costs: dict[str, float] = {}
-            if cur.u <= offset:
-                costs["cur"] = (offset - cur.u + nbytes) / (speedup if cur.fast else 1.0)
-            if speedup and fast is not None and fast.u <= offset:
-                costs["kept fast"] = (offset - fast.u + nbytes) / speedup
-            if indexing and frontier < offset:
-                costs["wait"] = offset - frontier + nbytes
-            costs["cp"] = offset - cp_u + nbytes
-            if speedup and (nbytes >= FAST_READ_MIN or (
-                    offset - cp_u >= self.spacing and (indexing or self._can_index()))):
-                costs["fast"] = (offset - self._start[0] + nbytes) / speedup
-            best = min(costs, key=costs.__getitem__)  # ties: the order above
-            if best == "wait":
-                self._wait_for_indexer(offset)
-                continue
-            if best == "cur":
-                return cur
-            if best == "kept fast":
-                st, self._fast = fast, None
-            elif best == "fast":
-                st = _State(None, self._start[1], self._start[0], fast=True)
-            else:
-                st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
-            self._retire(cur)
-            self._state = st
-            if st.fast and nbytes < FAST_READ_MIN and not indexing:
-                # a jump served by ISA-L: the index is built meanwhile on another core
-                self._start_indexer(self._frontier())
-            return st
+        cur, fast = self._state, self._fast
+        with self._cp_lock:
+            k = bisect.bisect_right(self._cp_u, offset) - 1
+            cp_u = self._cp_u[k]
+            cp_cin, saved = self._cps[k]
+            indexing = self._indexing
+        # Time to the requested bytes, in units of the copyable inflater's speed.
+        # A read ahead of the indexing pass never waits for it (on a busy machine
+        # it runs late): it goes on from the last seek point, which the pass
+        # then skips (_catch_up).
+        costs: dict[str, float] = {}
+        if cur.u <= offset:
+            costs["cur"] = (offset - cur.u + nbytes) / (speedup if cur.fast else 1.0)
+        if speedup and fast is not None and fast.u <= offset:
+            costs["kept fast"] = (offset - fast.u + nbytes) / speedup
+        costs["cp"] = offset - cp_u + nbytes
+        if speedup and (nbytes >= FAST_READ_MIN or (
+                offset - cp_u >= self.spacing and (indexing or self._can_index()))):
+            costs["fast"] = (offset - self._start[0] + nbytes) / speedup
+        best = min(costs, key=costs.__getitem__)  # ties: the order above
+        if best == "cur":
+            return cur
+        if best == "kept fast":
+            st, self._fast = fast, None
+        elif best == "fast":
+            st = _State(None, self._start[1], self._start[0], fast=True)
+        else:
+            st = _State(None if saved is None else saved.copy(), cp_cin, cp_u)
+        self._retire(cur)
+        self._state = st
+        if st.fast and nbytes < FAST_READ_MIN and not indexing:
+            # a jump served by ISA-L: the index is built meanwhile on another core
+            self._start_indexer(self._frontier())
+        return st
 
     def _size_guess(self) -> int:
         """Where the end of the stream probably is (decompressed), to choose a pass to it."""
@@ -307,28 +317,48 @@ class StreamSource:
         self._indexer.start()
 
     def _index(self, st: _State) -> None:
+        _lower_priority_of_this_thread()
         try:
             step = min(_SKIP_STEP, self.spacing)
             while not self._stopped:
                 if not len(self._produce(st, step)):
                     break
-                with self._cp_lock:
-                    self._indexed_to = st.u
-                    self._ahead.drop_below(st.u)
-                    self._indexed.notify_all()
+                st = self._catch_up(st)
         except Exception:  # the reads that need these bytes report it themselves
             pass
         finally:
             with self._cp_lock:
                 self._indexing = False
                 self._ahead.clear()
-                self._indexed.notify_all()
 
-    def _wait_for_indexer(self, offset: int) -> None:
-        """Wait until the indexing pass has passed ``offset`` or ended."""
+    def _catch_up(self, st: _State) -> _State:
+        """Record how far the indexing pass got; skip what reads have indexed ahead of it.
+
+        Returns the state the pass goes on from: ``st``, or a copy of the last
+        of the seek points that follow it at most one interval apart. A read
+        inflating from about where the pass is (a read never waits for the
+        pass) is let finish first, so no byte is inflated by both.
+        """
         with self._cp_lock:
-            while self._indexing and self._indexed_to < offset:
-                self._indexed.wait()
+            self._indexed_to = st.u
+            while True:
+                k = bisect.bisect_right(self._cp_u, st.u) - 1
+                reach = st.u
+                while k + 1 < len(self._cp_u) and self._cp_u[k + 1] <= reach + self.spacing:
+                    k += 1
+                    reach = self._cp_u[k]
+                # a read inflating from about here on: let it finish, then skip its part
+                busy = self._pass_from
+                if (self._stopped or busy is None
+                        or not st.u - self.spacing <= busy <= reach + self.spacing):
+                    break
+                self._pass_done.wait()
+            if reach > st.u:
+                cin, saved = self._cps[k]
+                st = _State(None if saved is None else saved.copy(), cin, reach)
+                self._indexed_to = reach
+            self._ahead.drop_below(self._indexed_to)
+        return st
 
     # decompression --------------------------------------------------------------------
     def _skip(self, st: _State, n: int) -> None:
@@ -429,3 +459,22 @@ class StreamSource:
                 if state is None or (u - start) % self.spacing == 0]
         self._cp_u = [self._cp_u[i] for i in keep]
         self._cps = [self._cps[i] for i in keep]
+
+
+#: niceness added to the indexing pass's thread: on a busy machine it yields to the
+#: read it runs beside (and to other programs); on an idle core it runs at full speed
+INDEXER_NICENESS = 10
+
+
+def _lower_priority_of_this_thread() -> None:
+    """Lower the scheduling priority of the calling thread, where threads have their own."""
+    # Linux schedules threads separately (setpriority on a thread id); elsewhere
+    # the call would change the whole process, so it is not made.
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid)
+                       + INDEXER_NICENESS)
+    except (AttributeError, OSError):
+        pass
