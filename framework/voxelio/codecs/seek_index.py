@@ -127,6 +127,7 @@ class StreamSource:
         self._head = bytearray()  # the first HEAD_KEEP decompressed bytes, as far as read
         self._window = KeptChunks(WINDOW_MAX)  # the end of the stream, from a pass to it
         self._ahead = KeptChunks(AHEAD_MAX)  # an ISA-L pass's bytes beyond the indexing pass
+        self._keep_from = 0.0  # where an ISA-L pass starts keeping them
 
     # public -------------------------------------------------------------------------
     def readinto_at(self, offset: int, out: memoryview) -> int:
@@ -142,7 +143,9 @@ class StreamSource:
             st = self._choose(offset, len(out))
             jumped = offset - st.u >= self.spacing
             start_u = st.u
-            if not st.fast:
+            if st.fast:
+                self._plan_keeping(st, offset)
+            else:
                 with self._cp_lock:
                     self._pass_from = st.u  # the indexing pass will not do it again
             try:
@@ -209,12 +212,19 @@ class StreamSource:
         end = self._start[0] + len(self._head)
         if u <= end < u + len(chunk) and len(self._head) < HEAD_KEEP:
             self._head += chunk[end - u : end - u + HEAD_KEEP - len(self._head)]
-        if st.fast and self._indexing:
+        if st.fast and self._indexing and u + len(chunk) > self._keep_from:
             with self._cp_lock:
                 # under the lock: the indexing pass drops what it passes, and all
                 # when it ends, so nothing is left behind for good
                 if self._indexing and u + len(chunk) > self._indexed_to:
                     self._ahead.add(u, chunk)
+
+    def _plan_keeping(self, st: _State, offset: int) -> None:
+        """Before an ISA-L pass from ``st`` to ``offset``: keep only what the indexing
+        pass will probably not have reached when this pass gets there."""
+        speedup = backends.fast_gzip_speedup() or 1.0
+        with self._cp_lock:
+            self._keep_from = self._indexed_to + (offset - st.u) / speedup
 
     # state choice -------------------------------------------------------------------
     def _choose(self, offset: int, nbytes: int) -> _State:
