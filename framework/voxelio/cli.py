@@ -4,7 +4,8 @@ Sub-commands: ``formats``, ``info FILE...``, ``sniff FILE...``,
 ``convert IN OUT``, ``check FILE... [--fix OUT]``.
 
 Exit status: 0 when everything worked, 1 when some file failed (could not
-be read or written, or ``check`` found problems), 2 for usage errors.
+be read or written, ``sniff`` found no format, or ``check`` found errors),
+3 when ``check`` found only warnings and notes, 2 for usage errors.
 Errors go to stderr as one message without a traceback, unless
 ``--debug`` is given.
 """
@@ -12,10 +13,11 @@ Errors go to stderr as one message without a traceback, unless
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from .codecs.detect import COMPRESSED_SUFFIXES
@@ -47,14 +49,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         return EXIT_USAGE
     try:
-        with warnings.catch_warnings():
-            warnings.showwarning = _show_warning
+        with warnings.catch_warnings(), _messages_about_files(args.command) as messages:
+            warnings.showwarning = messages.show_warning
             if args.command == "formats":  # the table shows broken plugins already
                 warnings.simplefilter("ignore", PluginWarning)
             return args.run(args, sys.stdout)
     except KeyboardInterrupt:
         print("voxelio: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `voxelio info -v x | head`: the reader has all it wanted
+        _quiet_stdout()
+        return EXIT_FAILED
     except Exception as exc:
         if args.debug:
             raise
@@ -62,8 +67,75 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
 
 
-def _show_warning(message: Any, category: type, *args: Any, **kwargs: Any) -> None:
-    print(f"voxelio: warning: {message}", file=sys.stderr)
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that flushing it at exit does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _FileMessages:
+    """Warnings and header log lines, each shown once, naming the file being worked on.
+
+    The header checks log what they find and fix while a file loads, without
+    knowing its name; ``voxelio check`` prints those problems itself, so its
+    log lines are dropped (``silent``).
+    """
+
+    def __init__(self, silent: bool) -> None:
+        self.current: str | None = None
+        self.silent = silent
+        self._seen: set[tuple[str | None, str]] = set()
+
+    def show(self, word: str, text: str, about_file: bool = True) -> None:
+        where = self.current if about_file else None
+        if self.silent or (where, text) in self._seen:
+            return
+        self._seen.add((where, text))
+        prefix = f"{where}: " if where else ""
+        print(f"voxelio: {prefix}{word}: {text}", file=sys.stderr)
+
+    def show_warning(self, message: Any, category: type, *args: Any, **kwargs: Any) -> None:
+        # a broken plugin is news about the environment, not about the file
+        self.show("warning", str(message), about_file=not issubclass(category, PluginWarning))
+
+
+#: the messages of the command being run (None outside :func:`main`)
+_MESSAGES: _FileMessages | None = None
+
+
+@contextlib.contextmanager
+def _messages_about_files(command: str) -> Iterator[_FileMessages]:
+    """Route the ``voxelio`` loggers' records through a :class:`_FileMessages`."""
+    import logging
+
+    from .diagnosis import level_word
+
+    global _MESSAGES
+    messages = _FileMessages(silent=False)
+
+    class Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if command != "check":  # check prints every problem it finds itself
+                messages.show(level_word(record.levelno), record.getMessage())
+
+    logger = logging.getLogger("voxelio")
+    handler = Handler()
+    logger.addHandler(handler)
+    saved, _MESSAGES = _MESSAGES, messages
+    try:
+        yield messages
+    finally:
+        _MESSAGES = saved
+        logger.removeHandler(handler)
+
+
+def _working_on(name: str | None) -> None:
+    """Messages from now on are about the file ``name``."""
+    if _MESSAGES is not None:
+        _MESSAGES.current = name
 
 
 def _error(exc: BaseException, prefix: str = "") -> None:
@@ -138,12 +210,19 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_convert)
 
     p = sub.add_parser(
-        "check", help="report header problems",
-        epilog="exit status: 0 no problems (or all fixed by --fix); 3 warnings and notes "
-        "only (fixable, the data can be read); 1 errors, or a file that cannot be read; "
-        "2 usage errors", formatter_class=argparse.RawDescriptionHelpFormatter)
+        "check", help="report header and file problems (exit 3: warnings only, 1: errors)",
+        description="Report the problems of each FILE's header (as its format's checks "
+        "see them: what loading fixed, what remains) and files (a missing .img of a pair, "
+        "an image file shorter than its header says). A FILE that does not load is "
+        "examined without loading: its format is chosen from its content and name (or "
+        "--format) and that format's checks run on the header as stored.",
+        epilog="exit status: 0 no problems (or all fixed in the copy --fix wrote); "
+        "3 warnings and notes only (the file loads; --fix writes a copy with what the "
+        "checks can mend mended); 1 errors, or a file that cannot be examined; "
+        "2 usage errors")
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("-v", "--verbose", action="store_true", help="numeric problem levels too")
+    p.add_argument("--format", help="examine FILE as this format instead of detecting it")
     p.add_argument("--fix", metavar="OUT", help="write a fixed copy of the (single) FILE to OUT")
     p.set_defaults(run=cmd_check)
 
@@ -205,8 +284,11 @@ def _each_file(files: Sequence[str], work: Callable[[str], None], debug: bool) -
     """Run ``work`` on every file; report failures and go on."""
     status = EXIT_OK
     for name in files:
+        _working_on(name)
         try:
             work(name)
+        except BrokenPipeError:  # our output is gone, not a problem of this file
+            raise
         except Exception as exc:
             if debug:
                 raise
@@ -326,8 +408,11 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
     jobs = _convert_jobs(args)
     status = EXIT_OK
     for source, target in _progress(jobs, args.quiet):
+        _working_on(source)
         try:
             line = _convert_one(source, target, args, dtype)
+        except BrokenPipeError:
+            raise
         except Exception as exc:
             if args.debug:
                 raise
@@ -406,53 +491,63 @@ def _progress(jobs: list[tuple[str, str]], quiet: bool) -> Any:
 
 # -- check -------------------------------------------------------------------------------
 def cmd_check(args: argparse.Namespace, out: TextIO) -> int:
-    """``voxelio check``: header problems found at load and remaining ones."""
-    from .api import load, save
+    """``voxelio check``: problems of each file's header and files (see ``check --help``)."""
+    from .api import save
+    from .diagnosis import diagnose
 
     if args.fix and len(args.files) != 1:
         raise _UsageError("--fix takes exactly one FILE")
-    found = {"errors": False, "warnings": False}
+    levels: list[int] = []
 
     def check(name: str) -> None:
-        img = load(name)
-        header = img.header
-        fixed = list(getattr(header, "load_reports", ()))
-        remaining = header.check() if hasattr(header, "check") else []
-        if not hasattr(header, "check"):
-            print(f"{name}: {img.format_name} headers have no checks", file=out)
-            return
-        if not fixed and not remaining:
+        found = diagnose(name, args.format)
+        if found.image is None:
+            order = f", {found.byte_order}" if found.byte_order else ""
+            how = "format given" if found.how == "given" else f"format chosen by {found.how}"
+            print(f"{name}: does not load; its {found.format_name} header as stored "
+                  f"({how}{order}):", file=out)
+        elif not found.has_checks:
+            print(f"{name}: {found.format_name} headers have no checks", file=out)
+        elif not found.findings:
             print(f"{name}: ok", file=out)
-            return
-        for report in fixed:
-            note = "fixed on load" if report.fix_msg else "not fixable"
-            print(f"{name}: {_level(report, args.verbose)}: {report.message} ({note})",
-                  file=out)
-        for report in remaining:
-            print(f"{name}: {_level(report, args.verbose)}: {report.message}", file=out)
-        levels = [int(r.problem_level) for r in [*fixed, *remaining]]
-        if args.fix:
-            save(img, args.fix)
+        for finding in found.findings:
+            print(f"{name}: {_level(finding.level, args.verbose)}: {finding.message}"
+                  f"{_fix_note(finding, loaded=found.image is not None)}", file=out)
+        if not args.fix:
+            levels.extend(f.level for f in found.findings)
+        elif found.image is None or found.errors:
+            why = "the file does not load" if found.image is None else "errors cannot be fixed"
+            print(f"{name}: no fixed copy written: {why}", file=out)
+            levels.append(_ERROR_LEVEL)
+        else:
+            save(found.image, args.fix)
             print(f"{name}: wrote fixed copy {args.fix}", file=out)
-            levels = [int(r.problem_level) for r in load(args.fix).header.check()]
-        found["errors"] |= any(level >= _ERROR_LEVEL for level in levels)
-        found["warnings"] |= any(level < _ERROR_LEVEL for level in levels)
+            levels.extend(f.level for f in diagnose(args.fix).findings)
 
     status = _each_file(args.files, check, args.debug)
-    if status or found["errors"]:
+    if status or any(level >= _ERROR_LEVEL for level in levels):
         return EXIT_FAILED
-    return EXIT_WARNINGS if found["warnings"] else EXIT_OK
+    return EXIT_WARNINGS if levels else EXIT_OK
 
 
 #: problem levels (Report.problem_level) from which a problem is an error
 _ERROR_LEVEL = 40
 
 
-def _level(report: Any, verbose: bool) -> str:
+def _level(level: int, verbose: bool) -> str:
     """A problem level in words (error / warning / note); the number only when verbose."""
-    level = int(report.problem_level)
-    word = "error" if level >= _ERROR_LEVEL else "warning" if level >= 20 else "note"
+    from .diagnosis import level_word
+
+    word = level_word(level)
     return f"{word} (level {level})" if verbose else word
+
+
+def _fix_note(finding: Any, loaded: bool) -> str:
+    if finding.fixed_on_load:
+        return " (fixed on load)"
+    if loaded:  # an error of a file that loads is about its files: no fix to speak of
+        return " (not fixable)" if finding.level < _ERROR_LEVEL else ""
+    return " (fixable)" if finding.fixable else ""
 
 
 def _short_dtype(name: str) -> str:
