@@ -358,8 +358,11 @@ def _details(img: Any) -> list[str]:
     items = getattr(img.header, "items", None)
     if callable(items):
         lines.append("header fields")
+        coded = getattr(img.header, "coded_fields", {})
         for key, value in items():
             text = " ".join(str(getattr(value, "tolist", lambda v=value: v)()).split())
+            if key in coded:  # a code with its meaning: "datatype 4 (int16)"
+                text += f" ({img.header.get_value_label(key)})"
             lines.append(f"  {key:<16} {text[:100]}")
     return lines
 
@@ -407,7 +410,10 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
             raise _UsageError(f"--dtype {args.dtype!r} is not a numpy data type") from None
     jobs = _convert_jobs(args)
     status = EXIT_OK
-    for source, target in _progress(jobs, args.quiet):
+    bar = _progress(jobs, args.quiet)
+    # with a bar on the terminal, a summary line is written above it, not through it
+    say = getattr(bar, "write", None) or (lambda line, file: print(line, file=file))
+    for source, target in bar:
         _working_on(source)
         try:
             line = _convert_one(source, target, args, dtype)
@@ -420,7 +426,7 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
             status = EXIT_FAILED
             continue
         if not args.quiet:
-            print(line, file=out)
+            say(line, file=out)
     return status
 
 
@@ -479,7 +485,11 @@ def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any)
 
 
 def _progress(jobs: list[tuple[str, str]], quiet: bool) -> Any:
-    """A progress bar (tqdm, if installed) for many files on a terminal; else the jobs."""
+    """A progress bar (tqdm, if installed) for many files on a terminal; else the jobs.
+
+    tqdm is optional (``pip install "voxelio[progress]"``); the bar goes to
+    stderr and disappears when done, leaving the summary lines.
+    """
     if quiet or len(jobs) < 2 or not sys.stderr.isatty():
         return jobs
     try:

@@ -99,6 +99,7 @@ def nifti2_header(intent: int = 0) -> bytes:
 @pytest.mark.parametrize(("payload", "label"), [
     (b"\x89HDF\r\n\x1a\n" + bytes(600), "MINC-2 (HDF5); no installed plugin reads MINC-2"),
     (b"CDF\x01" + bytes(600), "MINC-1 (NetCDF); no installed plugin reads MINC-1"),
+    (b"CDF\x02" + bytes(600), "MINC-1 (NetCDF); no installed plugin reads MINC-1"),
     (b"NRRD0005\nspace: left\n", "NRRD; no installed plugin reads NRRD"),
     (bytes(128) + b"DICM" + bytes(400), "DICOM; no installed plugin reads DICOM"),
     (nifti2_header(3006), "CIFTI-2 (a NIfTI-2 file with a CIFTI extension); no installed"),
@@ -157,3 +158,36 @@ def test_a_dtype_error_lists_the_stored_dtypes_once_and_advises_only_without_dty
         vx.save(img, tmp_path / "f.mgh")
     assert str(caught.value).count("uint16") == 1
     assert "Choose one: voxelio.save(img, path, dtype=...)" in str(caught.value)
+
+
+def test_info_on_a_known_format_says_what_it_looks_like(tmp_path):
+    path = tmp_path / "brain.mnc"
+    path.write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(600))
+    done = voxelio("info", str(path))
+    assert done.returncode == 1
+    assert (f"voxelio: {path}: ImageFileError: cannot read {str(path)!r}: this looks like "
+            "MINC-2 (HDF5); no installed plugin reads MINC-2") in done.stderr
+    assert "NIfTI" not in done.stderr.split("formats that declined")[0]
+
+
+def test_a_nifti2_pair_header_is_named_when_its_plugin_is_missing(tmp_path):
+    header = bytearray(nifti2_header())
+    header[344:348] = b"ni2\x00"
+    path = tmp_path / "pair.hdr"
+    path.write_bytes(bytes(header))
+    done = subprocess.run([sys.executable, "-m", "voxelio", "sniff", str(path)],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "VOXELIO_DISABLE_PLUGINS": "voxelio-nifti2"})
+    assert done.returncode == 1
+    assert ("hint: this looks like NIfTI-2; no installed plugin reads NIfTI-2 "
+            "(pip install voxelio-nifti2)") in done.stdout
+
+
+def test_info_verbose_shows_header_fields_with_the_meaning_of_codes(niftis):
+    done = voxelio("info", "-v", niftis[0])
+    assert done.returncode == 0
+    lines = done.stdout.splitlines()
+    assert "    header fields" in lines
+    assert "      dim              [3, 2, 3, 4, 1, 1, 1, 1]" in lines
+    assert "      datatype         4 (int16)" in lines
+    assert "      pixdim           [1.0, 2.0, 3.0, 4.0, 1.0, 1.0, 1.0, 1.0]" in lines
