@@ -26,8 +26,9 @@ $(STAMP): $(INSTALL_INPUTS)
 lint: $(STAMP)
 	$(BIN)/ruff check framework plugins tests benchmarks docs conftest.py
 
+# docs: every Markdown page's examples (docs/conftest.py runs them)
 test: lint
-	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) -q -p no:cacheprovider
+	$(BIN)/python -m pytest tests $(foreach p,$(PLUGINS),$(p)/tests) docs -q -p no:cacheprovider
 
 # the mutation fuzzer, longer than the fixed-seed slice in `make test`; a random
 # seed unless FUZZ_SEED is set; findings (with their files) go to fuzz-findings/
