@@ -138,9 +138,16 @@ def _check_kinds(src: np.dtype, out: np.dtype) -> None:
 
 def _no_fit_message(mn: float, mx: float, out: np.dtype, why: str) -> str:
     info = np.iinfo(out)
+    if info.min <= mn and mx <= info.max:
+        # the range fits: it is the fractions an integer type cannot hold
+        return (
+            f"the data have values that are not whole numbers (range [{mn:g}, {mx:g}]), "
+            f"which {out.name} can hold only with a scale factor, and {why}; "
+            "choose a floating-point dtype (e.g. save(..., dtype='float32'))"
+        )
     return (
-        f"data range [{mn:g}, {mx:g}] does not fit {out} ([{info.min}, {info.max}]) and {why}; "
-        "choose a wider dtype (e.g. save(..., dtype='float32'))"
+        f"data range [{mn:g}, {mx:g}] does not fit {out.name} ([{info.min}, {info.max}]) "
+        f"and {why}; choose a wider dtype (e.g. save(..., dtype='float32'))"
     )
 
 

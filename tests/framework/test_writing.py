@@ -45,6 +45,14 @@ def test_no_scaling_allowed_raises_instead_of_clipping():
         to_stored(np.array([70000], "i4"), np.dtype("i2"))
 
 
+def test_fractions_without_scaling_are_named_as_such_not_as_a_range_problem():
+    # [10, 442] fits int16: what int16 cannot hold without a slope is 10.5
+    with pytest.raises(WriterError, match="not whole numbers") as err:
+        choose_scaling(np.array([10.0, 10.5, 442.0]), ">i2", can_slope=False)
+    assert "does not fit" not in str(err.value)
+    assert "int16" in str(err.value) and ">i2" not in str(err.value)
+
+
 def test_nan_and_inf_rules():
     data = np.array([np.nan, 1.0, 2.0])
     assert list(to_stored(data, np.dtype("i2"))) == [0, 1, 2]
