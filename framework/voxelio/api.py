@@ -346,8 +346,10 @@ def save(
     if dtype is not None:  # before from_image, whose error would not name the target
         _check_declared_dtype(entry, dtype, filename)
     out = img if type(img) is klass else _converted(klass, img, dtype, filename, entry.name)
-    if dtype is None:
-        _check_declared_dtype(entry, out.get_data_dtype(), filename)
+    stored = out.get_data_dtype()
+    # a pending alias ('compat'...) is the image's to resolve from its data when it writes
+    if dtype is None and not isinstance(stored, str):
+        _check_declared_dtype(entry, stored, filename)
     reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
     if dtype is not None:
         options["dtype"] = dtype
