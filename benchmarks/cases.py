@@ -229,7 +229,8 @@ _register_saves()
 
 
 def _register_volumes() -> None:
-    for writer, limit in (("nibabel", 0.5), ("voxelio", 0.05)):
+    # issue 14: a NiBabel-written series at <= 0.40 (issue 7 asked 0.5)
+    for writer, limit in (("nibabel", 0.4), ("voxelio", 0.05)):
         _register_first_volume(writer, limit)
     for writer in ("nibabel", "voxelio"):
         _register_further_volumes(writer)

@@ -11,15 +11,17 @@ with the file (:func:`checkpoint_spacing`).
 
 Once a read jumps ahead (random access, as when one volume of a series is
 read), an *indexing pass* goes on to the end of the stream on a thread of its
-own, leaving seek points everywhere. When ISA-L is installed (faster than
-zlib-ng, but its state cannot be copied), a read far ahead of the index is
-served by ISA-L from the start while the indexing pass runs on another core
-from where the index ends; the ISA-L pass keeps what it inflated beyond the
-indexing pass (:data:`AHEAD_MAX` at most, let go as the indexing pass gets
-there), so a read right after it finds its bytes in memory. Each read picks
-the cheapest way to its bytes: kept bytes, the current decompressor, a seek
-point, waiting for the indexing pass (never inflating the same bytes twice
-with the same inflater), or ISA-L from the start.
+own (at a lower priority), leaving seek points everywhere. When ISA-L is
+installed (faster than zlib-ng, but its state cannot be copied), a read far
+ahead of the index is served by ISA-L from the start while the indexing pass
+runs on another core from where the index ends; the ISA-L pass keeps what the
+indexing pass will probably not have reached when it ends (:data:`AHEAD_MAX`
+at most, let go as the indexing pass gets there) and its decompressor, so
+reads just behind or after it find their bytes at hand. Each read picks the
+cheapest way to its bytes: kept bytes, the current decompressor, the kept
+ISA-L one, a seek point, or ISA-L from the start. A read never waits for the
+indexing pass; the pass skips what reads have indexed ahead of it, so no byte
+is inflated twice by the copyable inflater.
 """
 
 from __future__ import annotations
@@ -70,8 +72,8 @@ def checkpoint_spacing(compressed_size: int | None) -> int:
     About :data:`TARGET_POINTS` points over the stream (its decompressed size
     guessed as twice the compressed one), a power of two between
     :data:`MIN_SPACING` and :data:`MAX_SPACING`: a later read inflates at most
-    one interval more than it asks for, which at zlib-ng's speed is 1-3 ms
-    for 1 MiB.
+    one interval more than it asks for: about 0.8 ms on average for 512 KiB
+    at zlib-ng's speed (330 MB/s), 1.6 ms at worst.
     """
     if not compressed_size or compressed_size <= 0:
         return MIN_SPACING
