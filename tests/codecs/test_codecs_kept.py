@@ -48,3 +48,9 @@ def test_drop_below_and_clear():
     assert kept.start == 2000
     kept.clear()
     assert kept.start is None and kept.nbytes == 0
+
+
+def test_a_limit_of_zero_keeps_the_newest_chunk_only():
+    kept = KeptChunks(0)
+    _add_all(kept, 0, 1000)
+    assert kept.nbytes == 240 and kept.start == 10_000

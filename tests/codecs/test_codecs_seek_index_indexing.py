@@ -259,7 +259,7 @@ def test_corrupt_stream_gives_image_file_errors_and_no_hang(tmp_path, monkeypatc
             with pytest.raises(ImageFileError, match="corrupt"):
                 r.read_range(offset, 1000)
         assert r.read_range(20_000, 1000) == DATA[20_000:21_000]
-        assert r.read_range(900_000, 10_000) == DATA[900_000:910_000]
+        assert r.read_range(300_000, 10_000) == DATA[300_000:310_000]
         indexer = r._source._indexer
     assert indexer is None or not indexer.is_alive()
 

@@ -43,7 +43,7 @@ class KeptChunks:
             self._starts.append(offset)
             self._chunks.append(chunk)
             self.nbytes += len(chunk)
-            while self.nbytes - len(self._chunks[0]) >= self.limit:
+            while len(self._chunks) > 1 and self.nbytes - len(self._chunks[0]) >= self.limit:
                 self._pop_first()
 
     def drop_below(self, offset: int) -> None:
