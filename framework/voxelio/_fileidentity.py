@@ -83,6 +83,15 @@ def open_regular(name: Any) -> Any:
     descriptor, so a name swapped for a FIFO between a check and the open
     cannot hang the caller either.
     """
+    return open_identified(name)[0]
+
+
+def open_identified(name: Any) -> tuple[Any, FileIdentity]:
+    """:func:`open_regular`, with the identity of the file it opened.
+
+    The identity comes from the open descriptor: it describes the version
+    read, even if the name is replaced a moment later.
+    """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(name, flags)
     try:
@@ -97,7 +106,7 @@ def open_regular(name: Any) -> Any:
         os.close(fd)
         raise
     raw.name = os.fspath(name)  # as open() would name it (messages quote it)
-    return io.BufferedReader(raw)
+    return io.BufferedReader(raw), FileIdentity.of_stat(st)
 
 
 def changed_message(name: str, then: FileIdentity, now: FileIdentity | None) -> str:

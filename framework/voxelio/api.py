@@ -143,8 +143,7 @@ def load(
     with load_hand_off():
         if format is not None:
             entry = _entry_for(format, reg, "read")
-            by_ext = bool(entry.spec.match_suffix(os.path.basename(filename)))
-            img = _read(entry, reg, filename, by_ext, mmap, keep_file_open)
+            img = _read(entry, reg, filename, mmap, keep_file_open)
         else:
             readable = [e for e in reg.ok_entries() if e.spec.can_read]
             trial = dispatch.Trial(filename, reg, readable)
@@ -216,7 +215,7 @@ def _first_reader(
         if entry is None or not entry.ok:
             continue
         try:
-            img = _read(entry, reg, filename, cand.by_extension, mmap, keep)
+            img = _read(entry, reg, filename, mmap, keep)
         except VoxelioError as exc:
             failures.append((cand.name, describe_exception(exc)))
             continue
@@ -253,7 +252,7 @@ def _kind(obj: Any) -> str:
 
 
 def _read(
-    entry: FormatEntry, reg: Registry, filename: str, by_ext: bool, mmap: Any, keep: Any
+    entry: FormatEntry, reg: Registry, filename: str, mmap: Any, keep: Any
 ) -> Any:
     from ._settled import load_settled
     from .filemaps import FileHolder
@@ -262,10 +261,11 @@ def _read(
     spec = entry.spec
     if not hasattr(klass, "filespec_to_file_map"):
         return klass.from_filename(filename, mmap=mmap, keep_file_open=keep)
-    if by_ext or len(spec.files_types) > 1:
+    if len(spec.files_types) > 1:
         file_map = spec.file_map(filename)
     else:
-        # content-only match: the class would reject the name, so hand it the file
+        # one file: the name itself (dispatch matched its suffix, or the content
+        # was recognised and the class would reject the name)
         file_map = {spec.files_types[0][0]: FileHolder(filename=filename)}
     return load_settled(
         lambda: klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep), file_map

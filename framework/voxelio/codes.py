@@ -49,6 +49,8 @@ class CodeTable:
         self.name = name
         self._entries = tuple(entries)
         self._by_code = {e.code: e for e in self._entries}
+        # asked for by header checks on every load
+        self._codes = tuple(e.code for e in self._entries)
         self._by_label: dict[str, Code] = {}
         for entry in self._entries:
             for label in (entry.label, *entry.aliases):
@@ -66,7 +68,7 @@ class CodeTable:
 
     def codes(self) -> tuple[int, ...]:
         """All codes, in table order."""
-        return tuple(e.code for e in self._entries)
+        return self._codes
 
     def lookup(self, key: Any) -> Code:
         """Entry for an integer code or a label (case-insensitive)."""

@@ -13,6 +13,7 @@ conversion) comes from here.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import os
 import warnings
@@ -35,6 +36,13 @@ from .proxy import is_proxy
 from .slicing import is_fancy, plan_index
 
 _ZIP_MAGIC = b"PK\x03\x04"
+
+#: the header :meth:`SpatialImage.from_file_map` just read, which the image it
+#: builds takes as its own instead of a checked copy: no one else holds it, and
+#: reading it ran the checks already (a per-load cost, for small files)
+_READ_HEADER: contextvars.ContextVar[Any] = contextvars.ContextVar(
+    "voxelio_read_header", default=None
+)
 
 
 class SpatialImage:
@@ -81,7 +89,12 @@ class SpatialImage:
             dataobj = np.asanyarray(dataobj)
         self._dataobj = dataobj
         self._affine = _as_affine(affine)
-        self._header = self.header_class.from_header(header)
+        if header is not None and header is _READ_HEADER.get() and (
+            type(header) is self.header_class
+        ):
+            self._header = header
+        else:
+            self._header = self.header_class.from_header(header)
         if header is None and hasattr(dataobj, "dtype"):
             self._set_dtype_from_data(np.dtype(dataobj.dtype))
         self._extra = dict(extra or {})
@@ -310,7 +323,11 @@ class SpatialImage:
         dataobj = cls._data_proxy(
             file_map, header, mmap=mmap, keep_file_open=keep_file_open, hand_off=hand_off
         )
-        return cls(dataobj, header.get_best_affine(), header, file_map=file_map)
+        token = _READ_HEADER.set(header)
+        try:
+            return cls(dataobj, header.get_best_affine(), header, file_map=file_map)
+        finally:
+            _READ_HEADER.reset(token)
 
     @classmethod
     def _read_header(

@@ -103,11 +103,15 @@ def reading(
         return
     if holder.filename is None:
         raise ImageFileError(f"the {what} has neither a file name nor a file object")
-    if not os.path.exists(holder.filename):
+    reuse = _LOAD_HAND_OFF.get()
+    # a reader held for this name was opened a moment ago (taking it checks the
+    # file is unchanged): only a name nothing holds needs looking up
+    held = reuse is not None and reuse.identity_of(holder.filename) is not None
+    if not held and not os.path.exists(holder.filename):
         raise FileNotFoundError(2, f"No such {what}", holder.filename)
     with codecs.opened(
         holder.filename, "rb", compression="auto", leave_open=hand_off or False,
-        reuse=_LOAD_HAND_OFF.get() or False,
+        reuse=reuse or False,
     ) as stream:
         yield stream
 

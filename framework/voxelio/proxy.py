@@ -132,11 +132,12 @@ class ArrayProxy:
         # name must not make it return another file's values
         self._identity: FileIdentity | None = None
         if isinstance(self.file_like, str):
-            # the version whose header the loader read, when it says so
+            # the version whose header the loader read, when it says so (its
+            # reader opened it as a regular file: no need to look again)
             self._identity = hand_off.identity_of(self.file_like) if hand_off else None
-            with contextlib.suppress(FileNotFoundError):  # reported when data are read
-                now = identify(self.file_like, "image data file")
-                self._identity = self._identity or now
+            if self._identity is None:
+                with contextlib.suppress(FileNotFoundError):  # reported when data are read
+                    self._identity = identify(self.file_like, "image data file")
         self._hand_off = hand_off
 
     @classmethod
@@ -178,6 +179,21 @@ class ArrayProxy:
     def file_like(self) -> str | BinaryIO:
         """The file name or file object the array is read from."""
         return self._file_like
+
+    @property
+    def compression(self) -> str | None:
+        """The codec of the named file ('gzip', 'bz2', 'zstd'), None if uncompressed.
+
+        ``'auto'`` for a file object (recognised when read). Known without
+        opening the file again while the loader's reader waits to be taken;
+        otherwise the file's first bytes are read once.
+
+        Raises
+        ------
+        ImageFileError
+            If the named file cannot be opened.
+        """
+        return self._detect_compression()
 
     @property
     def offset(self) -> int:
@@ -345,7 +361,9 @@ class ArrayProxy:
 
     def _check_plausible_size(self) -> None:
         """Refuse reads whose size the stored file cannot possibly hold."""
-        available = stored_size(self.file_like)
+        # a named file's size is in its identity, checked unchanged just before
+        identity = self._identity if isinstance(self.file_like, str) else None
+        available = identity.size if identity is not None else stored_size(self.file_like)
         if available is None:
             return
         codec = self._detect_compression()

@@ -296,7 +296,10 @@ class StructHeader(Header):
 
     # -- fields by name -----------------------------------------------------------
     def _is_alias(self, name: str) -> bool:
-        return name in self.field_aliases and name not in self.template_dtype.names
+        # most headers have no aliases: one dict lookup answers for every field
+        return bool(self.field_aliases) and (
+            name in self.field_aliases and name not in self.template_dtype.names
+        )
 
     def _alias_view(self, name: str) -> np.ndarray:
         offset, code, shape = self.field_aliases[name]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import builtins
 import gzip
+import os
 
 import numpy as np
 import pytest
@@ -32,8 +34,24 @@ def test_load_and_get_fdata_open_and_inflate_once(small_nii_gz, monkeypatch):
         opened.append(name)
         return real_open(name, *args, **kwargs)
 
+    real_identified = _fileidentity.open_identified
+
+    def counting_identified(name, *args, **kwargs):
+        opened.append(name)
+        return real_identified(name, *args, **kwargs)
+
     monkeypatch.setattr(_fileidentity, "open_regular", counting_open)
+    monkeypatch.setattr(_fileidentity, "open_identified", counting_identified)
     monkeypatch.setattr(proxy, "open_regular", counting_open)
+    # any other way of opening it for reading (a plugin's own check, say) counts too
+    real_builtin_open = builtins.open
+
+    def counting_builtin_open(name, *args, **kwargs):
+        if isinstance(name, (str, os.PathLike)) and os.fspath(name) == path:
+            opened.append(os.fspath(name))
+        return real_builtin_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", counting_builtin_open)
     real_init = seek_index.StreamSource.__init__
 
     def recording_init(self, *args, **kwargs):

@@ -70,13 +70,15 @@ class ReaderHandOff:
         """True while a reader waits here to be taken."""
         return self._held is not None
 
-    def put(self, path: Any, reader: Any) -> None:
+    def put(self, path: Any, reader: Any, identity: FileIdentity | None = None) -> None:
         """Keep ``reader`` (open on ``path``) for the next :meth:`take`; close any held before.
 
-        A file that cannot be identified (gone, unreadable) is not kept:
-        the reader is closed at once.
+        ``identity`` is that of the file the reader has open, when the
+        caller knows it (from the open descriptor, or a :meth:`take_identified`);
+        otherwise the name is looked up now. A file that cannot be identified
+        (gone, unreadable) is not kept: the reader is closed at once.
         """
-        key = file_key(path)
+        key = file_key(path) if identity is None else (os.fspath(path), identity)
         if key is None or reader.closed:
             reader.close()
             return
@@ -110,6 +112,11 @@ class ReaderHandOff:
 
     def take(self, path: Any) -> Any | None:
         """The held reader if it reads ``path`` as it is now, else None; it is held no more."""
+        taken = self.take_identified(path)
+        return None if taken is None else taken[0]
+
+    def take_identified(self, path: Any) -> tuple[Any, FileIdentity] | None:
+        """:meth:`take`, with the identity of the file the reader reads (checked just now)."""
         with self._lock:
             held, self._held = self._held, None
         if held is None:
@@ -118,7 +125,7 @@ class ReaderHandOff:
         if key != file_key(path) or reader.closed:
             reader.close()
             return None
-        return reader
+        return reader, key[1]
 
     def close(self) -> None:
         """Close the held reader, if any."""

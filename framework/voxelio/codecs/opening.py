@@ -42,6 +42,16 @@ def _open_path(fileish: Any, mode: str) -> tuple[Any, bool]:
     return fileish, False
 
 
+def _open_identified(path: Any) -> tuple[Any, Any]:
+    """A regular file opened by name for reading, and the identity of what was opened."""
+    from .._fileidentity import open_identified
+
+    try:
+        return open_identified(path)
+    except OSError as err:
+        raise ImageFileError(f"cannot open {_describe(path)}: {err}") from err
+
+
 class _Prefixed(io.RawIOBase):
     """A non-seekable stream whose first bytes were already read (to sniff them)."""
 
@@ -293,7 +303,8 @@ def _opened_read_shared(
     leave_in: ReaderHandOff | None,
 ) -> Iterator[BinaryIO]:
     codec = normalise(compression)
-    reader = take_from.take(path) if take_from is not None else None
+    taken = take_from.take_identified(path) if take_from is not None else None
+    reader, identity = taken if taken is not None else (None, None)
     if reader is not None and codec not in ("auto", reader.codec):
         reader.close()
         reader = None
@@ -301,7 +312,7 @@ def _opened_read_shared(
         reader.seek(0)  # a file opened by name is read from its start
     if reader is None:
         where = _describe(path)
-        fobj, _own = _open_path(path, "rb")
+        fobj, identity = _open_identified(path)
         try:
             if codec == "auto":
                 codec, fobj = _sniff(fobj, where)
@@ -319,7 +330,7 @@ def _opened_read_shared(
         ok = True
     finally:
         if ok and leave_in is not None:
-            leave_in.put(path, reader)
+            leave_in.put(path, reader, identity)
         else:
             reader.close()
 

@@ -175,9 +175,10 @@ class _Plan:
     declined: str = ""
 
 
-def _plan(entry: FormatEntry, path: str) -> _Plan:
+def _plan(entry: FormatEntry, path: str, suffix: str | None = None) -> _Plan:
     spec = entry.spec
-    suffix = spec.match_suffix(os.path.basename(path))
+    if suffix is None:
+        suffix = spec.match_suffix(os.path.basename(path))
     if len(spec.files_types) == 1:
         return _Plan(entry, suffix, path)
     if not suffix:
@@ -254,14 +255,20 @@ def rank(
     registry: Registry,
     entries: Iterable[FormatEntry] | None = None,
     prefixes: _Prefixes | None = None,
+    suffixes: dict[str, str] | None = None,
 ) -> list[Candidate]:
     """Every usable format's candidate for ``path``: accepted ones in trial order,
     then declined ones by name. ``path`` must exist.
 
     Sniff functions that raise or overrun their budget mark their format
-    broken (the candidate declines with the cause).
+    broken (the candidate declines with the cause). ``suffixes`` may give
+    the suffix of ``path`` each format's name matches (by format name).
     """
-    plans = [_plan(e, path) for e in (registry.ok_entries() if entries is None else entries)]
+    known = suffixes or {}
+    plans = [
+        _plan(e, path, known.get(e.name))
+        for e in (registry.ok_entries() if entries is None else entries)
+    ]
     needs: dict[str, int] = {}
     for plan in plans:
         if plan.examined is not None and not plan.declined:
@@ -308,16 +315,17 @@ class Trial:
     def __init__(self, path: str, registry: Registry, entries: Iterable[FormatEntry]) -> None:
         base = os.path.basename(path)
         entries = list(entries)
-        named = [e for e in entries if e.spec.match_suffix(base)]
-        self._others = [e for e in entries if not e.spec.match_suffix(base)]
+        self._suffixes = suffixes = {e.name: e.spec.match_suffix(base) for e in entries}
+        named = [e for e in entries if suffixes[e.name]]
+        self._others = [e for e in entries if not suffixes[e.name]]
         self._path, self._registry, self._prefixes = path, registry, _Prefixes()
-        self.candidates = rank(path, registry, named, self._prefixes)
+        self.candidates = rank(path, registry, named, self._prefixes, suffixes)
 
     def __iter__(self) -> Iterator[Candidate]:
         yield from [c for c in self.candidates if c.accepted]
         if not self._others:
             return
-        more = rank(self._path, self._registry, self._others, self._prefixes)
+        more = rank(self._path, self._registry, self._others, self._prefixes, self._suffixes)
         self._others = []
         first = [c for c in self.candidates if c.accepted]
         declined = [c for c in self.candidates + more if not c.accepted]

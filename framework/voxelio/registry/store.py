@@ -66,7 +66,8 @@ class FormatEntry:
     @property
     def ok(self) -> bool:
         """True when the format can be used."""
-        return self.state.ok
+        # what ``state.ok`` says, without building the inherited status (every load asks)
+        return self.own_state.health is Health.OK and self.plugin.state.health is Health.OK
 
 
 class Registry:

@@ -30,7 +30,6 @@ from voxelio.plugin import (
     HeaderDataError,
     ImageFileError,
     StoragePlan,
-    detect_compression,
 )
 from voxelio_analyze.image import AnalyzeImage
 
@@ -148,7 +147,9 @@ class Nifti1Pair(AnalyzeImage):
         """
         hdr = self._header
         try:
-            if np.allclose(hdr.get_best_affine(), self._affine):
+            best = hdr.get_best_affine()
+            # exactly equal (an image just loaded) is the common case, and cheap
+            if np.array_equal(best, self._affine) or np.allclose(best, self._affine):
                 return
         except HeaderDataError:
             pass
@@ -287,13 +288,13 @@ def _check_data_fits(proxy: Any) -> None:
     if not isinstance(name, str):
         return
     try:
+        # the proxy knows the codec from the reader the load left it, without
+        # opening the file again
+        if proxy.compression is not None:
+            return
         size = os.path.getsize(name)
-        with open(name, "rb") as f:
-            compressed = detect_compression(f.read(8)) is not None
-    except OSError:
+    except (OSError, ImageFileError):
         return  # a missing image file is reported when the data are read
-    if compressed:
-        return
     need = proxy.offset + proxy.nbytes
     if size < need:
         raise ImageFileError(
