@@ -46,7 +46,7 @@ _LAZY = {
     "FormatSpec": "voxelio.registry.spec",
     "MagicRule": "voxelio.registry.spec",
     "hookimpl": "voxelio.hookspecs",
-    "FormatInfo": "voxelio.api",
+    "FormatInfo": "voxelio.registry.info",
     "SniffResult": "voxelio.registry.spec",
     "InvalidSpecError": "voxelio.registry.spec",
     "PluginWarning": "voxelio.registry.discovery",

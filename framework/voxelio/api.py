@@ -11,16 +11,14 @@ framework reads in one module.)
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
 from .registry import dispatch
 from .registry.dispatch import Candidate
-from .registry.health import OK, Cause, Status, describe_exception, warn_once
+from .registry.health import Cause, describe_exception, warn_once
 from .registry.spec import FormatSpec, spec_from_class
 from .registry.store import (
     FormatEntry,
@@ -31,58 +29,12 @@ from .registry.store import (
     remove_format,
 )
 
+if TYPE_CHECKING:
+    from .registry.info import FormatInfo
+
 LOGGER_NAME = "voxelio"
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class FormatInfo:
-    """One row of :func:`formats`: a format (or a plugin that provides none).
-
-    Attributes
-    ----------
-    name : str
-        Format name (for a broken or disabled plugin without formats, the
-        plugin's name).
-    distribution, version : str or None
-        The distribution that provides it, when known.
-    plugin : str
-        Where it came from: entry point, VOXELIO_PLUGINS module, or runtime.
-    image_class : str
-        ``"module:attr"`` of the image class ('' when unknown).
-    extensions : tuple of str
-        Every suffix naming the format, compressed variants included.
-    files_types : tuple of (str, str or None)
-    dtypes : tuple of str
-    can_read, can_write : bool
-    status : str
-        'ok', or why the format or its plugin is disabled or broken (the
-        text of ``state``).
-    description : str
-    state : Status
-        The same as data: ``state.health`` (a :class:`~voxelio.registry.health.Health`)
-        and ``state.cause`` (what failed, with the exception type and message).
-    """
-
-    name: str
-    distribution: str | None
-    version: str | None
-    plugin: str
-    image_class: str = ""
-    extensions: tuple[str, ...] = ()
-    files_types: tuple[tuple[str, str | None], ...] = ()
-    dtypes: tuple[str, ...] = ()
-    can_read: bool = False
-    can_write: bool = False
-    status: str = "ok"
-    description: str = ""
-    state: Status = OK
-
-    @property
-    def ok(self) -> bool:
-        """True when the format is usable."""
-        return self.state.ok and self.status == "ok"
 
 
 # -- load ------------------------------------------------------------------------------
@@ -131,11 +83,15 @@ def load(
         every format, why it declined or failed, broken plugins, and which
         distribution to install when a known plugin would read the name.
     """
-    from . import sources
     from .openfiles import load_hand_off
 
-    if sources.is_file_object(path) or sources.is_url(path):
-        return _load_source(path, format, mmap, keep_file_open, storage_options, open_options)
+    if _maybe_source(path):
+        from . import sources  # here: plain file names never need it (nor shutil, tempfile)
+
+        if sources.is_file_object(path) or sources.is_url(path):
+            return _load_source(
+                path, format, mmap, keep_file_open, storage_options, open_options
+            )
     filename = _filename(path)
     dispatch.check_readable_file(filename)
     reg = get_registry()
@@ -491,6 +447,8 @@ def formats() -> tuple[FormatInfo, ...]:
     status; so do formats not adopted because an earlier plugin provides a
     format of the same name.
     """
+    from .registry.info import FormatInfo
+
     reg = get_registry()
     for entry in reg.ok_entries():
         with contextlib.suppress(ImageFileError):  # marks the format broken, with the cause
@@ -507,7 +465,9 @@ def formats() -> tuple[FormatInfo, ...]:
     return tuple(sorted(rows, key=lambda r: r.name))
 
 
-def _info(entry: FormatEntry) -> FormatInfo:
+def _info(entry: FormatEntry) -> Any:
+    from .registry.info import FormatInfo
+
     spec, plugin = entry.spec, entry.plugin
     return FormatInfo(
         name=spec.name,
@@ -600,6 +560,8 @@ def register_format(obj: Any = None, /, *, replace: bool = False, **fields: Any)
     if obj is None:
         return lambda target: register_format(target, replace=replace, **fields)
     if isinstance(obj, FormatSpec):
+        import dataclasses
+
         spec = dataclasses.replace(obj, **fields) if fields else obj
     elif isinstance(obj, type):
         spec = spec_from_class(obj, **fields)
@@ -631,6 +593,13 @@ def refresh_plugins() -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------
+def _maybe_source(path: Any) -> bool:
+    """False for what can only be a file name (text without '://', or a path object)."""
+    if isinstance(path, str):
+        return "://" in path
+    return not isinstance(path, os.PathLike)
+
+
 def _filename(path: Any) -> str:
     filename = os.fspath(path)
     if not isinstance(filename, str):
@@ -666,6 +635,15 @@ def _image_class(entry: FormatEntry, reg: Registry) -> Callable[..., Any]:
         cause = Cause.from_exception(f"cannot import image class {ref}", exc)
         reg.mark_format_broken(entry, cause)
         raise ImageFileError(f"format {entry.name!r}: {cause}") from exc
+
+
+def __getattr__(name: str) -> Any:
+    # FormatInfo lives with the registry; made (a dataclass) only when asked for
+    if name == "FormatInfo":
+        from .registry.info import FormatInfo
+
+        return FormatInfo
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

@@ -48,3 +48,48 @@ def test_import_voxelio_imports_no_remote_or_scale_out_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+LOAD_AND_LIST = r"""
+import sys
+import voxelio
+voxelio.load(sys.argv[1]).get_fdata()
+print(",".join(sorted(sys.modules)))
+"""
+
+#: what a load of a plain file name never needs once discovery is cached
+NOT_FOR_A_LOAD = (
+    "pluggy",  # hooks are called through pluggy only when a plugin implements one
+    "importlib_metadata",
+    "importlib.metadata",
+    "voxelio.registry.hooks",
+    "voxelio.registry.known",  # hints for failed loads
+    "voxelio.registry.info",  # voxelio.formats() rows
+    "voxelio.sources",  # URLs and file objects
+    "shutil",
+    "tempfile",
+    "queue",  # the worker threads of untrusted sniffs
+    "concurrent.futures",
+    "logging",
+)
+
+
+def test_a_load_with_a_warm_discovery_cache_imports_only_what_it_uses(tmp_path):
+    import os
+
+    import numpy as np
+
+    import voxelio
+
+    path = tmp_path / "tiny.nii.gz"
+    voxelio.save(voxelio.Nifti1Image(np.zeros((2, 3, 4), np.int16), np.eye(4)), path)
+    env = {**os.environ, "VOXELIO_CACHE_DIR": str(tmp_path / "cache")}
+    for _ in range(2):  # the first run stores the discovery, the second uses it
+        out = subprocess.run(
+            [sys.executable, "-c", LOAD_AND_LIST, str(path)],
+            capture_output=True, text=True, check=True, env=env,
+        )
+    loaded = set(out.stdout.strip().split(","))
+    assert "voxelio_nifti1.image" in loaded  # the load did happen
+    unwanted = {m for m in loaded if m.startswith(NOT_FOR_A_LOAD)}
+    assert not unwanted

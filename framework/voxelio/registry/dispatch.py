@@ -54,7 +54,6 @@ from .deadline import (
     sniff_budget,
 )
 from .health import Cause, describe_exception
-from .known import known_for_filename
 from .spec import NO, VERDICTS, YES, FormatSpec, SniffResult
 from .store import FormatEntry, Registry
 
@@ -167,12 +166,17 @@ def _read_prefix(filename: str, nbytes: int) -> tuple[bytes, str]:
     return b"".join(chunks), ""
 
 
-@dataclass
 class _Plan:
-    entry: FormatEntry
-    suffix: str
-    examined: str | None
-    declined: str = ""
+    """How one format will examine a file: the suffix matched, the file it reads."""
+
+    # a plain class: a dataclass costs more to create at import than all the
+    # plans of a load do
+    __slots__ = ("declined", "entry", "examined", "suffix")
+
+    def __init__(
+        self, entry: FormatEntry, suffix: str, examined: str | None, declined: str = ""
+    ) -> None:
+        self.entry, self.suffix, self.examined, self.declined = entry, suffix, examined, declined
 
 
 def _plan(entry: FormatEntry, path: str, suffix: str | None = None) -> _Plan:
@@ -389,6 +393,8 @@ def check_readable_file(path: str) -> None:
 
 def install_hints(path: str, registry: Registry) -> list[str]:
     """Advice for file names that a known but unavailable plugin would read."""
+    from .known import known_for_filename  # here: only failed loads need the table
+
     hints = []
     for known in known_for_filename(os.path.basename(path)):
         entry = registry.entries.get(known.name)
