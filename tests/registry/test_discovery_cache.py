@@ -232,3 +232,38 @@ def test_the_cache_key_follows_the_environment(monkeypatch):
     assert cache.fingerprint({"VOXELIO_DISABLE_PLUGINS": "*"}, eps) != base
     monkeypatch.syspath_prepend(textwrap.dedent("/nonexistent"))
     assert cache.fingerprint({}, eps) != base
+
+
+NO_SCAN = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+import importlib_metadata
+from voxelio.registry import discovery
+
+def refuse(*args, **kwargs):
+    raise AssertionError("entry points read although the cache holds the result")
+
+discovery._scan_entry_points = refuse
+importlib_metadata.entry_points = refuse
+import voxelio as vx
+print(json.dumps({"rows": sorted(f.name for f in vx.formats())}))
+"""
+
+
+def test_a_warm_cache_is_found_without_reading_entry_points(tmp_path, env):
+    first = run(PROBE, env)
+    warm = run(NO_SCAN, env)
+    assert warm["rows"] == sorted(first["rows"])
+    assert "nifti1" in warm["rows"]
+
+
+def test_an_entry_points_file_edited_in_place_is_seen(tmp_path, env):
+    site = tmp_path / "site"
+    pip_install(build_wheel(tmp_path, PLUGIN), site)
+    assert "cachetest" in run(PROBE, env)["rows"]
+    assert "cachetest" in run(PROBE, env)["rows"]  # from the cache
+    # the folder on sys.path does not change; the distribution's own file does
+    (site / "voxelio_cachetest-0.1.dist-info" / "entry_points.txt").write_text(
+        "[console_scripts]\n"
+    )
+    assert "cachetest" not in run(PROBE, env)["rows"]

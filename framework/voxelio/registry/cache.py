@@ -16,6 +16,16 @@ that can change it:
 - the size and modification time of every module file a plugin's import
   loaded from the plugin's own package, and of voxelio's registry modules.
 
+Reading the entry points means looking into every installed distribution
+(milliseconds in an environment of a few hundred). So a stored result is
+first looked up by a *quick key* (:func:`quick_key`): the same items
+without the entry points, when every folder on ``sys.path`` is a folder.
+Installing, upgrading or removing a distribution adds or removes a folder
+in one of them, which changes that folder's modification time, and the
+quick key with it; the distribution folders and ``entry_points.txt`` files
+that declared the stored plugins are checked unchanged too. Only when the
+quick key finds nothing are the entry points read and the full key used.
+
 A plugin whose import failed is imported again in every process (it may
 have been fixed without any of the above changing); if it now imports, the
 cache is ignored and rebuilt. Specs that cannot be stored as data (an image
@@ -24,9 +34,12 @@ class given as a class, a sniff function that cannot be named as
 time, as it does when the cache folder cannot be written.
 
 Not seen: modules outside a plugin's package that its entry module
-imports. ``voxelio.refresh_plugins()`` always rediscovers. The cache
-folder is ``VOXELIO_CACHE_DIR`` (empty: no cache), else the platform's
-user cache folder plus ``voxelio``.
+imports; a ``voxelio.plugins`` entry point written by hand into the
+``entry_points.txt`` of an installed distribution that declared none (an
+installer replaces the distribution's folder instead).
+``voxelio.refresh_plugins()`` always rediscovers. The cache folder is
+``VOXELIO_CACHE_DIR`` (empty: no cache), else the platform's user cache
+folder plus ``voxelio``.
 """
 
 from __future__ import annotations
@@ -40,7 +53,7 @@ from typing import Any
 
 ENV_CACHE_DIR = "VOXELIO_CACHE_DIR"
 #: Bump when what is stored changes shape.
-CACHE_FORMAT = 3
+CACHE_FORMAT = 4
 #: Discoveries kept per interpreter (different environments, sys.path).
 MAX_ENTRIES = 8
 
@@ -101,6 +114,55 @@ def fingerprint(environ: Mapping[str, str], entry_points: Iterable[Any]) -> tupl
     )
 
 
+def quick_key(environ: Mapping[str, str]) -> tuple | None:
+    """The key of a stored discovery without reading any entry point.
+
+    None when ``sys.path`` holds something other than folders (zip files,
+    eggs): the entry points must then be read (:func:`fingerprint`).
+    """
+    import stat
+
+    from .. import __version__
+    from .discovery import ENV_DISABLE, ENV_PLUGINS
+    from .spec import API_VERSION
+
+    stamps = []
+    for entry in sys.path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            stamps.append(None)
+            continue
+        if not stat.S_ISDIR(st.st_mode):
+            return None
+        stamps.append((st.st_mtime_ns, st.st_size))
+    here = os.path.dirname(os.path.abspath(__file__))
+    own = [os.path.join(here, f"{m}.py") for m in _FRAMEWORK_MODULES]
+    own.append(os.path.join(os.path.dirname(here), "hookspecs.py"))
+    return (
+        "quick",
+        CACHE_FORMAT,
+        __version__,
+        API_VERSION,
+        sys.version,
+        environ.get(ENV_PLUGINS, ""),
+        environ.get(ENV_DISABLE, ""),
+        tuple(sys.path),
+        tuple(stamps),
+        tuple(_stamp(path) for path in own),
+    )
+
+
+def declaring_files(entry_points: Iterable[Any]) -> list[str]:
+    """The distribution folders, and their ``entry_points.txt``, that declared ``entry_points``."""
+    found = []
+    for ep in entry_points:
+        where = getattr(getattr(ep, "dist", None), "_path", None)
+        if where is not None:
+            found += [str(where), os.path.join(str(where), "entry_points.txt")]
+    return found
+
+
 def _entry_point_key(ep: Any) -> tuple:
     dist = getattr(ep, "dist", None)
     where = getattr(dist, "_path", None)  # the dist-info folder, version in its name
@@ -109,8 +171,12 @@ def _entry_point_key(ep: Any) -> tuple:
     return (ep.name, ep.value, str(where))
 
 
-def read(key: tuple) -> dict | None:
-    """The stored discovery for ``key`` whose plugin files are unchanged, or None."""
+def read(key: tuple, by: str = "key") -> dict | None:
+    """The stored discovery for ``key`` whose watched files are unchanged, or None.
+
+    ``by`` says which key it is: ``'key'`` (:func:`fingerprint`) or
+    ``'quick'`` (:func:`quick_key`).
+    """
     folder = cache_dir()
     if folder is None:
         return None
@@ -122,7 +188,7 @@ def read(key: tuple) -> dict | None:
     if not isinstance(entries, list):
         return None
     for entry in entries:
-        if isinstance(entry, dict) and entry.get("key") == key:
+        if isinstance(entry, dict) and entry.get(by) == key:
             files = entry.get("files", ())
             if all(_stamp(path) == (mtime, size) for path, mtime, size in files):
                 return entry
@@ -130,8 +196,14 @@ def read(key: tuple) -> dict | None:
     return None
 
 
-def write(key: tuple, plugins: list[dict], files: Iterable[str]) -> None:
-    """Store a discovery result for ``key`` (silently nothing when not possible)."""
+def write(
+    key: tuple, plugins: list[dict], files: Iterable[str], quick: tuple | None = None
+) -> None:
+    """Store a discovery result for ``key`` (silently nothing when not possible).
+
+    ``files`` are watched: a change to any of them voids the result.
+    ``quick`` (:func:`quick_key`) finds it again without reading entry points.
+    """
     folder = cache_dir()
     if folder is None:
         return
@@ -141,12 +213,17 @@ def write(key: tuple, plugins: list[dict], files: Iterable[str]) -> None:
         if stamp is None:
             return  # a module without a file we can watch: do not cache
         stamped.append((path, *stamp))
-    entry = {"key": key, "files": tuple(stamped), "plugins": plugins}
+    entry = {"key": key, "quick": quick, "files": tuple(stamped), "plugins": plugins}
     target = _cache_file(folder)
     try:
         with open(target, "rb") as f:
             old = marshal.load(f)
-        old = [e for e in old if isinstance(e, dict) and e.get("key") != key]
+        old = [
+            e for e in old
+            if isinstance(e, dict)
+            and e.get("key") != key
+            and (quick is None or e.get("quick") != quick)
+        ]
     except Exception:
         old = []
     entries = [entry, *old][:MAX_ENTRIES]

@@ -139,21 +139,39 @@ class Registry:
         from . import cache
 
         environ = os.environ if self._environ is None else self._environ
-        eps = entry_points()
-        key = cache.fingerprint(environ, eps) if cache.cache_dir() is not None else None
-        stored = cache.read(key) if cached and key is not None else None
+        caching = cache.cache_dir() is not None
+        quick = cache.quick_key(environ) if caching else None
+        # found by the quick key, a stored result spares reading every
+        # distribution's entry points
+        stored = cache.read(quick, by="quick") if cached and quick is not None else None
         if stored is None or not self._replay(stored):
-            self._discover(key, eps)
+            self._reset()
+            eps = entry_points()
+            key = cache.fingerprint(environ, eps) if caching else None
+            stored = cache.read(key) if cached and key is not None else None
+            if stored is None or not self._replay(stored):
+                self._reset()
+                self._discover(key, eps, quick)
         for spec in dict(runtime_specs).values():
             self.adopt(spec, self.runtime, replace=True)
         return self
 
-    def _discover(self, key: tuple | None, eps: list[Any]) -> None:
+    def _reset(self) -> None:
+        """Forget what a stored result that no longer holds put here."""
+        self.plugins.clear()
+        self.entries.clear()
+        self.shadowed.clear()
+        self._pending.clear()
+        self._cached_hooks.clear()
+
+    def _discover(self, key: tuple | None, eps: list[Any], quick: tuple | None = None) -> None:
         from . import cache
 
         hooks = self.hooks
         items: list[dict] | None = [] if key is not None else None
-        files: list[str] = []
+        # the distributions that declare the plugins are watched: an edit to
+        # one in place is seen even by a lookup with the quick key
+        files: list[str] = cache.declaring_files(eps)
         for record in find_plugins(self._environ, eps):
             self.plugins.append(record)
             hooks.register(record)
@@ -164,7 +182,7 @@ class Registry:
                 items = None if item is None else [*items, item]
                 files += cache.package_files(record.module)
         if items is not None and key is not None:
-            cache.write(key, items, files)
+            cache.write(key, items, files, quick)
 
     def _replay(self, stored: dict) -> bool:
         """Take plugins and specs from a stored discovery; False if it no longer holds."""
