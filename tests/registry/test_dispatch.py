@@ -182,6 +182,8 @@ def test_install_hint_when_not_installed(monkeypatch, tmp_path):
     from voxelio.registry import discovery, store
 
     monkeypatch.setattr(discovery, "_entry_points", lambda: [])
+    # the files on sys.path still hold every plugin: a stored discovery would say so
+    monkeypatch.setenv("VOXELIO_CACHE_DIR", "")
     reg = store.Registry(environ={}).build()
     path = tmp_path / "scan.NII.GZ"
     hints = dispatch.install_hints(str(path), reg)

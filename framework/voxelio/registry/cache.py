@@ -25,6 +25,8 @@ in one of them, which changes that folder's modification time, and the
 quick key with it; the distribution folders and ``entry_points.txt`` files
 that declared the stored plugins are checked unchanged too. Only when the
 quick key finds nothing are the entry points read and the full key used.
+(Code that fakes the installed entry points without changing the files,
+as some tests do, must switch the cache off: ``VOXELIO_CACHE_DIR=''``.)
 
 A plugin whose import failed is imported again in every process (it may
 have been fixed without any of the above changing); if it now imports, the

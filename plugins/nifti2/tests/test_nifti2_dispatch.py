@@ -67,6 +67,8 @@ def without_nifti2(monkeypatch):
     kept = [ep for ep in found if getattr(ep.dist, "name", None) != "voxelio-nifti2"]
     assert len(kept) < len(found)
     monkeypatch.setattr(discovery, "_entry_points", lambda: kept)
+    # the files on sys.path still hold the plugin: a stored discovery would say so
+    monkeypatch.setenv("VOXELIO_CACHE_DIR", "")
     saved = store._registry
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", discovery.PluginWarning)
