@@ -120,20 +120,6 @@ class Report:
 Check = Callable[["StructHeader", bool], "Report | None"]
 
 
-#: template dtypes in a given byte order, made once: every header read asks, and
-#: ordering a structured dtype of many fields costs more than reading the header
-_ORDERED: dict[tuple[int, str], tuple[np.dtype, np.dtype]] = {}
-
-
-def _ordered(template: np.dtype, order: str) -> np.dtype:
-    """``template.newbyteorder(order)``, remembered."""
-    known = _ORDERED.get((id(template), order))
-    if known is None or known[0] is not template:
-        known = (template, template.newbyteorder(order))
-        _ORDERED[(id(template), order)] = known
-    return known[1]
-
-
 class StructHeader(Header):
     """Base class of headers stored as one fixed-size binary block.
 
@@ -199,17 +185,34 @@ class StructHeader(Header):
         # a bytearray of its own makes the array writable without numpy copying a
         # structured array (which it does field by field: 100 times slower)
         self._structarr = np.frombuffer(
-            bytearray(block), dtype=_ordered(self.template_dtype, endianness)
+            bytearray(block), dtype=self._template_in(endianness)
         ).reshape(())
         if check:
             self.load_reports = self.check_fix()
 
     # -- construction ---------------------------------------------------------
     @classmethod
+    def _template_in(cls, order: str) -> np.dtype:
+        """``template_dtype`` in byte order ``order``, made once per class.
+
+        Every header read asks, and ordering a structured dtype of many fields
+        costs more than reading the header. Kept on the class itself (not
+        inherited, and renewed if ``template_dtype`` is replaced).
+        """
+        known = cls.__dict__.get("_templates_by_order")
+        if known is None or known[0] is not cls.template_dtype:
+            known = (cls.template_dtype, {})
+            cls._templates_by_order = known
+        ordered = known[1].get(order)
+        if ordered is None:
+            ordered = known[1][order] = cls.template_dtype.newbyteorder(order)
+        return ordered
+
+    @classmethod
     def default_structarr(cls, endianness: str | None = None) -> np.ndarray:
         """A 0-d structured array holding this format's default values."""
         order = endian_code(endianness or cls.fixed_endianness or NATIVE)
-        arr = np.zeros((), dtype=_ordered(cls.template_dtype, order))
+        arr = np.zeros((), dtype=cls._template_in(order))
         for name, value in cls.defaults.items():
             arr[name] = value
         return arr
@@ -299,7 +302,7 @@ class StructHeader(Header):
         self._check_allowed_endianness(target)
         aliases = {n: np.array(self[n]) for n in self.field_aliases if self._is_alias(n)}
         obj = self.copy()
-        obj._structarr = self._structarr.astype(_ordered(self.template_dtype, target))
+        obj._structarr = self._structarr.astype(self._template_in(target))
         for name, value in aliases.items():  # an alias over text bytes swaps too
             obj[name] = value
         return obj
