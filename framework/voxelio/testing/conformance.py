@@ -8,8 +8,8 @@ the format, and pytest runs every check against it::
     class TestMincConformance(FormatConformance):
         format_name = "minc1"
 
-Override the hooks (:meth:`make_image`, :meth:`sample_files`,
-:meth:`bad_inputs`) when the defaults do not fit the format. Each check
+Set the class attributes and override the methods listed in the class
+docstring when the defaults do not fit the format. Each check
 collects every failure before asserting, so one run shows them all.
 """
 
@@ -39,22 +39,51 @@ from .filesafety import FileSafetyChecks
 class FormatConformance(FileSafetyChecks):
     """Reusable pytest checks for one format (see the module docstring).
 
+    Every knob is a class attribute or a method of the subclass; only
+    ``format_name`` is required.
+
     Attributes
     ----------
     format_name : str
         The format under test (its ``FormatSpec.name``). Required.
     shape : tuple of int
-        Shape of the sample images.
+        Shape of the sample images (default ``(5, 4, 3)``); give the format's
+        own number of axes, e.g. 4-D for a format of time series.
     affine : (4, 4) ndarray
-        Affine of the sample images (zooms 2, 3, 4, x flipped, the world
-        origin inside the volume). Set one your format can store.
+        Affine of the sample images (default: zooms 2, 3, 4, x flipped, the
+        world origin on voxel (2, 1, 1)). Set one your format can store
+        exactly, e.g. a diagonal one for a format that keeps voxel sizes only.
     check_affine : bool
-        Whether round trips must keep the affine; False for a format that
-        stores no full affine (only voxel sizes, or nothing).
+        Whether round trips must give back :attr:`affine` (default True);
+        False for a format that stores no affine the kit could compare.
     sniff_seconds : float
-        Time one sniff call may take on any prefix.
+        Time one call of the content rules may take on any prefix (default 0.5).
     random_prefixes : int
-        How many random prefixes the totality check tries.
+        How many random prefixes the totality check tries (default 200).
+
+    Methods
+    -------
+    make_image(dtype)
+        A sample image stored as ``dtype`` (default: small whole numbers
+        every dtype holds, :attr:`shape`, :attr:`affine`). Override when
+        the image class needs more, such as a header or extra arguments.
+    sample_names()
+        File names of the samples (default: ``sample<ext>`` and, when the
+        spec allows gzip, ``sample<ext>.gz``).
+    sample_files(directory)
+        Write the samples into ``directory`` and return their paths
+        (default: :meth:`make_image` of the first declared dtype, saved
+        under each of :meth:`sample_names`).
+    bad_inputs(original)
+        ``(description, bytes)`` pairs of damaged copies of a file
+        (default: truncations, and 20 copies with random bytes changed
+        near the start); every one must load to a voxelio error or to data.
+
+    Notes
+    -----
+    A check that does not apply to a format is switched off as any pytest
+    test is, by overriding it in the subclass (``test_x = None`` removes it
+    from collection); say why in a comment.
     """
 
     format_name: str = ""

@@ -1,0 +1,1 @@
+"""voxelio plugin for the LAB format (entry module: ``voxelio_lab.plugin``)."""
