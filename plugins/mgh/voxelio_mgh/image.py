@@ -1,4 +1,4 @@
-"""FreeSurfer MGH images: ``.mgh`` (uncompressed, memory-mappable) and ``.mgz`` (gzip).
+"""FreeSurfer MGH images: ``.mgh`` (uncompressed, read lazily) and ``.mgz`` (gzip).
 
 The data sit at byte 284 in Fortran order, big-endian, unscaled; the
 footer and FreeSurfer's tags follow them (see :mod:`voxelio_mgh.header`

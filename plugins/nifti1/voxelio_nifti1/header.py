@@ -454,7 +454,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
 
         A slope of 0 or a non-finite slope means no scaling; the intercept
         is then ignored. A valid slope with a non-finite intercept reads
-        the intercept as 0 (the load checks report it).
+        the intercept as 0 (no load check reports it yet).
         """
         slope = float(self["scl_slope"])
         if slope == 0 or not np.isfinite(slope):
