@@ -28,6 +28,7 @@ extensions = [
     "numpydoc",
     "myst_parser",
     "cli_reference",
+    "public_api",
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 exclude_patterns = ["_build", "_scripts", "_ext", "_generated", "conftest.py"]
@@ -51,6 +52,45 @@ numpydoc_xref_param_type = False
 # numpydoc's docstring validation stays off: the -W build already fails on the
 # docstrings numpydoc cannot parse, which is the part readers see
 numpydoc_validation_checks: set[str] = set()
+
+# Every public module the reference documents (docs/api, `.. public-api::`).
+# An object several of them export is documented once, under the first module
+# here that exports it, and linked from the others: defining modules first,
+# the facades (voxelio.plugin, the top-level package) last.
+public_api_modules = [
+    "voxelio.errors",
+    "voxelio.image",
+    "voxelio.imagefiles",
+    "voxelio.imagestreams",
+    "voxelio.header",
+    "voxelio.structheader",
+    "voxelio.codes",
+    "voxelio.dtypes",
+    "voxelio.proxy",
+    "voxelio.reoriented",
+    "voxelio.filemaps",
+    "voxelio.openfiles",
+    "voxelio.sources",
+    "voxelio.codecs",
+    "voxelio.codecs.handoff",
+    "voxelio.writing",
+    "voxelio.dataio",
+    "voxelio.api",
+    "voxelio.registry",
+    "voxelio.hookspecs",
+    "voxelio.testing",
+    "voxelio.testing.conformance",
+    "voxelio.testing.filesafety",
+    "voxelio.orientation",
+    "voxelio.geometry",
+    "voxelio.limits",
+    "voxelio.integrations.nibabel",
+    "voxelio.integrations.dask",
+    "voxelio.integrations.xarray",
+    "voxelio.scaffold",
+    "voxelio.plugin",
+    "voxelio",
+]
 
 # -- Links to other projects' documentation (intersphinx) -------------------------
 # Intersphinx downloads each project's objects.inv at build time. This machine

@@ -10,7 +10,10 @@ entry fails here.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import os
+import pkgutil
 import re
 import subprocess
 import sys
@@ -19,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+import voxelio
 from voxelio.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,6 +31,19 @@ sys.path.insert(0, str(DOCS / "_ext"))
 from cli_reference import subcommands  # noqa: E402 (docs/_ext is no package)
 
 _INVENTORY_LINE = re.compile(r"(.+?)\s+(\S+)\s+(-?\d+)\s+(\S*)\s+(.*)")
+# modules that are not public API, and why; every other module whose name has
+# no leading underscore must have its reference entry
+NOT_REFERENCED = {
+    "voxelio.__main__": "python -m voxelio: the command, see the CLI reference",
+    "voxelio.demo": "make demo",
+    "voxelio.files": "deprecated name of voxelio.filemaps (docs/api/files.rst says so)",
+    "voxelio.fileio": "deprecated name of voxelio.openfiles (docs/api/files.rst says so)",
+    "voxelio.slicing": "the proxy's byte planning, an implementation detail",
+    "voxelio.integrations": "a namespace: its three modules are documented",
+    "voxelio.scaffold.__main__": "python -m voxelio.scaffold: the new-plugin command",
+}
+# the CLI module's other functions (cmd_*) are internal; the reference names these
+CLI_NAMES = ["main", "build_parser"]
 SKIPPED_SOURCE_DIRS = {"_build", "_ext", "_scripts", "_generated"}
 
 
@@ -115,3 +132,57 @@ def test_cli_reference_documents_every_subcommand_and_option(inventory) -> None:
                 # Sphinx files `.. option::` under "<program, dashed>.<option>"
                 key = ("std:cmdoption", f"{command.prog.replace(' ', '-')}.{option}")
                 assert inventory.get(key) == "api/cli.html", key
+
+
+def _public_modules() -> list[str]:
+    """Every module of the voxelio package a user could mean to import.
+
+    Submodules of a package that declares ``__all__`` (codecs, registry,
+    testing) are its implementation: the package is the public surface.
+    """
+    found = ["voxelio"]
+    for info in pkgutil.walk_packages(voxelio.__path__, "voxelio."):
+        parts = info.name.split(".")
+        if any(part.startswith("_") for part in parts) or info.name in NOT_REFERENCED:
+            continue
+        parent = importlib.import_module(".".join(parts[:-1]))
+        if parent is not voxelio and hasattr(parent, "__all__"):
+            continue
+        found.append(info.name)
+    return found
+
+
+def _public_names(module_name: str) -> list[str]:
+    if module_name == "voxelio.cli":
+        return CLI_NAMES
+    module = importlib.import_module(module_name)
+    if hasattr(module, "__all__"):
+        return [n for n in module.__all__
+                if not inspect.ismodule(getattr(module, n))]
+    return [name for name, obj in vars(module).items()
+            if not name.startswith("_") and (inspect.isclass(obj) or inspect.isfunction(obj))
+            and obj.__module__ == module_name]
+
+
+def test_public_modules_are_found() -> None:
+    modules = _public_modules()
+    for expected in ["voxelio.api", "voxelio.image", "voxelio.registry", "voxelio.hookspecs",
+                     "voxelio.testing", "voxelio.codecs", "voxelio.cli", "voxelio.plugin"]:
+        assert expected in modules
+    assert "voxelio.registry.dispatch" not in modules
+
+
+@pytest.mark.parametrize("module_name", _public_modules())
+def test_reference_documents_every_public_name(site: Path, inventory, module_name: str) -> None:
+    page = inventory.get(("py:module", module_name))
+    assert page and page.startswith("api/"), (
+        f"{module_name} has no reference entry: add it to public_api_modules in docs/conf.py "
+        "and a `.. public-api::` to a page in docs/api/ (or name it _private)")
+    html = (site / page).read_text(encoding="utf-8")
+    documented = {name for (role, name) in inventory if role.startswith("py:")}
+    for name in _public_names(module_name):
+        # its entry is on this page (id="voxelio.x.name"), or this page links
+        # to the entry where it lives (href="...#voxelio.y.name")
+        match = re.search(rf'(?:id="|#)((?:[\w]+\.)+{re.escape(name)})"', html)
+        assert match, f"{module_name}.{name} is neither documented nor linked on {page}"
+        assert match.group(1) in documented, match.group(1)
