@@ -8,6 +8,7 @@ the build. The tools are listed in ``requirements-docs.txt``.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 
@@ -91,6 +92,12 @@ public_api_modules = [
     "voxelio.plugin",
     "voxelio",
 ]
+
+# The integration modules import their library (voxelio.integrations.xarray
+# imports xarray at the top); where one is not installed its module is
+# documented against a stand-in, so the reference still builds
+autodoc_mock_imports = [name for name in ("xarray", "dask", "nibabel")
+                        if importlib.util.find_spec(name) is None]
 
 # -- Links to other projects' documentation (intersphinx) -------------------------
 # Intersphinx downloads each project's objects.inv at build time. This machine

@@ -32,6 +32,7 @@ from docutils import nodes
 from docutils.parsers.rst import directives
 from docutils.statemachine import StringList
 from sphinx.application import Sphinx
+from sphinx.ext.autodoc.mock import mock
 from sphinx.pycode import ModuleAnalyzer
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
@@ -141,7 +142,9 @@ class PublicApi(SphinxDirective):
         homes = self.env.app.public_api_homes
         only = self.options["names"].split() if "names" in self.options else None
         source, _line = self.get_source_info()
-        content = StringList(module_lines(self.arguments[0], homes, only), source=source)
+        with mock(self.config.autodoc_mock_imports):
+            lines = module_lines(self.arguments[0], homes, only)
+        content = StringList(lines, source=source)
         container = nodes.section()
         container.document = self.state.document
         nested_parse_with_titles(self.state, content, container)
@@ -149,7 +152,10 @@ class PublicApi(SphinxDirective):
 
 
 def _find_homes(app: Sphinx) -> None:
-    app.public_api_homes = find_homes(app.config.public_api_modules)
+    # the libraries autodoc stands in for (autodoc_mock_imports) are missing
+    # here too: the same stand-ins let the modules that need them import
+    with mock(app.config.autodoc_mock_imports):
+        app.public_api_homes = find_homes(app.config.public_api_modules)
 
 
 def setup(app: Sphinx) -> dict[str, object]:
