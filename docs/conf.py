@@ -85,6 +85,7 @@ public_api_modules = [
     "voxelio.orientation",
     "voxelio.geometry",
     "voxelio.limits",
+    "voxelio.diagnosis",
     "voxelio.integrations.nibabel",
     "voxelio.integrations.dask",
     "voxelio.integrations.xarray",
