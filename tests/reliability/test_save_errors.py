@@ -351,7 +351,9 @@ def test_real_ctrl_c_during_pair_saves_leaves_no_temp_and_no_mixed_pair(tmp_path
     # child may finish its saves between two signals, so a fixed time window can
     # end before any interrupt lands inside a save (a cap keeps a bug from looping)
     give_up = time.monotonic() + 60.0
+    attempt = 0
     while not {"interrupted", "saved"} <= set(lines) and time.monotonic() < give_up:
+        attempt += 1
         child = subprocess.Popen(
             [sys.executable, "-c", _SAVE_UNDER_CTRL_C, target, "1.0"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -363,7 +365,9 @@ def test_real_ctrl_c_during_pair_saves_leaves_no_temp_and_no_mixed_pair(tmp_path
         assert first == "ready", child.communicate(timeout=60)[1]
         deadline = time.monotonic() + 2.0
         while child.poll() is None and time.monotonic() < deadline:
-            time.sleep(float(rng.uniform(0.002, 0.01)))
+            # under heavy load a save can outlast every 2-10 ms gap, so no child
+            # ever prints "saved": each new child waits longer between signals
+            time.sleep(float(rng.uniform(0.002, 0.01)) * attempt)
             child.send_signal(signal.SIGINT)
         out, _ = child.communicate(timeout=60)
         lines += out.splitlines()
