@@ -190,3 +190,59 @@ def test_blocked_writer_copies_what_it_still_deflates(payload, monkeypatch):
     w.finish()
     assert gzip.decompress(raw.getvalue()) == payload
     assert raw.getvalue() == compress(payload, "gzip", gzip_blocks=4096)
+
+
+def test_blocked_writer_uses_stable_buffers_in_place(payload, monkeypatch):
+    # write_stable: the caller promises the buffer stays unchanged until
+    # finish(), so the blocks the workers deflate are views of it, not copies
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    raw = io.BytesIO()
+    w = writers.BlockedGzipWriter(raw, None, 4096)
+    seen: list[object] = []
+    deflate = writers.BlockedGzipWriter._deflate
+
+    def spy(block, d):
+        seen.append(type(block))
+        return deflate(block, d)
+
+    monkeypatch.setattr(writers.BlockedGzipWriter, "_deflate", staticmethod(spy))
+    w.write(b"head")  # an unaligned start: the first block is assembled (bytes)
+    w.write_stable(memoryview(payload))
+    w.finish()
+    assert memoryview in seen and seen.count(bytes) <= 2  # the first and the last
+    assert gzip.decompress(raw.getvalue()) == b"head" + payload
+    assert raw.getvalue() == compress(b"head" + payload, "gzip", gzip_blocks=4096)
+
+
+@pytest.mark.parametrize("kind", ["int16", "float32"])
+def test_expected_integer_values_change_the_deflater_not_the_data(payload, kind, backend):
+    import numpy as np
+
+    raw = io.BytesIO()
+    w = writers.BlockedGzipWriter(raw, None)
+    w.expect_values(np.dtype(kind))
+    w.write(payload)
+    w.finish()
+    assert gzip.decompress(raw.getvalue()) == payload
+    assert len(raw.getvalue()) < len(gzip.compress(payload, compresslevel=1, mtime=0)) * 1.03
+    # a single stream keeps its setting: expect_values is accepted and harmless
+    one = io.BytesIO()
+    s = writers.GzipStreamWriter(one, None)
+    s.expect_values(np.dtype(kind))
+    s.write_stable(payload)
+    s.finish()
+    assert gzip.decompress(one.getvalue()) == payload
+
+
+def test_isal_level_for_integers_is_level_3(monkeypatch):
+    isal_zlib = pytest.importorskip("isal.isal_zlib")
+    from voxelio.codecs import backends
+
+    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
+    data = bytes(range(256)) * 512
+    ints = backends.deflater(None, integers=True)
+    other = backends.deflater(None)
+    assert ints.compress(data) == isal_zlib.compress(data, 3, wbits=-15)
+    assert other.compress(data) == isal_zlib.compress(data, 2, wbits=-15)
+    assert ints.level == other.level == 1  # the header states the level asked for
+    assert backends.deflater(6, integers=True).compress(data) == zlib.compress(data, 6, wbits=-15)

@@ -100,3 +100,51 @@ def test_resaving_an_unchanged_proxy_keeps_its_scaling():
     assert buf.getvalue() == raw.tobytes()
     changed = plan_storage(proxy, np.dtype("i4"))
     assert not changed.values_are_stored
+
+
+def test_integer_data_that_fits_is_not_scanned_for_its_range(monkeypatch):
+    # int16 into int16 (or wider) can hold every value: no min/max pass
+    from voxelio import writing
+
+    def boom(*_a, **_k):
+        raise AssertionError("range computed")
+
+    monkeypatch.setattr(writing, "finite_range", boom)
+    data = np.arange(-5, 5, dtype=np.int16).reshape(2, 5)
+    assert writing.choose_scaling(data, np.int16) == (1.0, 0.0)
+    assert writing.choose_scaling(data, ">i4") == (1.0, 0.0)
+    assert writing.choose_scaling(data[data >= 0].astype(np.uint8), np.int16) == (1.0, 0.0)
+    stored = writing.to_stored(data, np.dtype(">i4"))
+    assert stored.dtype == np.dtype(">i4") and np.array_equal(stored, data)
+
+
+def test_integer_data_that_may_not_fit_is_still_checked():
+    from voxelio import writing
+    from voxelio.errors import WriterError
+
+    data = np.array([-1, 300], dtype=np.int16)
+    with pytest.raises(WriterError):
+        writing.to_stored(data, np.dtype(np.uint8))
+    slope, inter = writing.choose_scaling(data, np.uint8)
+    assert (slope, inter) != (1.0, 0.0)
+
+
+def test_write_array_tells_a_compressing_writer_the_stored_type_and_keeps_pieces():
+    # the pieces handed over are views of the array or fresh buffers: a writer
+    # offering write_stable gets them without a copy, after expect_values
+    calls: list[tuple[str, object]] = []
+
+    class Recorder(io.BytesIO):
+        def expect_values(self, dtype):
+            calls.append(("expect", np.dtype(dtype)))
+
+        def write_stable(self, data):
+            calls.append(("stable", len(memoryview(data).cast("B"))))
+            return self.write(data)
+
+    data = np.asfortranarray(np.arange(24, dtype=np.int16).reshape(2, 3, 4))
+    out = Recorder()
+    write_array(data, out, ">i2")
+    assert calls[0] == ("expect", np.dtype(">i2"))
+    assert sum(n for kind, n in calls if kind == "stable") == data.nbytes
+    assert out.getvalue() == data.astype(">i2").tobytes(order="F")

@@ -39,6 +39,11 @@ DEFAULT_ZSTD_LEVEL = 3
 # is smaller than zlib 2). Higher levels stay with zlib, which compresses
 # better than ISA-L's best; level 0 (stored blocks) too.
 _ISAL_LEVEL_FOR_ZLIB_LEVEL = {1: 2, 2: 3}
+# The same for integer values (scanner data: T1, fMRI, label maps): ISA-L 3
+# is both smaller (0.3-1% below zlib 1) and 10-25% faster than ISA-L 2 on
+# them, but twice as slow as 2 on float values, whose noisy mantissas it
+# cannot compress any better.
+_ISAL_LEVEL_FOR_ZLIB_LEVEL_INTEGERS = {1: 3, 2: 3}
 
 
 def stdlib_only() -> bool:
@@ -66,8 +71,12 @@ class Deflater:
     level: int
 
 
-def deflater(compresslevel: int | None) -> Deflater:
-    """The fastest deflate implementation for ``compresslevel`` (zlib's 0-9 scale)."""
+def deflater(compresslevel: int | None, *, integers: bool = False) -> Deflater:
+    """The fastest deflate implementation for ``compresslevel`` (zlib's 0-9 scale).
+
+    ``integers`` says the bytes are integer values, which ISA-L compresses
+    faster at the level it then picks (see ``_ISAL_LEVEL_FOR_ZLIB_LEVEL_INTEGERS``).
+    """
     import zlib
 
     level = DEFAULT_GZIP_LEVEL if compresslevel is None else int(compresslevel)
@@ -75,8 +84,9 @@ def deflater(compresslevel: int | None) -> Deflater:
         raise ValueError(f"gzip compresslevel must be between 0 and 9, not {compresslevel!r}")
     isal_zlib = _isal()
     crc32 = isal_zlib.crc32 if isal_zlib is not None else zlib.crc32
-    if isal_zlib is not None and level in _ISAL_LEVEL_FOR_ZLIB_LEVEL:
-        ilevel = _ISAL_LEVEL_FOR_ZLIB_LEVEL[level]
+    levels = _ISAL_LEVEL_FOR_ZLIB_LEVEL_INTEGERS if integers else _ISAL_LEVEL_FOR_ZLIB_LEVEL
+    if isal_zlib is not None and level in levels:
+        ilevel = levels[level]
         return Deflater(
             compress=lambda data: isal_zlib.compress(data, ilevel, wbits=-15),
             compressobj=lambda: isal_zlib.compressobj(ilevel, isal_zlib.DEFLATED, -15),

@@ -30,9 +30,27 @@ class _GzipWriterBase(io.RawIOBase):
 
     def __init__(self, fobj: BinaryIO, compresslevel: int | None) -> None:
         self._fobj = fobj
+        self._level = compresslevel
         self._deflater = backends.deflater(compresslevel)
         self._pos = 0
         self._finished = False
+
+    def expect_values(self, dtype: Any) -> None:
+        """Say what the bytes written next hold (``dtype``), to pick the fastest deflater.
+
+        Integer values get a faster deflate setting of the same or smaller
+        output (see :func:`voxelio.codecs.backends.deflater`). The stream
+        stays a valid gzip stream whatever is said; a single-stream writer
+        keeps the setting it started with.
+        """
+
+    def write_stable(self, data: Any) -> int:
+        """Write ``data`` that the caller leaves unchanged until :meth:`finish` returns.
+
+        Same result as :meth:`write`; a writer may then use ``data`` in place
+        instead of copying it.
+        """
+        return self.write(data)
 
     def writable(self) -> bool:
         return True
@@ -87,7 +105,18 @@ class BlockedGzipWriter(_GzipWriterBase):
         self._members = 0
         self._pending: collections.deque[Any] = collections.deque()  # deflating members
 
+    def expect_values(self, dtype: Any) -> None:
+        # members already handed to workers keep the deflater they were given
+        integers = getattr(dtype, "kind", "") in "biu"
+        self._deflater = backends.deflater(self._level, integers=integers)
+
     def write(self, data: Any) -> int:
+        return self._write(data, stable=False)
+
+    def write_stable(self, data: Any) -> int:
+        return self._write(data, stable=True)
+
+    def _write(self, data: Any, stable: bool) -> int:
         view = memoryview(data)
         if not view.contiguous:
             view = memoryview(view.tobytes())
@@ -101,38 +130,41 @@ class BlockedGzipWriter(_GzipWriterBase):
             if len(self._buf) == self._block:
                 blocks.append(bytes(self._buf))
                 self._buf.clear()
-        # Whole blocks go to the workers (copied: the caller may reuse its buffer).
+        # Whole blocks go to the workers, copied unless the caller keeps them
+        # unchanged (it may reuse its buffer once write returns).
         while n - start >= self._block:
             blocks.append(view[start : start + self._block])
             start += self._block
         self._buf += view[start:]
-        self._emit(blocks)
+        self._emit(blocks, stable)
         self._pos += n
         return n
 
-    def _deflate(self, block: Any) -> list[bytes]:
-        d = self._deflater
+    @staticmethod
+    def _deflate(block: Any, d: backends.Deflater) -> list[bytes]:
         return build_member(d.compress(block), len(block), d.crc32(block), d.level)
 
-    def _emit(self, blocks: list[Any]) -> None:
+    def _emit(self, blocks: list[Any], stable: bool = False) -> None:
         """Deflate ``blocks`` on the shared pool; members are written in order as they finish.
 
         ``write`` returns before its blocks are deflated (they are copied
-        first, so the caller may reuse its buffer): the caller prepares the
-        next data while the workers compress. At most ``_MAX_PENDING`` blocks
-        are in flight, which bounds the memory held.
+        first unless ``stable``, so the caller may reuse its buffer): the
+        caller prepares the next data while the workers compress. At most
+        ``_MAX_PENDING`` blocks per thread are in flight, which bounds the
+        memory held.
         """
         if not blocks:
             return
+        d = self._deflater
         executor = backends.thread_pool()
         if executor is None:
             for block in blocks:
-                self._put(self._deflate(block))
+                self._put(self._deflate(block, d))
             return
         limit = _MAX_PENDING * backends.thread_count()
         for block in blocks:
-            owned = block if isinstance(block, bytes) else bytes(block)
-            self._pending.append(executor.submit(self._deflate, owned))
+            owned = block if stable or isinstance(block, bytes) else bytes(block)
+            self._pending.append(executor.submit(self._deflate, owned, d))
             while len(self._pending) > limit or (self._pending and self._pending[0].done()):
                 self._put(self._pending.popleft().result())
 
