@@ -246,3 +246,68 @@ def test_isal_level_for_integers_is_level_3(monkeypatch):
     assert other.compress(data) == isal_zlib.compress(data, 2, wbits=-15)
     assert ints.level == other.level == 1  # the header states the level asked for
     assert backends.deflater(6, integers=True).compress(data) == zlib.compress(data, 6, wbits=-15)
+
+
+def _one_member(data: bytes) -> bytes:
+    raw = compress(data, "gzip", gzip_blocks=len(data) or 1)
+    assert len(_members(raw)) == 1
+    return raw
+
+
+def test_a_member_is_inflated_straight_into_the_callers_buffer(payload, backend):
+    from voxelio.codecs import backends
+
+    member = _one_member(payload[:70_000])
+    out = bytearray(70_000)
+    backends.inflate_member_into(member, memoryview(out))
+    assert out == payload[:70_000]
+    for wrong in (69_999, 70_001):  # the member must fill the buffer exactly
+        with pytest.raises(ValueError):
+            backends.inflate_member_into(member, bytearray(wrong))
+    bad = bytearray(member)
+    bad[-8] ^= 0xFF  # CRC
+    with pytest.raises((ValueError, *backends.gzip_inflate_errors())):
+        backends.inflate_member_into(bytes(bad), bytearray(70_000))
+    with pytest.raises((ValueError, *backends.gzip_inflate_errors())):
+        backends.inflate_member_into(member[:-30], bytearray(70_000))
+
+
+def test_fast_backend_writes_into_the_buffer_without_a_bytes_copy(payload, monkeypatch):
+    from voxelio.codecs import backends
+
+    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
+    if backends._gzip_reader_class() is None:
+        pytest.skip("ISA-L's gzip reader is not installed")  # the default install has it
+    calls: list[int] = []
+    real = backends._gzip_reader_class()
+
+    class Spy:
+        def __init__(self, data):
+            self._r = real(data)
+
+        def readinto(self, view):
+            calls.append(len(view))
+            return self._r.readinto(view)
+
+        def read(self, n):
+            return self._r.read(n)
+
+    monkeypatch.setattr(backends, "_gzip_reader_class", lambda: Spy)
+    monkeypatch.setattr(backends, "inflate_member", None)  # the copying path is not taken
+    raw = compress(payload, "gzip", gzip_blocks=4096)
+    with codecs.opened(io.BytesIO(raw)) as f:
+        assert f.read() == payload
+    assert len(calls) == len(_members(raw))
+
+
+@pytest.mark.parametrize("lie", [-1, 1])
+def test_a_member_holding_other_than_its_declared_size_is_corrupt(payload, lie, backend):
+    from voxelio.errors import ImageFileError
+
+    raw = bytearray(compress(payload, "gzip", gzip_blocks=65536))
+    # the first member's size subfield declares one byte more or less than it holds
+    total, usize = struct.unpack_from("<II", raw, 16)
+    struct.pack_into("<II", raw, 16, total, usize + lie)
+    stream = io.BytesIO(bytes(raw))
+    with pytest.raises(ImageFileError, match="corrupt"), codecs.opened(stream) as f:
+        f.read()

@@ -135,6 +135,7 @@ def count_inflated():
     if getattr(seek_index.StreamSource, "_counted", False):
         return 0
     produce, inflate = seek_index.StreamSource._produce, sources.BlockedGzipSource._inflate
+    inflate_into = sources.BlockedGzipSource._inflate_into
 
     def counted_produce(self, st, max_out):
         out = produce(self, st, max_out)
@@ -146,8 +147,14 @@ def count_inflated():
         counter.total += len(out)
         return out
 
+    def counted_inflate_into(self, k, data, out):  # members inflated straight into the read
+        n = inflate_into(self, k, data, out)
+        counter.total += n
+        return n
+
     seek_index.StreamSource._produce = counted_produce
     sources.BlockedGzipSource._inflate = counted_inflate
+    sources.BlockedGzipSource._inflate_into = counted_inflate_into
     seek_index.StreamSource._counted = True
     return 0
 

@@ -122,6 +122,49 @@ def inflate_member(data: Any, usize: int) -> bytes:
     return zlib.decompress(data, 31, max(usize, 1))
 
 
+def inflate_member_into(data: Any, out: Any) -> None:
+    """Inflate one complete gzip member straight into ``out``, which it must fill exactly.
+
+    ISA-L's gzip reader writes into ``out`` itself (about a quarter less CPU
+    than inflating into a new bytes object and copying it); without it the
+    member is inflated with :func:`inflate_member` and copied. CRC and length
+    are checked either way.
+
+    Raises
+    ------
+    ValueError
+        When the member holds more or fewer bytes than ``out``, is truncated
+        or its trailer does not match.
+    Exception
+        One of :func:`gzip_inflate_errors` for corrupt deflate data.
+    """
+    import gzip
+
+    view = memoryview(out).cast("B")
+    reader_class = _gzip_reader_class()
+    if reader_class is None:
+        inflated = inflate_member(data, len(view))
+        if len(inflated) != len(view):
+            raise ValueError(f"the member holds {len(inflated)} bytes, not {len(view)}")
+        view[:] = inflated
+        return
+    reader = reader_class(data)
+    try:
+        got = reader.readinto(view)
+        # reading on checks the trailer (CRC, length) and that nothing follows
+        more = reader.read(1)
+    except (gzip.BadGzipFile, EOFError) as err:  # its words for a bad trailer, a cut member
+        raise ValueError(str(err)) from None
+    if got != len(view) or more:
+        raise ValueError(f"the member does not hold exactly {len(view)} bytes")
+
+
+def _gzip_reader_class() -> Any | None:
+    """ISA-L's C gzip reader (readinto fills the caller's buffer), when installed."""
+    isal_zlib = _isal()
+    return None if isal_zlib is None else getattr(isal_zlib, "_GzipReader", None)
+
+
 def _zlib_ng() -> Any | None:
     if stdlib_only():
         return None

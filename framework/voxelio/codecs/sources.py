@@ -124,6 +124,32 @@ class BlockedGzipSource:
             )
         return out
 
+    def _place(self, k: int, data: Any, offset: int, out: memoryview) -> None:
+        """Inflate member ``k`` (compressed ``data``) into its part of ``out``, read at ``offset``.
+
+        A member wholly inside the read is inflated straight into ``out``;
+        one the read cuts is inflated aside and its part copied.
+        """
+        u0, u1 = self._uoffs[k], self._uoffs[k + 1]
+        end = offset + len(out)
+        if offset <= u0 and u1 <= end:
+            self._inflate_into(k, data, out[u0 - offset : u1 - offset])
+            return
+        inflated = self._inflate(k, data)
+        src, dst_end = max(offset, u0), min(end, u1)
+        out[src - offset : dst_end - offset] = memoryview(inflated)[src - u0 : dst_end - u0]
+
+    def _inflate_into(self, k: int, data: Any, out: memoryview) -> int:
+        """Inflate member ``k`` into ``out``, which its declared size fills; bytes written."""
+        try:
+            backends.inflate_member_into(data, out)
+        except (ValueError, *backends.gzip_inflate_errors()) as err:
+            raise ImageFileError(
+                f"{self._access.name} is corrupt: invalid gzip member at byte {self._coffs[k]} "
+                f"({err})"
+            ) from None
+        return len(out)
+
     def _member(self, k: int) -> bytes:
         with self._lock:
             if self._cache is not None and self._cache[0] == k:
@@ -165,17 +191,12 @@ class BlockedGzipSource:
     ) -> None:
         """Each worker reads, inflates and places whole members (the file is read in parallel
         too; memory held is a member or two per worker)."""
-        end = offset + len(out)
 
         def one(k: int) -> None:
             data = self._access.pread(self._coffs[k], self._csizes[k])
             if len(data) < self._csizes[k]:
                 raise ImageFileError(f"{self._access.name} is truncated inside a gzip member")
-            inflated = self._inflate(k, data)
-            u0 = self._uoffs[k]
-            src = max(offset, u0)
-            dst_end = min(end, u0 + len(inflated))
-            out[src - offset : dst_end - offset] = memoryview(inflated)[src - u0 : dst_end - u0]
+            self._place(k, data, offset, out)
 
         backends.run_all(executor, one, ((k,) for k in range(first, last + 1)))
 
@@ -185,15 +206,10 @@ class BlockedGzipSource:
         raw = memoryview(self._access.pread(base, span))
         if len(raw) < span:
             raise ImageFileError(f"{self._access.name} is truncated inside a gzip member")
-        end = offset + len(out)
 
         def one(k: int) -> None:
             lo = self._coffs[k] - base
-            data = self._inflate(k, raw[lo : lo + self._csizes[k]])
-            u0 = self._uoffs[k]
-            src = max(offset, u0)
-            dst_end = min(end, u0 + len(data))
-            out[src - offset : dst_end - offset] = memoryview(data)[src - u0 : dst_end - u0]
+            self._place(k, raw[lo : lo + self._csizes[k]], offset, out)
 
         executor = backends.thread_pool() if last > first else None
         backends.run_all(executor, one, ((k,) for k in range(first, last + 1)))
