@@ -279,3 +279,22 @@ def test_the_indexing_thread_yields_to_reads_on_a_busy_machine():
     t.join()
     assert seen["nice"] == min(19, before + seek_index.INDEXER_NICENESS)
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+@needs_isal
+def test_after_the_first_jump_reads_ahead_of_a_late_pass_leave_seek_points(single, monkeypatch):
+    held = HeldIndexer(monkeypatch)
+    with codecs.open_indexed(single) as r:
+        assert r.read_range(1_900_000, 1000) == DATA[1_900_000:1_901_000]
+        assert held.started.wait(30)
+        source = r._source
+        assert source._state.fast
+        points = len(source._cp_u)
+        # far from any seek point and behind the ISA-L pass: not ISA-L from the start
+        # again (it would leave no seek points), but a pass that leaves them
+        assert r.read_range(1_000_000, 1000) == DATA[1_000_000:1_001_000]
+        assert not source._state.fast
+        assert len(source._cp_u) > points + 10
+        got, cost = _cost(r, 700_000, 1000)
+        assert got == DATA[700_000:701_000] and cost < SPACING + 1000
+        held.release.set()

@@ -251,8 +251,11 @@ class StreamSource:
         if speedup and fast is not None and fast.u <= offset:
             costs["kept fast"] = (offset - fast.u + nbytes) / speedup
         costs["cp"] = offset - cp_u + nbytes
+        # ISA-L from the start leaves no seek points: for a small read, only the
+        # first jump (the indexing pass starts beside it); later ones build the
+        # index themselves, or a busy machine would see every read start over
         if speedup and (nbytes >= FAST_READ_MIN or (
-                offset - cp_u >= self.spacing and (indexing or self._can_index()))):
+                offset - cp_u >= self.spacing and self._can_index())):
             costs["fast"] = (offset - self._start[0] + nbytes) / speedup
         best = min(costs, key=costs.__getitem__)  # ties: the order above
         if best == "cur":
