@@ -83,6 +83,7 @@ def load(
         every format, why it declined or failed, broken plugins, and which
         distribution to install when a known plugin would read the name.
     """
+    from . import _loading
     from .openfiles import load_hand_off
 
     if _maybe_source(path):
@@ -96,7 +97,7 @@ def load(
     dispatch.check_readable_file(filename)
     reg = get_registry()
     # the file is opened (and a compressed one inflated) once for detection and header
-    with load_hand_off():
+    with load_hand_off(), _loading.loading(filename):
         if format is not None:
             entry = _entry_for(format, reg, "read")
             img = _read(entry, reg, filename, mmap, keep_file_open)

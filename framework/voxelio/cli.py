@@ -119,7 +119,8 @@ def _messages_about_files(command: str) -> Iterator[_FileMessages]:
     class Handler(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
             if command != "check":  # check prints every problem it finds itself
-                messages.show(level_word(record.levelno), record.getMessage())
+                problem = getattr(record, "voxelio_problem", None) or record.getMessage()
+                messages.show(level_word(record.levelno), problem)
 
     logger = logging.getLogger("voxelio")
     handler = Handler()

@@ -423,8 +423,14 @@ class StructHeader(Header):
             import logging
 
             log = logging.getLogger(LOGGER_NAME)
+        # during voxelio.load the line names the file (the header cannot know it)
+        from ._loading import current_file
+
+        where = current_file()
         for report in reports:
-            log.log(report.problem_level, report.message)
+            text = f"{where}: {report.message}" if where else report.message
+            log.log(report.problem_level, text,
+                    extra={"voxelio_file": where, "voxelio_problem": report.message})
         if serious:
             raise HeaderDataError(
                 f"invalid {type(self).__name__}: " + "; ".join(r.problem_msg for r in serious)

@@ -135,3 +135,27 @@ def test_field_aliases_read_write_and_survive_byteswapping(order):
     assert swapped.binaryblock[:4] != hdr.binaryblock[:4]
     with pytest.raises(HeaderDataError):
         hdr["magic_number"] = "not a number"
+
+
+def test_a_load_logs_header_problems_naming_the_file(tmp_path, caplog):
+    import struct
+
+    import numpy as np
+
+    import voxelio as vx
+
+    path = tmp_path / "zoom.nii"
+    vx.save(vx.Nifti1Image(np.zeros((2, 3, 4), np.int16), np.eye(4)), path)
+    raw = bytearray(path.read_bytes())
+    raw[80:84] = struct.pack("<f", -2.0)
+    path.write_bytes(bytes(raw))
+    with caplog.at_level("INFO", logger="voxelio.header"):
+        vx.load(path)
+    messages = {r.getMessage() for r in caplog.records}
+    assert f"{path}: pixdim[1,2,3] should be positive; setting zero sizes to 1 and " \
+        "negative sizes to their absolute values" in messages
+    # outside a load (a header checked by itself) the line is the problem alone
+    caplog.clear()
+    with caplog.at_level("INFO", logger="voxelio.header"):
+        vx.Nifti1Header(bytes(raw[:348]))
+    assert caplog.records[0].getMessage().startswith("pixdim[1,2,3] should be positive")
