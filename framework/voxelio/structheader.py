@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import numpy as np
 
+# imported here, not when a problem is found: a save out of file descriptors
+# cannot import a module (and must still say why it failed)
+from ._loading import current_file
 from .errors import HeaderDataError
 from .header import Header
 
@@ -424,8 +427,6 @@ class StructHeader(Header):
 
             log = logging.getLogger(LOGGER_NAME)
         # during voxelio.load the line names the file (the header cannot know it)
-        from ._loading import current_file
-
         where = current_file()
         for report in reports:
             text = f"{where}: {report.message}" if where else report.message
