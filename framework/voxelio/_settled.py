@@ -78,6 +78,14 @@ def _journal_state(paths: list[str]) -> tuple[str, list[dict[str, Any]]]:
             return "busy", []
         except (ImportError, OSError):
             pass
+        # a saver that finished removes the journal, then releases its lock: the
+        # lock taken may be on a removed journal that still lists what that
+        # save was doing (not a save killed half-way)
+        try:
+            if not os.path.samestat(os.fstat(fd), os.stat(path)):
+                return "busy", []
+        except FileNotFoundError:
+            return "busy", []
         entries = read_journal(fd)
         # an empty journal is a save that has not started replacing yet
         return ("stale" if entries else "absent"), entries
