@@ -43,6 +43,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
+from . import _displaced
 from ._retell import replacing, retold
 from .errors import ImageFileError, VoxelioError
 
@@ -305,11 +306,15 @@ def _retold(err: OSError, targets: Sequence[_Target]) -> OSError:
 
 def _replace_one(target: _Target) -> None:
     assert target.temp is not None
+    # the old file is freed off this thread (see voxelio._displaced)
+    old = _displaced.hold(target.path) if target.stat is not None else None
     try:
         os.replace(target.temp, target.path)
     except OSError as err:
+        _displaced.let_go(old)
         raise target.error(err) from None
     target.temp = None
+    _displaced.let_go(old)
 
 
 # -- several files --------------------------------------------------------------------
@@ -470,7 +475,12 @@ def _replace_together(targets: Sequence[_Target]) -> None:
         for target in targets:
             target.temp = None
             if target.backup is not None:
-                os.unlink(target.backup)
+                # the backup is the old file's last name: freed off this thread
+                old = _displaced.hold(target.backup)
+                try:
+                    os.unlink(target.backup)
+                finally:
+                    _displaced.let_go(old)
                 target.backup = None
         if fd is not None:
             os.unlink(journal)
