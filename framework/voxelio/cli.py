@@ -301,11 +301,17 @@ def _each_file(files: Sequence[str], work: Callable[[str], None], debug: bool) -
 def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     """``voxelio info``: format, dtype, shape, zooms and scaling of each file."""
     from .api import load
+    from .errors import VoxelioError
 
     width = max(len(f) for f in args.files)
 
     def show(name: str) -> None:
-        img = load(name, format=args.format)
+        try:
+            img = load(name, format=args.format)
+        except VoxelioError:
+            if not _show_header_alone(name, args, width, out):
+                raise
+            return
         print(f"{name.ljust(width)}  {_summary(img)}", file=out)
         if args.verbose:
             for line in _details(img):
@@ -314,30 +320,66 @@ def cmd_info(args: argparse.Namespace, out: TextIO) -> int:
     return _each_file(args.files, show, args.debug)
 
 
+def _show_header_alone(name: str, args: argparse.Namespace, width: int, out: TextIO) -> bool:
+    """The info of a header whose data file is missing (a load refuses it); False if not so."""
+    from .diagnosis import header_without_data
+    from .errors import VoxelioError
+
+    try:
+        found = header_without_data(name, args.format)
+    except VoxelioError:
+        return False
+    if found is None:
+        return False
+    format_name, header, missing = found
+    slope, inter = header.get_slope_inter()
+    summary = _summary_of(
+        format_name, header.get_data_dtype(), header.get_data_shape(), _zooms_of(header),
+        1.0 if slope is None else slope, 0.0 if inter is None else inter,
+    )
+    gone = ", ".join(missing)
+    print(f"{name.ljust(width)}  {summary}  (header only: {gone} does not exist)", file=out)
+    if args.verbose:
+        for line in _header_details(header):
+            print(f"    {line}", file=out)
+    return True
+
+
 def _summary(img: Any) -> str:
-    zooms = _zooms(img)
+    return _summary_of(
+        img.format_name, img.get_data_dtype(), img.shape, _zooms(img),
+        getattr(img.dataobj, "slope", 1.0), getattr(img.dataobj, "inter", 0.0),
+    )
+
+
+def _summary_of(
+    format_name: Any, dtype: Any, shape: Sequence[int], zooms: tuple[float, ...],
+    slope: Any, inter: Any,
+) -> str:
     parts = [
-        str(img.format_name),
-        str(img.get_data_dtype()),
-        "[" + ", ".join(str(n) for n in img.shape) + "]",
+        str(format_name),
+        str(dtype),
+        "[" + ", ".join(str(n) for n in shape) + "]",
         "zooms " + ("(" + ", ".join(f"{z:g}" for z in zooms) + ")" if zooms else "?"),
     ]
-    scaling = _scaling(img)
+    scaling = _scaling(slope, inter)
     if scaling:
         parts.append(scaling)
     return "  ".join(parts)
 
 
 def _zooms(img: Any) -> tuple[float, ...]:
+    return _zooms_of(img.header)
+
+
+def _zooms_of(header: Any) -> tuple[float, ...]:
     try:
-        return tuple(float(z) for z in img.header.get_zooms())
+        return tuple(float(z) for z in header.get_zooms())
     except Exception:  # a header without zooms still gets a line
         return ()
 
 
-def _scaling(img: Any) -> str:
-    slope = getattr(img.dataobj, "slope", 1.0)
-    inter = getattr(img.dataobj, "inter", 0.0)
+def _scaling(slope: Any, inter: Any) -> str:
     try:
         if float(slope) == 1.0 and float(inter) == 0.0:
             return ""
@@ -356,15 +398,20 @@ def _details(img: Any) -> list[str]:
         lines += ["  " + "  ".join(f"{v:10.4f}" for v in row) for row in affine]
     for file_type, holder in sorted(getattr(img, "file_map", {}).items()):
         lines.append(f"{file_type} file {holder.filename}")
-    items = getattr(img.header, "items", None)
-    if callable(items):
-        lines.append("header fields")
-        coded = getattr(img.header, "coded_fields", {})
-        for key, value in items():
-            text = " ".join(str(getattr(value, "tolist", lambda v=value: v)()).split())
-            if key in coded:  # a code with its meaning: "datatype 4 (int16)"
-                text += f" ({img.header.get_value_label(key)})"
-            lines.append(f"  {key:<16} {text[:100]}")
+    return lines + _header_details(img.header)
+
+
+def _header_details(header: Any) -> list[str]:
+    items = getattr(header, "items", None)
+    if not callable(items):
+        return []
+    lines = ["header fields"]
+    coded = getattr(header, "coded_fields", {})
+    for key, value in items():
+        text = " ".join(str(getattr(value, "tolist", lambda v=value: v)()).split())
+        if key in coded:  # a code with its meaning: "datatype 4 (int16)"
+            text += f" ({header.get_value_label(key)})"
+        lines.append(f"  {key:<16} {text[:100]}")
     return lines
 
 

@@ -2,9 +2,9 @@
 
 :func:`diagnose` serves ``voxelio check``. A file that loads is judged by
 what its format's header checks fixed while loading and still find, and by
-whether every file of its file map is there (a load checks that the data
-file holds the bytes the header describes, but not that a pair's data file
-exists at all). A file that does not load is examined without loading: its
+whether every file of its file map is there. A file that does not load
+(a pair whose data file is missing or short is refused by the load) is
+examined without loading: its
 format is chosen as ``voxelio.load`` would (content, then name), or given,
 and that format's header class reads the raw header with its checks off
 (``from_fileobj(..., check=False)``), then runs them (``check()``), so a
@@ -162,6 +162,51 @@ def _file_findings(file_map: Any) -> list[Finding]:
         if name and not os.path.exists(name):
             findings.append(Finding(ERROR_LEVEL, f"the {file_type} file {name} is missing"))
     return findings
+
+
+def header_without_data(
+    path: str | os.PathLike, format: str | None = None
+) -> tuple[str, Any, list[str]] | None:
+    """The header of a file set whose data file is missing, read on its own.
+
+    For ``voxelio info`` on a header kept without its data (a load refuses
+    such a file set). The format is chosen as :func:`diagnose` chooses it.
+
+    Returns
+    -------
+    tuple or None
+        (format name, header, names of the missing files); None when no
+        file of the set is missing, the header's own file is, or no format
+        can be chosen.
+
+    Raises
+    ------
+    VoxelioError
+        If the header itself cannot be read.
+    """
+    from .api import _image_class
+    from .imagefiles import header_file_type
+    from .registry.store import get_registry
+
+    path = os.fspath(path)
+    entry, _ = _chosen_format(path, format)
+    if entry is None:
+        return None
+    klass = _image_class(entry, get_registry())
+    if not hasattr(klass, "_read_header"):
+        return None
+    try:
+        file_map = klass.filespec_to_file_map(path)
+    except VoxelioError:
+        return None
+    header_type = header_file_type(klass.files_types)
+    missing = {
+        file_type: os.fspath(holder.filename) for file_type, holder in file_map.items()
+        if getattr(holder, "filename", None) and not os.path.exists(holder.filename)
+    }
+    if not missing or header_type in missing:
+        return None
+    return entry.name, klass._read_header(file_map), sorted(missing.values())
 
 
 # -- files that do not load ------------------------------------------------------------------

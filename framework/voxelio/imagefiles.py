@@ -87,11 +87,18 @@ def data_proxy(
     else ``get_data_offset()`` (from the start of the image in the holder),
     and ``get_slope_inter()`` (None for no scaling). The proxy's first read
     takes the reader ``hand_off`` holds, when it reads this same file.
+
+    Raises
+    ------
+    ImageFileError
+        Now, not at the first data read, when the named data file does not
+        exist or is plainly shorter than the data (the size noted by the
+        proxy's one stat; a compressed file is not inflated to check).
     """
     slope, inter = header.get_slope_inter()
     # a header whose offset may be "not set" (NIfTI-1's 0) says where its data start
     start = header.data_start() if hasattr(header, "data_start") else header.get_data_offset()
-    return ArrayProxy.from_holder(
+    proxy = ArrayProxy.from_holder(
         holder,
         header.get_data_shape(),
         header.get_data_dtype(),
@@ -103,6 +110,8 @@ def data_proxy(
         keep_file_open=keep_file_open,
         hand_off=hand_off,
     )
+    proxy._refuse_missing_or_short()
+    return proxy
 
 
 def file_map_to_write(

@@ -359,14 +359,51 @@ class ArrayProxy:
             return  # the open descriptor still reads the version loaded
         raise ImageFileError(changed_message(self.file_like, then, now))
 
-    def _check_plausible_size(self) -> None:
-        """Refuse reads whose size the stored file cannot possibly hold."""
+    def _refuse_missing_or_short(self, what: str = "image file") -> None:
+        """Raise ImageFileError now if the named file cannot hold the data (used by loads).
+
+        Costs no open and no read in the usual case: the file's size is in
+        the identity noted when the proxy was made. A file shorter than the
+        data may be compressed: the loader's reader or the name tells the
+        codec (a short plain-named file is opened once to look); its
+        decompressed size is unknown without inflating, so only the largest
+        expansion the codec allows is checked. File objects are not
+        checked here (their reads say what is missing).
+        """
+        if not isinstance(self.file_like, str):
+            return
+        if self._identity is None:
+            raise ImageFileError(
+                f"{what} {self.file_like!r} does not exist: the header describes "
+                f"{self.nbytes} bytes of {self._dtype} data {self._shape} stored there (put "
+                "that file beside the header)"
+            )
+        needed = self.offset + self.nbytes
+        if self._identity.size >= needed:
+            return
+        codec = self._hand_off.codec_of(self.file_like) if self._hand_off else None
+        if codec is None:
+            codec = codecs.compression_from_name(self.file_like) or self._detect_compression()
+        if codec is None:
+            raise ImageFileError(
+                f"{self.file_like!r} is truncated: the header describes {self.nbytes} bytes of "
+                f"{self._dtype} data {self._shape} from byte {self.offset}, but the file has "
+                f"only {self._identity.size} bytes"
+            )
+        self._check_plausible_size(codec)
+
+    def _check_plausible_size(self, codec: str | bool | None = False) -> None:
+        """Refuse reads whose size the stored file cannot possibly hold.
+
+        ``codec`` is the file's, when known (False: detect it).
+        """
         # a named file's size is in its identity, checked unchanged just before
         identity = self._identity if isinstance(self.file_like, str) else None
         available = identity.size if identity is not None else stored_size(self.file_like)
         if available is None:
             return
-        codec = self._detect_compression()
+        if codec is False:
+            codec = self._detect_compression()
         # a file object's codec is unknown until opened: use the most generous cap
         limit = available * MAX_EXPANSION.get(codec, max(MAX_EXPANSION.values()))
         needed = self.offset + self.nbytes

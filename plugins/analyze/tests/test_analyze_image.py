@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import os
+import re
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from analyze_samples import (
     sample_affine,
     sample_array,
 )
+from numpy.testing import assert_array_equal
 
 import voxelio as vx
 from voxelio.errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
@@ -221,11 +224,20 @@ def test_data_dtype_byte_order_alone_does_not_set_header_byte_order(tmp_path):
 
 
 # -- missing and bad files ------------------------------------------------------------------
-def test_header_without_image_file_loads_and_data_access_names_the_file(tmp_path):
+def test_header_without_image_file_is_refused_at_load_naming_the_file(tmp_path):
     _image(np.int16).to_filename(tmp_path / "x.hdr")
     os.remove(tmp_path / "x.img")
-    img = vx.load(tmp_path / "x.hdr")
-    assert img.shape == SHAPE
+    missing = re.escape(repr(str(tmp_path / "x.img"))) + " does not exist"
+    with pytest.raises(ImageFileError, match=missing):
+        vx.load(tmp_path / "x.hdr")
+    with pytest.raises(ImageFileError, match=missing):
+        AnalyzeImage.from_filename(tmp_path / "x.hdr")
+
+
+def test_image_file_removed_after_the_load_is_named_at_data_access(tmp_path):
+    _image(np.int16).to_filename(tmp_path / "x.hdr")
+    img = vx.load(tmp_path / "x.hdr", mmap=False)
+    os.remove(tmp_path / "x.img")
     with pytest.raises(ImageFileError, match=r"x\.img"):
         img.get_fdata()
     with pytest.raises(ImageFileError, match=r"x\.img"):
@@ -239,13 +251,27 @@ def test_missing_header_file_is_an_image_file_error(tmp_path):
         AnalyzeImage.from_filename(tmp_path / "x.img")
 
 
-def test_short_image_file_is_an_image_file_error(tmp_path):
+def test_short_image_file_is_refused_at_load_with_both_sizes(tmp_path):
     _image(np.int32).to_filename(tmp_path / "x.hdr")
     blob = (tmp_path / "x.img").read_bytes()
     (tmp_path / "x.img").write_bytes(blob[: len(blob) // 2])
-    img = AnalyzeImage.from_filename(tmp_path / "x.hdr")
-    with pytest.raises(ImageFileError):
-        np.asarray(img.dataobj)
+    with pytest.raises(ImageFileError, match=rf"x\.img'? is truncated: .*{len(blob)} bytes .*"
+                       rf"only {len(blob) // 2} bytes"):
+        AnalyzeImage.from_filename(tmp_path / "x.hdr")
+
+
+def test_compressed_image_file_shorter_than_its_data_still_loads(tmp_path):
+    # the stored size of a compressed file says nothing exact about its data:
+    # the load must not refuse it (nor inflate it to find out)
+    data = np.zeros((20, 30, 40), np.int16)
+    AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "x.img.gz")
+    assert (tmp_path / "x.img.gz").stat().st_size < data.nbytes
+    img = vx.load(tmp_path / "x.hdr.gz")
+    assert_array_equal(img.get_fdata(), data)
+    # the same with gzip content under a plain name (recognised by content)
+    (tmp_path / "y.hdr").write_bytes(gzip.decompress((tmp_path / "x.hdr.gz").read_bytes()))
+    (tmp_path / "y.img").write_bytes((tmp_path / "x.img.gz").read_bytes())
+    assert_array_equal(vx.load(tmp_path / "y.hdr").get_fdata(), data)
 
 
 def test_huge_dims_in_a_small_file_do_not_allocate(tmp_path):
@@ -254,9 +280,8 @@ def test_huge_dims_in_a_small_file_do_not_allocate(tmp_path):
     hdr.set_data_shape((32767, 32767, 32767))
     (tmp_path / "x.hdr").write_bytes(hdr.binaryblock)
     (tmp_path / "x.img").write_bytes(b"\x00" * 64)
-    img = AnalyzeImage.from_filename(tmp_path / "x.hdr")
     with pytest.raises(VoxelioError):
-        np.asarray(img.dataobj)
+        AnalyzeImage.from_filename(tmp_path / "x.hdr")
 
 
 @pytest.mark.parametrize("blob", [b"", b"\x00" * 100, b"not a header at all" * 30])

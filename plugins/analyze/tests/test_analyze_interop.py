@@ -120,8 +120,16 @@ def test_voxelio_matches_nibabel_on_spm2_calibration_scaling(tmp_path, order):
 
 
 # -- NiBabel's shipped analyze.hdr -----------------------------------------------------
-def test_shipped_analyze_hdr_header_matches_nibabel():
-    ours, theirs = vx.load(NIB_ANALYZE_HDR), nib.load(NIB_ANALYZE_HDR)
+def _with_image_file(tmp_path):
+    """NiBabel's header-only analyze.hdr, copied beside an .img of the size it describes."""
+    shutil.copy(NIB_ANALYZE_HDR, tmp_path / "analyze.hdr")
+    (tmp_path / "analyze.img").write_bytes(bytes(range(256)) * (91 * 109 * 91 // 256 + 1))
+    return tmp_path / "analyze.hdr"
+
+
+def test_shipped_analyze_hdr_header_matches_nibabel(tmp_path):
+    hdr = _with_image_file(tmp_path)
+    ours, theirs = vx.load(hdr), nib.load(hdr)
     assert isinstance(ours, AnalyzeImage)
     assert ours.shape == theirs.shape == (91, 109, 91, 1)
     assert ours.get_data_dtype() == theirs.get_data_dtype()
@@ -131,29 +139,31 @@ def test_shipped_analyze_hdr_header_matches_nibabel():
     assert ours.header.get_slope_inter()[0] == pytest.approx(1715.04, rel=1e-5)
     assert ours.header["origin"][:3].tolist() == [46, 64, 37]
     assert ours.header.load_reports == []
+    assert np.array_equal(ours.get_fdata(), theirs.get_fdata())
 
 
-def test_shipped_analyze_hdr_data_access_names_the_missing_image_file():
-    img = vx.load(NIB_ANALYZE_HDR)
-    with pytest.raises(ImageFileError, match=r"analyze\.img"):
-        img.get_fdata()
-    with pytest.raises(ImageFileError, match=r"analyze\.img"):
-        img.dataobj[0, 0, 0]
+def test_shipped_header_only_file_is_refused_at_load_where_nibabel_waits_for_the_data():
+    # a deliberate difference (docs/differences.md): NiBabel loads it and
+    # fails only when the data are read
+    theirs = nib.load(NIB_ANALYZE_HDR)
+    with pytest.raises(FileNotFoundError):
+        theirs.get_fdata()
+    with pytest.raises(ImageFileError, match=r"analyze\.img' does not exist"):
+        vx.load(NIB_ANALYZE_HDR)
 
 
-def test_voxelio_info_works_on_the_header_only_file(tmp_path):
+def test_voxelio_info_shows_the_header_only_file_and_says_so(tmp_path):
     shutil.copy(NIB_ANALYZE_HDR, tmp_path / "analyze.hdr")
     cli = os.path.join(os.path.dirname(sys.executable), "voxelio")
     out = subprocess.run([cli, "info", str(tmp_path / "analyze.hdr")], capture_output=True,
                          text=True)
     assert out.returncode == 0, out.stderr
     assert "analyze" in out.stdout and "91, 109, 91, 1" in out.stdout
+    assert f"(header only: {tmp_path / 'analyze.img'} does not exist)" in out.stdout
 
 
 def test_shipped_analyze_hdr_round_trips_its_header_through_voxelio(tmp_path):
-    shutil.copy(NIB_ANALYZE_HDR, tmp_path / "analyze.hdr")
-    (tmp_path / "analyze.img").write_bytes(bytes(range(256)) * (91 * 109 * 91 // 256 + 1))
-    img = vx.load(tmp_path / "analyze.hdr")
+    img = vx.load(_with_image_file(tmp_path))
     img.to_filename(tmp_path / "copy.hdr")
     copy = (tmp_path / "copy.hdr").read_bytes()
     assert copy == (tmp_path / "analyze.hdr").read_bytes()

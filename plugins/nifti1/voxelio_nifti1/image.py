@@ -19,7 +19,6 @@ the data written without rescaling.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -28,7 +27,6 @@ import numpy as np
 from voxelio.plugin import (
     FileHolder,
     HeaderDataError,
-    ImageFileError,
     StoragePlan,
 )
 from voxelio_analyze.image import AnalyzeImage
@@ -177,26 +175,6 @@ class Nifti1Pair(AnalyzeImage):
         if update_affine:
             self._affine = self._header.get_best_affine()
 
-    # -- reading ----------------------------------------------------------------------------
-    @classmethod
-    def from_file_map(
-        cls, file_map: Mapping[str, FileHolder], *, mmap: bool | str = True,
-        keep_file_open: bool | None = None,
-    ) -> Nifti1Pair:
-        """Read the header (and extensions) now; the data lazily.
-
-        Raises
-        ------
-        ImageFileError
-            For a missing or NIfTI-2 file, or a plain data file too short
-            for the data the header describes.
-        HeaderDataError
-            For a truncated header or one with a serious problem.
-        """
-        img = super().from_file_map(file_map, mmap=mmap, keep_file_open=keep_file_open)
-        _check_data_fits(img.dataobj)
-        return img
-
     # -- writing ----------------------------------------------------------------------------
     def to_file_map(
         self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
@@ -280,25 +258,3 @@ def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
             )
         return np.dtype(np.float32 if kind == "f" else np.complex64)
     raise AliasDataError(f"{alias!r} has no meaning for {data.dtype} data")
-
-
-def _check_data_fits(proxy: Any) -> None:
-    """A plain named data file must hold the bytes the header describes."""
-    name = getattr(proxy, "file_like", None)
-    if not isinstance(name, str):
-        return
-    try:
-        # the proxy knows the codec from the reader the load left it, without
-        # opening the file again
-        if proxy.compression is not None:
-            return
-        size = os.path.getsize(name)
-    except (OSError, ImageFileError):
-        return  # a missing image file is reported when the data are read
-    need = proxy.offset + proxy.nbytes
-    if size < need:
-        raise ImageFileError(
-            f"{name!r} is truncated: the header describes {proxy.nbytes} bytes of "
-            f"{proxy.dtype} data {tuple(proxy.shape)} from byte {proxy.offset}, but the file "
-            f"has only {size} bytes"
-        )

@@ -1,0 +1,167 @@
+"""A load refuses a file set whose data file is missing or short, without reading the data.
+
+The check is made where the loader puts a proxy on the data
+(voxelio.imagefiles.data_proxy): one stat, no open of the data file for a
+plain one, no inflating of a compressed one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import re
+import sys
+
+import numpy as np
+import pytest
+
+import voxelio as vx
+from voxelio.errors import ImageFileError
+from voxelio.filemaps import FileHolder
+
+DATA = np.arange(2 * 3 * 4, dtype=np.int16).reshape((2, 3, 4))
+PAIRS = ["analyze", "nifti1-pair", "nifti2-pair"]
+CLASSES = {"analyze": "AnalyzeImage", "nifti1-pair": "Nifti1Pair", "nifti2-pair": "Nifti2Pair"}
+
+
+def _pair(tmp_path, format_name, suffix=".img"):
+    klass = getattr(vx, CLASSES[format_name])
+    vx.save(klass(DATA, np.eye(4)), tmp_path / f"p{suffix}", format=format_name)
+    return tmp_path / f"p{suffix.replace('img', 'hdr')}", tmp_path / f"p{suffix}"
+
+
+# -- opens seen by the interpreter (a real audit hook, switched on around a load) ---------
+_OPENED: list[str] | None = None
+
+
+def _audit(event: str, args: tuple) -> None:
+    if _OPENED is not None and event == "open" and isinstance(args[0], (str, bytes)):
+        _OPENED.append(os.fsdecode(args[0]))
+
+
+sys.addaudithook(_audit)
+
+
+def _opened_during(work):
+    global _OPENED
+    _OPENED = []
+    try:
+        result = work()
+        return result, list(_OPENED)
+    finally:
+        _OPENED = None
+
+
+# -- refused at load ------------------------------------------------------------------------
+@pytest.mark.parametrize("format_name", PAIRS)
+def test_a_header_without_its_image_file_is_refused_at_load(tmp_path, format_name):
+    hdr, img = _pair(tmp_path, format_name)
+    os.remove(img)
+    expected = (re.escape(f"image file {str(img)!r} does not exist: the header describes 48 "
+                          "bytes of int16 data (2, 3, 4)"))
+    with pytest.raises(ImageFileError, match=expected):
+        vx.load(hdr)
+    with pytest.raises(ImageFileError, match=expected):
+        vx.load(hdr, format=format_name)
+
+
+@pytest.mark.parametrize("format_name", PAIRS)
+def test_a_plain_image_file_shorter_than_the_data_is_refused_at_load(tmp_path, format_name):
+    hdr, img = _pair(tmp_path, format_name)
+    stored = img.read_bytes()
+    img.write_bytes(stored[:-1])
+    with pytest.raises(ImageFileError, match=re.escape(
+        f"{str(img)!r} is truncated: the header describes 48 bytes of int16 data (2, 3, 4) "
+        f"from byte 0, but the file has only {len(stored) - 1} bytes"
+    )):
+        vx.load(hdr)
+
+
+@pytest.mark.parametrize("format_name", ["nifti1", "nifti2"])
+def test_a_truncated_single_file_is_refused_at_load(tmp_path, format_name):
+    path = tmp_path / "x.nii"
+    vx.save(vx.Nifti1Image(DATA, np.eye(4)), path, format=format_name)
+    stored = path.read_bytes()
+    path.write_bytes(stored[:-1])
+    with pytest.raises(ImageFileError, match=re.escape(
+        f"{str(path)!r} is truncated: the header describes 48 bytes of int16 data (2, 3, 4) "
+        f"from byte {len(stored) - 48}, but the file has only {len(stored) - 1} bytes"
+    )):
+        vx.load(path)
+
+
+def test_a_file_of_the_exact_size_loads_and_one_longer_too(tmp_path):
+    hdr, img = _pair(tmp_path, "nifti1-pair")
+    assert img.stat().st_size == DATA.nbytes
+    assert np.array_equal(vx.load(hdr).get_fdata(), DATA)
+    img.write_bytes(img.read_bytes() + b"trailing bytes")
+    assert np.array_equal(vx.load(hdr).get_fdata(), DATA)
+
+
+# -- the data stay lazy ---------------------------------------------------------------------
+# (vx.load also holds every file of the set open while it loads, to notice a
+# save replacing them: voxelio._settled; the reading step itself is watched here)
+def _read_file_set(klass, hdr):
+    return klass.from_file_map(klass.filespec_to_file_map(str(hdr)))
+
+
+@pytest.mark.parametrize("format_name", PAIRS)
+def test_the_check_does_not_open_the_image_file(tmp_path, format_name):
+    hdr, img = _pair(tmp_path, format_name)
+    klass = getattr(vx, CLASSES[format_name])
+    loaded, opened = _opened_during(lambda: _read_file_set(klass, hdr))
+    assert str(hdr) in opened
+    assert str(img) not in opened
+    assert vx.is_proxy(loaded.dataobj)
+
+
+def test_a_compressed_image_file_is_neither_opened_nor_refused(tmp_path):
+    big = np.zeros((20, 30, 40), np.int16)  # compresses far below its size
+    vx.save(vx.Nifti1Pair(big, np.eye(4)), tmp_path / "p.img.gz")
+    assert (tmp_path / "p.img.gz").stat().st_size < big.nbytes
+    loaded, opened = _opened_during(lambda: _read_file_set(vx.Nifti1Pair, tmp_path / "p.hdr.gz"))
+    assert str(tmp_path / "p.img.gz") not in opened
+    assert np.array_equal(loaded.get_fdata(), big)
+    assert np.array_equal(vx.load(tmp_path / "p.hdr.gz").get_fdata(), big)
+
+
+def test_compressed_content_under_a_plain_name_still_loads(tmp_path):
+    big = np.zeros((20, 30, 40), np.int16)
+    hdr, img = _pair(tmp_path, "nifti1-pair")
+    vx.save(vx.Nifti1Pair(big, np.eye(4)), hdr)
+    img.write_bytes(gzip.compress(img.read_bytes()))
+    assert np.array_equal(vx.load(hdr).get_fdata(), big)
+
+
+def test_a_compressed_image_file_too_small_for_any_expansion_is_refused(tmp_path):
+    # 200 MB of int16 cannot come out of a few dozen gzip bytes
+    hdr, _ = _pair(tmp_path, "nifti1-pair", ".img.gz")
+    stored = bytearray(gzip.decompress(hdr.read_bytes()))
+    stored[40:56] = np.array([3, 1000, 1000, 100, 1, 1, 1, 1], "<i2").tobytes()
+    hdr.write_bytes(gzip.compress(bytes(stored)))
+    with pytest.raises(ImageFileError, match="more than the gzip-compressed file"):
+        vx.load(hdr)
+
+
+# -- paths the check leaves alone ------------------------------------------------------------
+def test_file_objects_are_checked_when_read_not_at_load():
+    img = vx.Nifti1Pair(DATA, np.eye(4))
+    hdr, data = io.BytesIO(), io.BytesIO()
+    img.to_file_map({"header": FileHolder(fileobj=hdr), "image": FileHolder(fileobj=data)})
+    short = io.BytesIO(data.getvalue()[:-2])
+    loaded = vx.Nifti1Pair.from_file_map(
+        {"header": FileHolder(fileobj=io.BytesIO(hdr.getvalue())),
+         "image": FileHolder(fileobj=short)})
+    with pytest.raises(ImageFileError):
+        loaded.get_fdata()
+    whole = vx.Nifti1Pair.from_bytes(img.to_bytes())
+    assert np.array_equal(whole.get_fdata(), DATA)
+
+
+def test_an_image_file_removed_after_the_load_is_named_when_read(tmp_path):
+    hdr, img = _pair(tmp_path, "nifti1-pair")
+    loaded = vx.load(hdr, mmap=False)
+    os.remove(img)
+    with pytest.raises(ImageFileError, match=re.escape(f"{str(img)!r} was removed")):
+        loaded.get_fdata()
