@@ -74,7 +74,8 @@ def write_samples(folder: str | os.PathLike) -> list[str]:
     vx.save(nifti, folder / "t1.nii.gz")
     vx.save(nifti, folder / "t1.nii")
     vx.save(vx.MGHImage(t1, affine), folder / "t1.mgz")
-    vx.save(vx.AnalyzeImage(t1, affine), folder / "t1_analyze.img")
+    # Analyze stores no orientation: its axes are radiological (x flipped)
+    vx.save(vx.AnalyzeImage(t1, np.diag([-1.0, 1, 1, 1]) @ affine), folder / "t1_analyze.img")
     vx.save(vx.Nifti1Pair(t1, affine), folder / "t1_pair.img")
 
     rng = np.random.default_rng(1)

@@ -513,16 +513,17 @@ def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any)
     """Convert one file; the summary line (formats, dtype, shape, what was not kept)."""
     import numpy as np
 
-    from .api import load, save
+    from .api import load
 
     img = load(source, format=args.in_format)
-    save(img, target, format=args.format, dtype=dtype)
+    lost = _saved_reporting_losses(img, target, args.format, dtype)
     back = load(target)
-    lost = []
     if back.shape != img.shape:
         lost.append(f"shape {list(img.shape)}")
-    if not np.allclose(back.affine, img.affine, atol=1e-4):
-        lost.append("the full affine")
+    if not any("affine" in item for item in lost) and not np.allclose(
+        back.affine, img.affine, atol=1e-4
+    ):
+        lost.append("the full affine")  # a format whose save did not say so
     same_dtype = back.get_data_dtype().newbyteorder("=") == img.get_data_dtype().newbyteorder("=")
     if not same_dtype and dtype is None:
         lost.append(f"dtype {img.get_data_dtype()}")
@@ -530,6 +531,29 @@ def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any)
     line = (f"{source} -> {target}: {img.format_name} -> {back.format_name}, "
             f"{img.get_data_dtype()} -> {back.get_data_dtype()}, shape {shape}")
     return line + ("; not kept: " + ", ".join(lost) if lost else "")
+
+
+def _saved_reporting_losses(img: Any, target: str, format_name: Any, dtype: Any) -> list[str]:
+    """Save ``img``; what its ConversionWarnings said was not kept (for the summary line).
+
+    Those warnings are the summary's to report, not printed besides it;
+    any other warning is shown as usual.
+    """
+    from .api import save
+    from .errors import ConversionWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConversionWarning)
+        save(img, target, format=format_name, dtype=dtype)
+    lost: list[str] = []
+    for record in caught:
+        if issubclass(record.category, ConversionWarning):
+            items = getattr(record.message, "losses", ()) or (str(record.message),)
+            lost += [item for item in items if item not in lost]
+        else:
+            warnings.showwarning(record.message, record.category, record.filename,
+                                 record.lineno)
+    return lost
 
 
 def _progress(jobs: list[tuple[str, str]], quiet: bool) -> Any:

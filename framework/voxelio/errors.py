@@ -34,7 +34,25 @@ class WriterError(ImageDataError):
 
 
 class ConversionWarning(UserWarning):
-    """A conversion to another format could not keep some metadata (listed in the message)."""
+    """A conversion or save could not keep some metadata (listed in the message).
+
+    Parameters
+    ----------
+    message : str
+        The warning's text.
+    losses : sequence of str, optional
+        What was not kept, one entry per item, as in an image's
+        ``conversion_report``.
+
+    Attributes
+    ----------
+    losses : tuple of str
+        What was not kept (empty when the warning was made from text alone).
+    """
+
+    def __init__(self, message: str = "", losses: tuple[str, ...] | list[str] = ()) -> None:
+        super().__init__(message)
+        self.losses = tuple(losses)
 
 
 __all__ = [

@@ -60,3 +60,26 @@ def slice_affine(affine: np.ndarray, starts: Sequence[int], steps: Sequence[int]
         transform[axis, axis] = steps[axis]
         transform[axis, n] = starts[axis]
     return affine @ transform
+
+
+#: how far a stored affine may be from the image's and still count as kept
+#: (headers store float32: about 1e-7 relative, 1e-5 mm at 100 mm)
+AFFINE_ATOL = 1e-4
+
+
+def affine_losses(wanted: np.ndarray | None, stored: np.ndarray | None) -> tuple[str, ...]:
+    """What of affine ``wanted`` a header that gives back ``stored`` did not keep.
+
+    Returns () when they agree (or either is unknown), else one entry for
+    a conversion report: ``'the full affine (voxel sizes kept)'`` when only
+    the orientation, shears or origin went, ``'the affine'`` otherwise.
+    """
+    if wanted is None or stored is None:
+        return ()
+    wanted = np.asarray(wanted, dtype=float)
+    stored = np.asarray(stored, dtype=float)
+    if wanted.shape != stored.shape or np.allclose(stored, wanted, rtol=1e-6, atol=AFFINE_ATOL):
+        return ()
+    if np.allclose(voxel_sizes(stored), voxel_sizes(wanted), rtol=1e-6, atol=AFFINE_ATOL):
+        return ("the full affine (voxel sizes kept)",)
+    return ("the affine",)

@@ -30,7 +30,7 @@ from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
 from .errors import ConversionWarning, HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
-from .geometry import slice_affine, voxel_sizes
+from .geometry import affine_losses, slice_affine, voxel_sizes
 from .header import Header
 from .proxy import is_proxy
 from .slicing import is_fancy, plan_index
@@ -441,6 +441,7 @@ class SpatialImage:
         targets = _imagefiles.file_map_to_write(source, self.files_types, type(self).__name__)
         _check_save_options(options, targets)
         self.update_header()
+        self._warn_affine_not_kept()
         header = self._header.copy()
         if dtype is not None:
             header.set_data_dtype(dtype)
@@ -450,6 +451,22 @@ class SpatialImage:
         with writing(targets, self.compression_aliases, **options) as files:
             self._write_files(files, header, plan)
         self.file_map = targets
+
+    def _warn_affine_not_kept(self) -> None:
+        """ConversionWarning when the format stores less of the affine than the image has.
+
+        Not again for a loss :meth:`from_image` already reported.
+        """
+        lost = [loss for loss in self._affine_losses() if loss not in self.conversion_report]
+        if lost:
+            warnings.warn(
+                ConversionWarning(
+                    f"{type(self).__name__} cannot keep: {'; '.join(lost)} (the file will "
+                    "give back the affine the format can store)",
+                    lost,
+                ),
+                stacklevel=3,
+            )
 
     def _plan_storage(self, header: Header) -> Any:
         """How the data will be stored in ``header``'s dtype (before any file opens).
@@ -552,16 +569,30 @@ class SpatialImage:
                     _conversion_message(cls, wanted, err, chosen=dtype is not None)) from None
         new = cls(img.dataobj, img.affine, header, extra=getattr(img, "extra", None))
         new._data_cache = getattr(img, "_data_cache", None)
-        new.conversion_report = _conversion_losses(img.header, new.header)
+        # the constructor stored the affine in the header as the format can
+        new.conversion_report = _conversion_losses(img.header, new.header) + new._affine_losses()
         if new.conversion_report:
             warnings.warn(
-                f"{type(img).__name__} -> {cls.__name__} cannot keep: "
-                + "; ".join(new.conversion_report)
-                + " (listed in the new image's conversion_report)",
-                ConversionWarning,
+                ConversionWarning(
+                    f"{type(img).__name__} -> {cls.__name__} cannot keep: "
+                    + "; ".join(new.conversion_report)
+                    + " (listed in the new image's conversion_report)",
+                    new.conversion_report,
+                ),
                 stacklevel=2,
             )
         return new
+
+    def _affine_losses(self) -> tuple[str, ...]:
+        """What of the affine the header (as updated from it) gives back differently."""
+        best = getattr(self._header, "get_best_affine", None)
+        if self._affine is None or best is None:
+            return ()
+        try:
+            stored = best()
+        except Exception:  # a header that cannot build an affine: nothing to compare
+            return ()
+        return affine_losses(self._affine, stored)
 
     def to_nibabel(self) -> Any:
         """The NiBabel image of this image: same header bytes, affine, extras, lazy data.

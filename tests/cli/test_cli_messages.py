@@ -78,7 +78,8 @@ def test_convert_summary_says_what_was_not_kept(tmp_path, niftis):
     analyze = voxelio("convert", str(tmp_path / "r.nii"), str(tmp_path / "r.hdr"),
                       "--format", "analyze")
     assert analyze.returncode == 0, analyze.stderr
-    assert analyze.stdout.strip().endswith("; not kept: the full affine")
+    assert analyze.stdout.strip().endswith("; not kept: the full affine (voxel sizes kept)")
+    assert "cannot keep" not in analyze.stderr  # the summary says it; no warning besides
 
 
 def test_convert_usage_errors(tmp_path, niftis):
