@@ -6,6 +6,7 @@ import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -174,3 +175,13 @@ def test_a_format_without_content_rules_is_chosen_by_name_and_every_problem_repo
         f"{path}: error: MGH data type 77 is not recognised (voxelio reads MGH data of types "
         "uint8, int32, float32, int16, uint16)",
     ]
+
+
+def test_a_nan_intercept_with_a_valid_slope_is_a_fixable_warning(tmp_path, nifti):
+    scaled = damaged(nifti, tmp_path / "slope.nii", 112, "<f", 2.0)  # scl_slope
+    bad = damaged(Path(scaled), tmp_path / "inter.nii", 116, "<f", float("nan"))  # scl_inter
+    done = voxelio("check", bad)
+    assert done.returncode == 3
+    assert done.stdout.splitlines() == [
+        f"{bad}: warning: scl_inter is nan but scl_slope 2 scales the data (the intercept "
+        "must be finite); reading the values with intercept 0 (fixed on load)"]

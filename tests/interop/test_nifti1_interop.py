@@ -151,3 +151,20 @@ def test_simpleitk_reads_voxelio_files(tmp_path, dtype, name):
     # ITK uses LPS: x and y are negated from NIfTI's RAS
     assert np.allclose(sim.GetOrigin(), [10, -20, 5])
     assert np.allclose(np.array(sim.GetDirection()).reshape(3, 3), np.diag([-1, -1, 1]))
+
+
+def test_a_nan_intercept_with_a_valid_slope_loads_with_a_report_where_nibabel_refuses(tmp_path):
+    # a deliberate difference (docs/differences.md, the NIfTI-1 page): the
+    # values are readable as slope * stored, so voxelio reads them and says so
+    img = nib.Nifti1Image(np.arange(24, dtype=np.int16).reshape(2, 3, 4), np.eye(4))
+    img.header.set_slope_inter(2.0, 0.0)
+    nib.save(img, tmp_path / "s.nii")
+    raw = bytearray((tmp_path / "s.nii").read_bytes())
+    raw[116:120] = np.float32(np.nan).tobytes()  # scl_inter, little-endian as NiBabel wrote it
+    (tmp_path / "s.nii").write_bytes(bytes(raw))
+    with pytest.raises(nib.spatialimages.HeaderDataError, match="invalid intercept"):
+        nib.load(tmp_path / "s.nii")
+    ours = vx.load(tmp_path / "s.nii")
+    assert np.array_equal(ours.get_fdata(), np.arange(24).reshape(2, 3, 4) * 2.0)
+    assert [r.problem_msg for r in ours.header.load_reports] == [
+        "scl_inter is nan but scl_slope 2 scales the data (the intercept must be finite)"]

@@ -99,6 +99,39 @@ def test_zero_or_nonfinite_slope_means_no_scaling(slope):
     assert np.array_equal(back.get_fdata(), np.arange(8).reshape(2, 2, 2))
 
 
+def _with_scaling(klass, header_class, size, slope, inter):
+    img = klass(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4))
+    raw = bytearray(img.to_bytes())
+    hdr = header_class(bytes(raw[:size]))
+    hdr["scl_slope"], hdr["scl_inter"] = slope, inter
+    raw[:size] = hdr.binaryblock
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("inter", [np.nan, np.inf, -np.inf])
+def test_a_valid_slope_with_a_nonfinite_intercept_is_reported_and_read_with_0(inter):
+    raw = _with_scaling(Nifti1Image, Nifti1Header, 348, 2.0, inter)
+    back = Nifti1Image.from_bytes(raw)
+    assert (back.dataobj.slope, back.dataobj.inter) == (2.0, 0.0)
+    assert np.array_equal(back.get_fdata(), np.arange(8).reshape(2, 2, 2) * 2)
+    (report,) = back.header.load_reports
+    assert report.problem_level == 30  # below error: the file loads
+    assert report.problem_msg == (f"scl_inter is {inter} but scl_slope 2 scales the data (the "
+                                  "intercept must be finite)")
+    assert report.fix_msg == "reading the values with intercept 0"
+    stored = Nifti1Header(raw[:348], check=False)
+    assert [r.problem_msg for r in stored.check()] == [report.problem_msg]
+    fixed = stored.copy()
+    assert [r.fix_msg for r in fixed.check(fix=True)] == [report.fix_msg]
+    assert fixed["scl_inter"] == 0
+
+
+@pytest.mark.parametrize("slope", [0.0, np.nan])
+def test_an_unused_intercept_is_not_reported(slope):
+    back = Nifti1Image.from_bytes(_with_scaling(Nifti1Image, Nifti1Header, 348, slope, np.nan))
+    assert back.header.load_reports == []
+
+
 def test_user_scaling_is_stored_as_given():
     img = Nifti1Image(np.arange(8, dtype=np.int16).reshape(2, 2, 2), np.eye(4))
     img.header.set_slope_inter(2.0, 10.0)

@@ -114,6 +114,23 @@ def check_offset(hdr: Any, fix: bool) -> Report | None:
     return None
 
 
+def check_scl_inter(hdr: Any, fix: bool) -> Report | None:
+    """A valid ``scl_slope`` needs a finite ``scl_inter``; reading takes 0 for one that is not."""
+    slope, inter = float(hdr["scl_slope"]), float(hdr["scl_inter"])
+    if slope == 0 or not np.isfinite(slope) or np.isfinite(inter):
+        return None  # no scaling (the intercept is unused), or a usable intercept
+    # the values come back as slope * stored + 0: off by whatever the writer
+    # meant to add, which nothing in the file tells
+    report = Report(
+        MODERATE, f"scl_inter is {inter} but scl_slope {slope:g} scales the data (the "
+        "intercept must be finite)"
+    )
+    if fix:
+        hdr["scl_inter"] = 0.0
+        report.fix_msg = "reading the values with intercept 0"
+    return report
+
+
 def _check_code(field: str):
     def check(hdr: Any, fix: bool) -> Report | None:
         code = int(hdr[field])
@@ -136,5 +153,6 @@ check_sform_code = _check_code("sform_code")
 
 #: the checks NIfTI-1 adds to the Analyze ones it shares
 NIFTI_CHECKS = (
-    check_dim, check_qfac, check_magic, check_offset, check_qform_code, check_sform_code,
+    check_dim, check_qfac, check_magic, check_offset, check_scl_inter, check_qform_code,
+    check_sform_code,
 )

@@ -151,7 +151,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
     checks = (
         check_sizeof_hdr, check_datatype, check_bitpix, _checks.check_dim, check_pixdims,
         _checks.check_qfac, _checks.check_magic, _checks.check_offset,
-        _checks.check_qform_code, _checks.check_sform_code,
+        _checks.check_scl_inter, _checks.check_qform_code, _checks.check_sform_code,
     )
 
     def __init__(
@@ -454,7 +454,7 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
 
         A slope of 0 or a non-finite slope means no scaling; the intercept
         is then ignored. A valid slope with a non-finite intercept reads
-        the intercept as 0 (no load check reports it yet).
+        the intercept as 0 (the ``scl_inter`` check reports it on load).
         """
         slope = float(self["scl_slope"])
         if slope == 0 or not np.isfinite(slope):

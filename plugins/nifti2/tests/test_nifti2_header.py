@@ -97,6 +97,17 @@ def test_single_file_offset_minimum_is_544():
                for r in reports)
 
 
+def test_a_valid_slope_with_a_nan_intercept_is_reported_and_fixed_to_0():
+    hdr = Nifti2Header()
+    hdr["scl_slope"], hdr["scl_inter"] = 0.5, np.nan
+    loaded = Nifti2Header(hdr.binaryblock)
+    (report,) = loaded.load_reports
+    assert report.problem_level == 30
+    assert report.message == ("scl_inter is nan but scl_slope 0.5 scales the data (the "
+                               "intercept must be finite); reading the values with intercept 0")
+    assert loaded.get_slope_inter() == (0.5, 0.0)
+
+
 def test_hostile_dims_whose_bytes_overflow_are_refused():
     hdr = Nifti2Header()
     hdr["dim"] = [3, 2**40, 2**40, 2**40, 1, 1, 1, 1]
