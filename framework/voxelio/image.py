@@ -226,11 +226,12 @@ class SpatialImage:
         self._fdata_cache = None
 
     def __getitem__(self, index: Any) -> None:
-        # the wording is NiBabel's, which code written for NiBabel may match on
+        # an image is not an array: say which of the three things meant by
+        # indexing one to use (a TypeError, as NiBabel raises)
         raise TypeError(
-            "Cannot slice image objects; consider using `img.slicer[slice]` to generate a "
-            "sliced image (see documentation for caveats) or slicing image array data with "
-            "`img.dataobj[slice]` or `img.get_fdata()[slice]`"
+            f"a {type(self).__name__} cannot be indexed: use img.slicer[...] for a smaller "
+            "image with its affine moved to match, img.dataobj[...] to read only those "
+            "voxels, or img.get_fdata()[...] for the scaled values"
         )
 
     @property

@@ -110,7 +110,8 @@ def test_indexing_an_image_says_what_to_use(data, affine):
     img = ToyImage(data, affine)
     with pytest.raises(TypeError, match=r"slicer\[") as info:
         img[0]
-    assert "dataobj" in str(info.value)
+    assert "dataobj" in str(info.value) and "get_fdata()" in str(info.value)
+    assert str(info.value).startswith("a ToyImage cannot be indexed: use img.slicer[...]")
 
 
 def test_filename_round_trip_and_characteristic_name(tmp_path, data, affine):
