@@ -8,11 +8,11 @@ value (a numpy dtype, a unit name...) and back, with clear errors.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._records import FrozenRecord
 from .errors import HeaderDataError
 
 
@@ -24,14 +24,25 @@ class UnknownCodeError(HeaderDataError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-@dataclass(frozen=True)
-class Code:
-    """One entry of a :class:`CodeTable`."""
+class Code(FrozenRecord):
+    """One entry of a :class:`CodeTable`.
 
-    code: int
-    label: str
-    value: Any = None
-    aliases: tuple[str, ...] = ()
+    Parameters
+    ----------
+    code : int
+        The integer stored in files.
+    label : str
+        Its name.
+    value : object, optional
+        What it stands for (a numpy dtype, a unit name...).
+    aliases : tuple of str
+        Further labels that name the same entry.
+    """
+
+    _fields = ("code", "label", "value", "aliases")
+
+    def __init__(self, code: int, label: str, value: Any = None, aliases: tuple[str, ...] = ()):
+        vars(self).update(code=code, label=label, value=value, aliases=aliases)
 
 
 class CodeTable:

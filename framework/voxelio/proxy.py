@@ -16,11 +16,13 @@ from one proxy are safe from several threads at once.
 
 from __future__ import annotations
 
+# _thread, not threading: the locks are the same, and importing threading costs
+# every process about a millisecond it may never need
+import _thread
 import contextlib
 import itertools
 import math
 import os
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any, BinaryIO
 
@@ -124,7 +126,7 @@ class ArrayProxy:
         self._order = check_order(order)
         self._mmap_mode = _MMAP_MODES[mmap]
         self._keep_file_open = keep_file_open
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._compression: str | bool | None = False  # False: not detected yet
         self._kept: BinaryIO | None = None
         self._kept_stack: contextlib.ExitStack | None = None
@@ -633,7 +635,7 @@ class ArrayProxy:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
 
     def __del__(self) -> None:
         with contextlib.suppress(Exception):

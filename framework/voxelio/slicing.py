@@ -11,35 +11,39 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from ._records import FrozenRecord
 from .errors import ImageDataError
 
 
-@dataclass(frozen=True)
-class AxisPick:
+class AxisPick(FrozenRecord):
     """Elements ``start, start + step, ...`` (``count`` of them) of one axis."""
 
-    start: int
-    count: int
-    step: int
-    drop: bool = False  # an integer index: the axis disappears from the result
-    flip: bool = False  # a negative-step slice: reverse after reading
+    _fields = ("start", "count", "step", "drop", "flip")
+
+    def __init__(
+        self, start: int, count: int, step: int, drop: bool = False, flip: bool = False
+    ) -> None:
+        # drop: an integer index, the axis disappears from the result;
+        # flip: a negative-step slice, reversed after reading
+        vars(self).update(start=start, count=count, step=step, drop=drop, flip=flip)
 
     @property
     def last(self) -> int:
         return self.start + (self.count - 1) * self.step
 
 
-@dataclass(frozen=True)
-class IndexPlan:
+class IndexPlan(FrozenRecord):
     """A basic index resolved against a shape."""
 
-    picks: tuple[AxisPick, ...]
-    newaxes: tuple[int, ...]  # positions of None in the result
+    _fields = ("picks", "newaxes")
+
+    def __init__(self, picks: tuple[AxisPick, ...], newaxes: tuple[int, ...]) -> None:
+        # newaxes: positions of None in the result
+        vars(self).update(picks=picks, newaxes=newaxes)
 
     @property
     def counts(self) -> tuple[int, ...]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import numpy as np
@@ -25,6 +24,7 @@ import numpy as np
 # imported here, not when a problem is found: a save out of file descriptors
 # cannot import a module (and must still say why it failed)
 from ._loading import current_file
+from ._records import Record
 from .errors import HeaderDataError
 from .header import Header
 
@@ -91,8 +91,7 @@ class ByteOrderError(HeaderDataError, ValueError):
     """A byte order the header's format does not allow."""
 
 
-@dataclass
-class Report:
+class Report(Record):
     """One problem a header check found.
 
     Attributes
@@ -105,9 +104,12 @@ class Report:
         How it was fixed, or '' when it was not (or cannot be).
     """
 
-    problem_level: int = OK
-    problem_msg: str = ""
-    fix_msg: str = ""
+    _fields = ("problem_level", "problem_msg", "fix_msg")
+
+    def __init__(self, problem_level: int = OK, problem_msg: str = "", fix_msg: str = "") -> None:
+        self.problem_level = problem_level
+        self.problem_msg = problem_msg
+        self.fix_msg = fix_msg
 
     @property
     def message(self) -> str:

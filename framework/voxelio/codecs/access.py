@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+# _thread, not threading: the locks are the same, and importing threading costs
+# every process about a millisecond it may never need
+import _thread
 import io
 import os
-import threading
 from typing import Any
 
 from ..errors import ImageFileError
@@ -42,7 +44,7 @@ class Access:
     def __init__(self, fobj: Any, name: str, *, own: bool = False) -> None:
         self.name = name
         self._fobj = fobj
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self.seekable = is_seekable(fobj)
         self._base = fobj.tell() if self.seekable else 0
         self._fd: int | None = None

@@ -15,11 +15,10 @@ each call, never cached, and the optional packages are imported lazily so that
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._records import FrozenRecord
 from ..errors import ImageFileError
 
 if TYPE_CHECKING:
@@ -61,14 +60,19 @@ def _isal() -> Any | None:
     return isal_zlib
 
 
-@dataclass(frozen=True)
-class Deflater:
+class Deflater(FrozenRecord):
     """Functions that compress one gzip member's payload (raw deflate) and checksum it."""
 
-    compress: Callable[[Any], bytes]
-    compressobj: Callable[[], Any]
-    crc32: Callable[..., int]
-    level: int
+    _fields = ("compress", "compressobj", "crc32", "level")
+
+    def __init__(
+        self,
+        compress: Callable[[Any], bytes],
+        compressobj: Callable[[], Any],
+        crc32: Callable[..., int],
+        level: int,
+    ) -> None:
+        vars(self).update(compress=compress, compressobj=compressobj, crc32=crc32, level=level)
 
 
 def deflater(compresslevel: int | None, *, integers: bool = False) -> Deflater:
@@ -356,6 +360,8 @@ def thread_pool() -> ThreadPoolExecutor | None:
     wait forever.
     """
     workers = thread_count()
+    import threading  # here: most processes never get this far
+
     if workers <= 1 or threading.current_thread().name.startswith(_POOL_PREFIX):
         return None
     key = (os.getpid(), workers)

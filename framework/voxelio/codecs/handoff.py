@@ -26,8 +26,10 @@ Lifetime of the reader held:
 
 from __future__ import annotations
 
+# _thread, not threading: the locks are the same, and importing threading costs
+# every process about a millisecond it may never need
+import _thread
 import os
-import threading
 import weakref
 from typing import Any
 
@@ -36,7 +38,7 @@ from .._fileidentity import FileIdentity
 #: hand-offs that may hold an open reader at the same time, process-wide
 MAX_HELD = 1
 
-_holders_lock = threading.Lock()
+_holders_lock = _thread.allocate_lock()
 _holders: list[weakref.ref[ReaderHandOff]] = []  # oldest first
 _atexit_registered = False
 
@@ -62,7 +64,7 @@ class ReaderHandOff:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._held: tuple[tuple[Any, ...], Any] | None = None  # (file key, reader)
 
     @property

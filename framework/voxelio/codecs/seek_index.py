@@ -30,7 +30,6 @@ import bisect
 import os
 import sys
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ImageFileError
@@ -84,16 +83,27 @@ def checkpoint_spacing(compressed_size: int | None) -> int:
     return max(MIN_SPACING, min(MAX_SPACING, spacing))
 
 
-@dataclass
+_EMPTY = memoryview(b"")
+
+
 class _State:
     """Where a decompressor stands: compressed input position, output position."""
 
-    d: Any  # decompressor of the current member/frame, None at a boundary
-    cin: int
-    u: int
-    fast: bool = False
-    inbuf: memoryview = field(default_factory=lambda: memoryview(b""))
-    pending: memoryview = field(default_factory=lambda: memoryview(b""))
+    # a plain class: a dataclass costs every process that opens a gzip file
+    # its creation at import
+    __slots__ = ("cin", "d", "fast", "inbuf", "pending", "u")
+
+    def __init__(
+        self,
+        d: Any,  # decompressor of the current member/frame, None at a boundary
+        cin: int,
+        u: int,
+        fast: bool = False,
+        inbuf: memoryview = _EMPTY,
+        pending: memoryview = _EMPTY,
+    ) -> None:
+        self.d, self.cin, self.u, self.fast = d, cin, u, fast
+        self.inbuf, self.pending = inbuf, pending
 
 
 class StreamSource:

@@ -291,22 +291,22 @@ def function_ref(function: Any) -> str | None:
 
 def encode_spec(spec: Any) -> dict | None:
     """A spec as plain data (marshal-able), or None when it cannot be."""
-    from dataclasses import fields
+    from .spec import spec_field_names
 
     out: dict[str, Any] = {}
-    for f in fields(spec):
-        value = getattr(spec, f.name)
-        if f.name == "image_class":
+    for name in spec_field_names():
+        value = getattr(spec, name)
+        if name == "image_class":
             if not isinstance(value, str):
                 return None
-        elif f.name == "sniff":
+        elif name == "sniff":
             if value is not None:
                 value = function_ref(value)
                 if value is None:
                     return None
-        elif f.name == "magic":
+        elif name == "magic":
             value = tuple((rule.offset, rule.data) for rule in value)
-        out[f.name] = value
+        out[name] = value
     return out
 
 
@@ -317,17 +317,14 @@ def decode_spec(data: dict) -> Any:
     (and the key holds voxelio's own registry modules), so the spec is
     rebuilt without running the checks again.
     """
-    from dataclasses import fields
-
-    from .spec import FormatSpec, MagicRule
+    from .spec import FormatSpec, MagicRule, spec_field_names
 
     values = dict(data)
     if values.get("sniff") is not None:
         values["sniff"] = LazyFunction(values["sniff"])
     values["magic"] = tuple(MagicRule(offset, data) for offset, data in values.get("magic", ()))
-    if set(values) != {f.name for f in fields(FormatSpec)}:
+    if set(values) != set(spec_field_names()):
         return FormatSpec(**values)  # stored by another shape of FormatSpec: check it all
     spec = object.__new__(FormatSpec)
-    for name, value in values.items():
-        object.__setattr__(spec, name, value)
+    vars(spec).update(values)
     return spec

@@ -41,9 +41,9 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
+from .._records import FrozenRecord
 from ..errors import ImageFileError
 from ..filemaps import FileHolder, filespec_to_file_map
 from .deadline import (
@@ -61,8 +61,7 @@ EXTENSION_ONLY = "extension"
 _VERDICT_RANK = {"yes": 2, "weak": 1, EXTENSION_ONLY: 0}
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(FrozenRecord):
     """One format's opinion about one file.
 
     Attributes
@@ -84,14 +83,25 @@ class Candidate:
         The file whose leading bytes were examined (the header of a pair).
     """
 
-    name: str
-    verdict: str
-    evidence: str
-    by_extension: bool = False
-    suffix: str = ""
-    strength: int = 0
-    examined: str | None = None
-    key: tuple = field(default=(), compare=False, repr=False)
+    _fields = ("name", "verdict", "evidence", "by_extension", "suffix", "strength", "examined",
+               "key")
+    _compare = _repr = _fields[:-1]  # the ranking key is derived from the others
+
+    def __init__(
+        self,
+        name: str,
+        verdict: str,
+        evidence: str,
+        by_extension: bool = False,
+        suffix: str = "",
+        strength: int = 0,
+        examined: str | None = None,
+        key: tuple = (),
+    ) -> None:
+        vars(self).update(
+            name=name, verdict=verdict, evidence=evidence, by_extension=by_extension,
+            suffix=suffix, strength=strength, examined=examined, key=key,
+        )
 
     @property
     def accepted(self) -> bool:

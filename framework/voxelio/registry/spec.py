@@ -16,9 +16,9 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, fields
 from typing import Any, NamedTuple
 
+from .._records import FrozenRecord
 from ..codecs.detect import COMPRESSED_SUFFIXES
 from ..errors import VoxelioError
 
@@ -79,8 +79,7 @@ class SniffResult(NamedTuple):
     strength: int = 0
 
 
-@dataclass(frozen=True)
-class MagicRule:
+class MagicRule(FrozenRecord):
     """Bytes expected at an offset of the (decompressed) file.
 
     Parameters
@@ -91,8 +90,10 @@ class MagicRule:
         The expected bytes; ``len(data)`` is the rule's strength.
     """
 
-    offset: int
-    data: bytes
+    _fields = ("offset", "data")
+
+    def __init__(self, offset: int, data: bytes) -> None:
+        vars(self).update(offset=offset, data=data)
 
     def matches(self, prefix: bytes) -> bool:
         """True when ``prefix`` holds ``data`` at ``offset``."""
@@ -107,8 +108,7 @@ class MagicRule:
 SniffFunction = Callable[[bytes, "str | None"], "SniffResult | str | None"]
 
 
-@dataclass(frozen=True)
-class FormatSpec:
+class FormatSpec(FrozenRecord):
     """The declaration of one file format, returned by ``voxelio_formats()``.
 
     Parameters
@@ -182,28 +182,47 @@ class FormatSpec:
         Listing every problem when the declaration is malformed.
     """
 
-    name: str
-    image_class: Any
-    extensions: tuple[str, ...] = ()
-    api_version: int = API_VERSION
-    files_types: tuple[tuple[str, str | None], ...] = ()
-    compressed_suffixes: tuple[str, ...] = DEFAULT_COMPRESSED_SUFFIXES
-    aliases: tuple[str, ...] = ()
-    magic: tuple[MagicRule, ...] = ()
-    sniff: SniffFunction | None = field(default=None, compare=False)
-    sniff_bytes: int = 0
-    sniff_file_type: str | None = None
-    exports: tuple[tuple[str, str], ...] = ()
-    can_read: bool = True
-    can_write: bool = True
-    dtypes: tuple[str, ...] = ()
-    supersedes: tuple[str, ...] = ()
-    priority: int = 0
-    description: str = ""
-    nibabel_class: str = ""
-    sniff_trusted: bool = False
+    _fields = (
+        "name", "image_class", "extensions", "api_version", "files_types",
+        "compressed_suffixes", "aliases", "magic", "sniff", "sniff_bytes",
+        "sniff_file_type", "exports", "can_read", "can_write", "dtypes", "supersedes",
+        "priority", "description", "nibabel_class", "sniff_trusted",
+    )
+    # a sniff function has no meaningful equality (two loads of a spec)
+    _compare = tuple(f for f in _fields if f != "sniff")
 
-    def __post_init__(self) -> None:
+    def __init__(
+        self,
+        name: str,
+        image_class: Any,
+        extensions: tuple[str, ...] = (),
+        api_version: int = API_VERSION,
+        files_types: tuple[tuple[str, str | None], ...] = (),
+        compressed_suffixes: tuple[str, ...] = DEFAULT_COMPRESSED_SUFFIXES,
+        aliases: tuple[str, ...] = (),
+        magic: tuple[MagicRule, ...] = (),
+        sniff: SniffFunction | None = None,
+        sniff_bytes: int = 0,
+        sniff_file_type: str | None = None,
+        exports: tuple[tuple[str, str], ...] = (),
+        can_read: bool = True,
+        can_write: bool = True,
+        dtypes: tuple[str, ...] = (),
+        supersedes: tuple[str, ...] = (),
+        priority: int = 0,
+        description: str = "",
+        nibabel_class: str = "",
+        sniff_trusted: bool = False,
+    ) -> None:
+        vars(self).update(
+            name=name, image_class=image_class, extensions=extensions,
+            api_version=api_version, files_types=files_types,
+            compressed_suffixes=compressed_suffixes, aliases=aliases, magic=magic,
+            sniff=sniff, sniff_bytes=sniff_bytes, sniff_file_type=sniff_file_type,
+            exports=exports, can_read=can_read, can_write=can_write, dtypes=dtypes,
+            supersedes=supersedes, priority=priority, description=description,
+            nibabel_class=nibabel_class, sniff_trusted=sniff_trusted,
+        )
         problems: list[str] = []
         _normalise(self, problems)
         if problems:
@@ -506,7 +525,7 @@ def _problem_message(name: Any, problems: list[str]) -> str:
 
 def spec_field_names() -> tuple[str, ...]:
     """Names of the :class:`FormatSpec` fields (for building specs from classes)."""
-    return tuple(f.name for f in fields(FormatSpec))
+    return FormatSpec._fields
 
 
 def spec_from_class(cls: type, **overrides: Any) -> FormatSpec:

@@ -7,8 +7,10 @@ and rebuilt by :func:`refresh`. Formats registered at run time
 
 from __future__ import annotations
 
+# _thread, not threading: the locks are the same, and importing threading costs
+# every process about a millisecond it may never need
+import _thread
 import os
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -398,7 +400,7 @@ def _record_from(item: dict) -> PluginRecord:
 
 
 # -- the process-wide registry ------------------------------------------------------
-_lock = threading.RLock()
+_lock = _thread.RLock()
 _registry: Registry | None = None
 _runtime_specs: dict[str, FormatSpec] = {}
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 import io
 import struct
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -292,7 +291,6 @@ class Nifti1Extensions(list):
         return ExtensionsRead(exts, reports, pos, ended)
 
 
-@dataclass
 class ExtensionsRead:
     """What :meth:`Nifti1Extensions.from_fileobj` found.
 
@@ -308,7 +306,11 @@ class ExtensionsRead:
         Whether the stream ended before the room did.
     """
 
-    extensions: Nifti1Extensions
-    reports: list[Report]
-    nbytes: int
-    ended: bool
+    # a plain class: a dataclass costs every process that reads a NIfTI file
+    # its creation at import
+    __slots__ = ("ended", "extensions", "nbytes", "reports")
+
+    def __init__(
+        self, extensions: Nifti1Extensions, reports: list[Report], nbytes: int, ended: bool
+    ) -> None:
+        self.extensions, self.reports, self.nbytes, self.ended = extensions, reports, nbytes, ended
