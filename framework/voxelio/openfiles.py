@@ -20,7 +20,6 @@ from .codecs.detect import strip_compression
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageFileError
 from .filemaps import FileHolder
-from .writing import safe_replace
 
 # ReaderHandOff is importable from here too (documented in voxelio.codecs.handoff)
 __all__ = ["reading", "save_compression", "strip_compression", "writing"]
@@ -137,6 +136,8 @@ def writing(
                 raise ImageFileError(f"no file name or file object for the {file_type!r} file")
             names[file_type] = holder.filename
     unique = list(dict.fromkeys(names.values()))
+    from .writing import safe_replace  # here: a load never writes
+
     with safe_replace(*unique) as temps:
         temp_of = dict(zip(unique, temps, strict=False))
         with contextlib.ExitStack() as stack:

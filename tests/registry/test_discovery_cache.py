@@ -267,3 +267,53 @@ def test_an_entry_points_file_edited_in_place_is_seen(tmp_path, env):
         "[console_scripts]\n"
     )
     assert "cachetest" not in run(PROBE, env)["rows"]
+
+
+NO_DISCOVERY = """
+import json, sys, warnings
+warnings.simplefilter("ignore")
+from voxelio.registry import discovery, store
+
+def refuse(*args, **kwargs):
+    raise AssertionError("plugins discovered again although the cache holds the result")
+
+store.Registry._discover = refuse
+import voxelio as vx
+print(json.dumps({"rows": sorted(f.name for f in vx.formats()),
+                  "pluggy": "pluggy" in sys.modules}))
+"""
+
+
+def run_in(folder, code: str, env: dict) -> dict:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=120, cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_changed_working_folder_finds_the_stored_result(tmp_path, env):
+    # `python -c` puts the working folder on sys.path: a file made there changes
+    # the quick key, but not what is installed
+    work = tmp_path / "work"
+    work.mkdir()
+    first = run_in(work, PROBE, env)
+    (work / "output-1.nii").write_bytes(b"")
+    again = run_in(work, NO_DISCOVERY, env)  # entry points read, nothing imported
+    assert again["rows"] == sorted(first["rows"]) and not again["pluggy"]
+    warm = run_in(work, NO_SCAN, env)  # and stored under the new quick key
+    assert warm["rows"] == sorted(first["rows"])
+
+
+def test_each_quick_key_has_a_small_file_and_old_ones_go(tmp_path, env, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("VOXELIO_CACHE_DIR", str(folder))
+    entry = {"key": ("k",), "quick": None, "files": (), "plugins": []}
+    for i in range(cache.MAX_ENTRIES + 3):
+        cache.remember_quick(entry, ("quick", i))
+        os.utime(cache._quick_file(str(folder), ("quick", i)), ns=(i * 10**9, i * 10**9))
+    cache.remember_quick(entry, ("quick", "last"))
+    kept = sorted(p.name for p in folder.iterdir() if "-q" in p.name)
+    assert len(kept) == cache.MAX_ENTRIES
+    assert cache.read(("quick", "last"), by="quick")["quick"] == ("quick", "last")
+    assert cache.read(("quick", 0), by="quick") is None  # the oldest went
+    assert cache.read(("quick", "other"), by="quick") is None

@@ -10,21 +10,29 @@ that can change it:
 - every ``voxelio.plugins`` entry point (name, value, and the distribution
   folder, whose name holds the version), read from the metadata on sys.path
   as discovery reads it (under a millisecond);
-- ``sys.path``, and the modification time of every folder on it (installing,
-  upgrading or removing a distribution adds or removes an entry in one of
-  them, so a new or removed plugin always invalidates the cache);
+- ``sys.path`` (the modification times of its folders are in the quick key
+  below: the entry points themselves are in this one);
 - the size and modification time of every module file a plugin's import
   loaded from the plugin's own package, and of voxelio's registry modules.
 
 Reading the entry points means looking into every installed distribution
 (milliseconds in an environment of a few hundred). So a stored result is
 first looked up by a *quick key* (:func:`quick_key`): the same items
-without the entry points, when every folder on ``sys.path`` is a folder.
-Installing, upgrading or removing a distribution adds or removes a folder
-in one of them, which changes that folder's modification time, and the
-quick key with it; the distribution folders and ``entry_points.txt`` files
-that declared the stored plugins are checked unchanged too. Only when the
-quick key finds nothing are the entry points read and the full key used.
+without the entry points but with the modification time of every folder on
+``sys.path``, when every one is a folder. Installing, upgrading or removing
+a distribution adds or removes a folder in one of them, which changes that
+folder's modification time, and the quick key with it; the distribution
+folders and ``entry_points.txt`` files that declared the stored plugins are
+checked unchanged too. Only when the quick key finds nothing are the entry
+points read and the full key used; a result the full key finds is then
+stored under the new quick key as well. (A script's own folder, or the
+working folder of ``python -c``, is on ``sys.path`` and changes whenever a
+file is made there: its next run reads the entry points once and finds the
+stored result, instead of discovering again.)
+
+Each quick key's result is a small file of its own (``...-q<hash>.bin``,
+the newest :data:`MAX_ENTRIES` kept), so a process reads only the entry it
+needs; the results by full key share one file, read only after a miss.
 (Code that fakes the installed entry points without changing the files,
 as some tests do, must switch the cache off: ``VOXELIO_CACHE_DIR=''``.)
 
@@ -38,7 +46,9 @@ time, as it does when the cache folder cannot be written.
 Not seen: modules outside a plugin's package that its entry module
 imports; a ``voxelio.plugins`` entry point written by hand into the
 ``entry_points.txt`` of an installed distribution that declared none (an
-installer replaces the distribution's folder instead).
+installer replaces the distribution's folder instead); a new module file
+that would shadow a stored plugin's module from an earlier ``sys.path``
+folder, when the quick key missed for another reason.
 ``voxelio.refresh_plugins()`` always rediscovers. The cache folder is
 ``VOXELIO_CACHE_DIR`` (empty: no cache), else the platform's user cache
 folder plus ``voxelio``.
@@ -77,12 +87,24 @@ def cache_dir() -> str | None:
     return os.path.join(base, "voxelio")
 
 
-def _cache_file(folder: str) -> str:
+def _cache_stem(folder: str) -> str:
     import zlib
 
     who = f"{sys.executable}\0{sys.prefix}\0{sys.version}".encode("utf-8", "replace")
     tag = f"{sys.version_info[0]}{sys.version_info[1]}"
-    return os.path.join(folder, f"discovery-py{tag}-{zlib.crc32(who):08x}.bin")
+    return os.path.join(folder, f"discovery-py{tag}-{zlib.crc32(who):08x}")
+
+
+def _cache_file(folder: str) -> str:
+    return _cache_stem(folder) + ".bin"
+
+
+def _quick_file(folder: str, quick: tuple) -> str:
+    import zlib
+
+    # repr, not marshal: marshal's bytes depend on interning and reference counts
+    digest = zlib.crc32(repr(quick).encode("utf-8", "backslashreplace"))
+    return f"{_cache_stem(folder)}-q{digest:08x}.bin"
 
 
 def _stamp(path: str) -> tuple[int, int] | None:
@@ -111,7 +133,6 @@ def fingerprint(environ: Mapping[str, str], entry_points: Iterable[Any]) -> tupl
         environ.get(ENV_DISABLE, ""),
         tuple(_entry_point_key(ep) for ep in entry_points),
         tuple(sys.path),
-        tuple(_stamp(entry or ".") for entry in sys.path),
         tuple(_stamp(path) for path in own),
     )
 
@@ -183,10 +204,12 @@ def read(key: tuple, by: str = "key") -> dict | None:
     if folder is None:
         return None
     try:
-        with open(_cache_file(folder), "rb") as f:
+        with open(_quick_file(folder, key) if by == "quick" else _cache_file(folder), "rb") as f:
             entries = marshal.load(f)
     except Exception:  # missing, unreadable, or written by something else: rebuild
         return None
+    if by == "quick":
+        entries = [entries]
     if not isinstance(entries, list):
         return None
     for entry in entries:
@@ -216,6 +239,8 @@ def write(
             return  # a module without a file we can watch: do not cache
         stamped.append((path, *stamp))
     entry = {"key": key, "quick": quick, "files": tuple(stamped), "plugins": plugins}
+    if quick is not None:
+        remember_quick(entry, quick)
     target = _cache_file(folder)
     try:
         with open(target, "rb") as f:
@@ -228,16 +253,42 @@ def write(
         ]
     except Exception:
         old = []
-    entries = [entry, *old][:MAX_ENTRIES]
+    _store(target, [entry, *old][:MAX_ENTRIES])
+
+
+def remember_quick(entry: dict, quick: tuple) -> None:
+    """Store ``entry`` (a result :func:`read` or :func:`write` knows) under ``quick``."""
+    folder = cache_dir()
+    if folder is None:
+        return
+    _store(_quick_file(folder, quick), {**entry, "quick": quick})
+    _prune_quick_files(folder)
+
+
+def _store(target: str, value: Any) -> None:
     temp = f"{target}.{os.getpid()}.tmp"
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(temp, "wb") as f:
-            marshal.dump(entries, f)
+            marshal.dump(value, f)
         os.replace(temp, target)
     except (OSError, ValueError):  # read-only home, full disk...: run without a cache
         with contextlib.suppress(OSError):
             os.unlink(temp)
+
+
+def _prune_quick_files(folder: str) -> None:
+    """Keep the newest :data:`MAX_ENTRIES` quick-key files of this interpreter."""
+    prefix = os.path.basename(_cache_stem(folder)) + "-q"
+    found = []
+    with contextlib.suppress(OSError):
+        for item in os.scandir(folder):
+            if item.name.startswith(prefix) and item.name.endswith(".bin"):
+                with contextlib.suppress(OSError):
+                    found.append((item.stat().st_mtime_ns, item.path))
+    for _, path in sorted(found, reverse=True)[MAX_ENTRIES:]:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def package_files(module: str | None) -> list[str]:

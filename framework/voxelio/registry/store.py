@@ -154,6 +154,10 @@ class Registry:
             if stored is None or not self._replay(stored):
                 self._reset()
                 self._discover(key, eps, quick)
+            elif quick is not None:
+                # sys.path folders changed but not what was installed: the next
+                # process finds the result without reading entry points
+                cache.remember_quick(stored, quick)
         for spec in dict(runtime_specs).values():
             self.adopt(spec, self.runtime, replace=True)
         return self
