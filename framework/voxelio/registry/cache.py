@@ -205,7 +205,8 @@ def read(key: tuple, by: str = "key") -> dict | None:
         return None
     try:
         with open(_quick_file(folder, key) if by == "quick" else _cache_file(folder), "rb") as f:
-            entries = marshal.load(f)
+            # one read: marshal.load on a file object reads it in small pieces
+            entries = marshal.loads(f.read())
     except Exception:  # missing, unreadable, or written by something else: rebuild
         return None
     if by == "quick":
@@ -244,7 +245,7 @@ def write(
     target = _cache_file(folder)
     try:
         with open(target, "rb") as f:
-            old = marshal.load(f)
+            old = marshal.loads(f.read())
         old = [
             e for e in old
             if isinstance(e, dict)
