@@ -17,18 +17,24 @@ import errno
 import io
 import os
 import stat
-from typing import Any, NamedTuple
+from typing import Any
 
+from ._records import TupleRecord, field_at
 from .errors import ImageFileError
 
 
-class FileIdentity(NamedTuple):
+class FileIdentity(TupleRecord):
     """What tells one version of a file from another."""
 
-    device: int
-    inode: int
-    size: int
-    mtime_ns: int
+    __slots__ = ()
+    _fields = ("device", "inode", "size", "mtime_ns")
+    device = field_at(0, "Device number.")
+    inode = field_at(1, "Inode number.")
+    size = field_at(2, "Size in bytes.")
+    mtime_ns = field_at(3, "Modification time, in nanoseconds.")
+
+    def __new__(cls, device: int, inode: int, size: int, mtime_ns: int) -> FileIdentity:
+        return tuple.__new__(cls, (device, inode, size, mtime_ns))
 
     @classmethod
     def of_stat(cls, st: os.stat_result) -> FileIdentity:

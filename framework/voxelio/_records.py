@@ -13,10 +13,16 @@ They still answer to :mod:`dataclasses` as the dataclasses they replaced did
 (``fields``, ``replace``, ``asdict``, ``astuple``, ``is_dataclass``): the
 dataclass description is made the first time something asks for it, from
 the parameters of the class's ``__init__`` (names and defaults).
+
+Named tuples cost the same way (``collections.namedtuple`` compiles
+``__new__``); :class:`TupleRecord` is a tuple subclass with the named-tuple
+protocol (``_fields``, ``_field_defaults``, ``_make``, ``_replace``,
+``_asdict``, field properties, pickling) whose ``__new__`` is written out.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any, ClassVar
 
 _descriptions: dict[type, Any] = {}
@@ -118,3 +124,46 @@ def _frozen_error(record: Any, name: str) -> Exception:
     from dataclasses import FrozenInstanceError
 
     return FrozenInstanceError(f"cannot assign to field {name!r}")
+
+
+def field_at(index: int, doc: str = "") -> Any:
+    """The property of a :class:`TupleRecord` field: item ``index`` of the tuple."""
+    return property(itemgetter(index), doc=doc or f"Field {index}.")
+
+
+class TupleRecord(tuple):
+    """Base of named tuples written out in the source.
+
+    Subclasses list ``_fields``, write ``__new__`` (returning
+    ``tuple.__new__(cls, (...))``), give each field a property with
+    :func:`field_at`, and list defaults in ``_field_defaults``.
+    """
+
+    __slots__ = ()
+    _fields: ClassVar[tuple[str, ...]] = ()
+    _field_defaults: ClassVar[dict[str, Any]] = {}
+
+    @classmethod
+    def _make(cls, iterable: Any) -> Any:
+        values = tuple.__new__(cls, iterable)
+        if len(values) != len(cls._fields):
+            raise TypeError(f"expected {len(cls._fields)} arguments, got {len(values)}")
+        return values
+
+    def _replace(self, **changes: Any) -> Any:
+        pairs = zip(self._fields, self, strict=True)
+        values = self._make(changes.pop(name, value) for name, value in pairs)
+        if changes:
+            raise ValueError(f"got unexpected field names: {list(changes)!r}")
+        return values
+
+    def _asdict(self) -> dict[str, Any]:
+        return dict(zip(self._fields, self, strict=True))
+
+    def __getnewargs__(self) -> tuple:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        pairs = zip(self._fields, self, strict=True)
+        shown = ", ".join(f"{name}={value!r}" for name, value in pairs)
+        return f"{type(self).__name__}({shown})"

@@ -1,4 +1,4 @@
-"""Record classes (voxelio._records) behave as the dataclasses they replaced."""
+"""Record classes (voxelio._records) behave as the dataclasses and named tuples they replaced."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import pickle
 
 import pytest
 
+from voxelio._fileidentity import FileIdentity
 from voxelio.codecs.backends import Deflater
 from voxelio.codes import Code
 from voxelio.registry.dispatch import Candidate
-from voxelio.registry.spec import FormatSpec, MagicRule
+from voxelio.registry.health import Cause, Health, Status
+from voxelio.registry.spec import FormatSpec, MagicRule, SniffResult
 from voxelio.slicing import AxisPick, IndexPlan
 from voxelio.structheader import Report
 
@@ -112,3 +114,42 @@ def test_format_spec_still_validates_and_normalises():
 
     with pytest.raises(InvalidSpecError, match="lower-case word"):
         _spec(name="Bad Name")
+
+
+TUPLES = [
+    SniffResult("yes", "magic", 4),
+    Cause("cannot import", "E", "m"),
+    FileIdentity(1, 2, 3, 4),
+]
+
+
+@pytest.mark.parametrize("record", TUPLES, ids=[type(t).__name__ for t in TUPLES])
+def test_tuple_records_keep_the_named_tuple_protocol(record):
+    cls = type(record)
+    params = inspect.signature(cls.__new__).parameters
+    assert list(params)[1:] == list(cls._fields)
+    defaults = {n: p.default for n, p in params.items() if p.default is not p.empty}
+    assert cls._field_defaults == defaults
+    assert isinstance(record, tuple) and tuple(record) == tuple(getattr(record, f)
+                                                                for f in cls._fields)
+    assert record._asdict() == dict(zip(cls._fields, record, strict=True))
+    assert cls._make(list(record)) == record and type(cls._make(record)) is cls
+    first = cls._fields[0]
+    changed = record._replace(**{first: "other"})
+    assert changed[0] == "other" and changed[1:] == record[1:] and type(changed) is cls
+    with pytest.raises(ValueError, match="unexpected"):
+        record._replace(nonsense=1)
+    with pytest.raises(TypeError):
+        cls._make(list(record)[:-1])
+    back = pickle.loads(pickle.dumps(record))
+    assert back == record and type(back) is cls
+    assert repr(record).startswith(f"{cls.__name__}({first}=")
+    with pytest.raises(AttributeError):
+        setattr(record, first, 1)
+    assert not hasattr(record, "__dict__")
+
+
+def test_tuple_record_defaults_apply():
+    assert SniffResult("no") == ("no", "", 0)
+    assert Cause("x") == ("x", None, "")
+    assert Status(Health.OK).ok and Status(Health.BROKEN, Cause("x")).inherited("p").plugin == "p"

@@ -18,7 +18,9 @@ import enum
 import os
 import sys
 import warnings
-from typing import Any, NamedTuple
+from typing import Any
+
+from .._records import TupleRecord, field_at
 
 
 class PluginWarning(UserWarning):
@@ -39,7 +41,7 @@ class Health(enum.Enum):
     BROKEN = "broken"
 
 
-class Cause(NamedTuple):
+class Cause(TupleRecord):
     """Why a plugin or format is not usable.
 
     Attributes
@@ -52,9 +54,15 @@ class Cause(NamedTuple):
         The exception's message on one line ('' when none).
     """
 
-    summary: str
-    error_type: str | None = None
-    error_message: str = ""
+    __slots__ = ()
+    _fields = ("summary", "error_type", "error_message")
+    _field_defaults = {"error_type": None, "error_message": ""}
+    summary = field_at(0, "What failed, in words.")
+    error_type = field_at(1, "Name of the exception's type, or None.")
+    error_message = field_at(2, "The exception's message on one line.")
+
+    def __new__(cls, summary: str, error_type: str | None = None, error_message: str = ""):
+        return tuple.__new__(cls, (summary, error_type, error_message))
 
     @classmethod
     def from_exception(cls, summary: str, exc: BaseException) -> Cause:
@@ -72,7 +80,7 @@ class Cause(NamedTuple):
         return f"{self.summary}{sep}{error}"
 
 
-class Status(NamedTuple):
+class Status(TupleRecord):
     """A health state with its cause; ``str()`` gives the text users see.
 
     Attributes
@@ -85,9 +93,15 @@ class Status(NamedTuple):
         status is the plugin's, not the format's own).
     """
 
-    health: Health
-    cause: Cause | None = None
-    plugin: str | None = None
+    __slots__ = ()
+    _fields = ("health", "cause", "plugin")
+    _field_defaults = {"cause": None, "plugin": None}
+    health = field_at(0, "The state.")
+    cause = field_at(1, "Why, when the state is not OK.")
+    plugin = field_at(2, "The plugin whose status a format inherits, or None.")
+
+    def __new__(cls, health: Health, cause: Cause | None = None, plugin: str | None = None):
+        return tuple.__new__(cls, (health, cause, plugin))
 
     @property
     def ok(self) -> bool:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
-from .._records import FrozenRecord
+from .._records import FrozenRecord, TupleRecord, field_at
 from ..codecs.detect import COMPRESSED_SUFFIXES
 from ..errors import VoxelioError
 
@@ -58,7 +58,7 @@ class InvalidSpecError(VoxelioError, ValueError):
     """
 
 
-class SniffResult(NamedTuple):
+class SniffResult(TupleRecord):
     """What a sniff function says about a file's leading bytes.
 
     Attributes
@@ -74,9 +74,15 @@ class SniffResult(NamedTuple):
         ranks candidates with the same verdict.
     """
 
-    verdict: str
-    evidence: str = ""
-    strength: int = 0
+    __slots__ = ()
+    _fields = ("verdict", "evidence", "strength")
+    _field_defaults = {"evidence": "", "strength": 0}
+    verdict = field_at(0, "'yes', 'weak' or 'no'.")
+    evidence = field_at(1, "Why, in words.")
+    strength = field_at(2, "How specific the evidence is (bytes of magic).")
+
+    def __new__(cls, verdict: str, evidence: str = "", strength: int = 0) -> SniffResult:
+        return tuple.__new__(cls, (verdict, evidence, strength))
 
 
 class MagicRule(FrozenRecord):
