@@ -10,6 +10,7 @@ Unless a case says otherwise, both libraries read the same file.
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,7 @@ class Config:
     further_volumes: int = 5
     open_repeats: int = 20
     budget: float = 1.5  # seconds per library per case: fast operations repeat more
+    user_venv: bool = True  # start-up measured with regular installs (benchmarks/uservenv.py)
 
 
 @dataclass(frozen=True)
@@ -359,11 +361,27 @@ def nii_read_fdata32(data: Data, cfg: Config) -> Result:
 def process_tiny(data: Data, cfg: Config) -> Result:
     path = data["tiny_int16"].path("nibabel", ".nii")
     libs.voxelio_format(".nii")
-    pair = process.compare(path, cfg.process_repeats)
-    res = Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 0.6)])
-    floor = timing.repeat(process.numpy_only(), cfg.process_repeats, cfg.warmup)
+    python, where = _process_python(cfg)
+    pair = process.compare(path, cfg.process_repeats, python=python)
+    res = Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 0.6)],
+                 notes={"interpreter": where})
+    floor = timing.repeat(process.numpy_only(python), cfg.process_repeats, cfg.warmup)
     res.add_floor("python + import numpy", floor, judge=False)
     return res
+
+
+def _process_python(cfg: Config) -> tuple[str, str]:
+    """The interpreter of the start-up case and where it comes from (see uservenv)."""
+    if not cfg.user_venv:
+        return sys.executable, "the running interpreter"
+    import uservenv
+
+    cache_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), ".cache")
+    try:
+        return uservenv.python(cache_dir), "a virtualenv of regular installs (uservenv.py)"
+    except RuntimeError as exc:
+        print(f"process-tiny: no regular-install virtualenv, using this interpreter: {exc}")
+        return sys.executable, "the running interpreter (the regular-install virtualenv failed)"
 
 
 def _register_memory() -> None:

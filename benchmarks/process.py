@@ -11,9 +11,9 @@ import timing
 SNIPPET = "import {lib}; {lib}.load({path!r}).get_fdata()"
 
 
-def runner(lib: str, path: str) -> Callable[[], None]:
+def runner(lib: str, path: str, python: str = sys.executable) -> Callable[[], None]:
     """A callable that runs the one-liner for ``lib`` in a fresh interpreter."""
-    cmd = [sys.executable, "-c", SNIPPET.format(lib=lib, path=path)]
+    cmd = [python, "-c", SNIPPET.format(lib=lib, path=path)]
 
     def run() -> None:
         subprocess.run(cmd, check=True, capture_output=True)
@@ -21,9 +21,9 @@ def runner(lib: str, path: str) -> Callable[[], None]:
     return run
 
 
-def numpy_only() -> Callable[[], None]:
+def numpy_only(python: str = sys.executable) -> Callable[[], None]:
     """The floor of any numpy-based reader: start Python and import numpy."""
-    cmd = [sys.executable, "-c", "import numpy"]
+    cmd = [python, "-c", "import numpy"]
 
     def run() -> None:
         subprocess.run(cmd, check=True, capture_output=True)
@@ -31,6 +31,8 @@ def numpy_only() -> Callable[[], None]:
     return run
 
 
-def compare(path: str, repeats: int, warmup: int = 1) -> timing.Pair:
-    """Alternate voxelio and NiBabel one-liners on ``path``."""
-    return timing.alternate(runner("voxelio", path), runner("nibabel", path), repeats, warmup)
+def compare(path: str, repeats: int, warmup: int = 1,
+            python: str = sys.executable) -> timing.Pair:
+    """Alternate voxelio and NiBabel one-liners on ``path`` (both run by ``python``)."""
+    return timing.alternate(runner("voxelio", path, python), runner("nibabel", path, python),
+                            repeats, warmup)

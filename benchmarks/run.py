@@ -43,7 +43,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def config(args: argparse.Namespace) -> cases.Config:
     if args.quick:
         cfg = cases.Config(repeats=2, warmup=1, process_repeats=2, memory_repeats=1,
-                           further_volumes=2, open_repeats=3, budget=0.0)
+                           further_volumes=2, open_repeats=3, budget=0.0, user_venv=False)
     else:
         cfg = cases.Config()
     if args.repeats:

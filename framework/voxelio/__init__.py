@@ -14,6 +14,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+from ._lazy import lazy_attributes
 from .errors import (
     ConversionWarning,
     HeaderDataError,
@@ -81,12 +82,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is not None:
-        value = getattr(import_module(module), name)
-        globals()[name] = value
-        return value
+def _submodule_or_export(name: str) -> Any:
     if name in _SUBMODULES:
         return import_module(f"voxelio.{name}")
     if not name[:1].isupper():
@@ -100,5 +96,4 @@ def __getattr__(name: str) -> Any:
     return resolve_export(name)
 
 
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY, _submodule_or_export)

@@ -93,3 +93,47 @@ def test_a_load_with_a_warm_discovery_cache_imports_only_what_it_uses(tmp_path):
     assert "voxelio_nifti1.image" in loaded  # the load did happen
     unwanted = {m for m in loaded if m.startswith(NOT_FOR_A_LOAD)}
     assert not unwanted
+
+
+COUNT_AFTER_NUMPY = r"""
+import json, sys
+import numpy
+before = set(sys.modules)
+import voxelio
+voxelio.load(sys.argv[1]).get_fdata()
+print(json.dumps(sorted(set(sys.modules) - before)))
+"""
+
+#: modules outside voxelio and its plugins that a tiny load may import after numpy
+#: (mmap: the memory-mapped data; zlib: the discovery cache's file names)
+ALLOWED_OTHERS = {"mmap", "zlib"}
+#: voxelio and plugin modules a tiny .nii load imports (60 at the time of writing,
+#: 65 with dataclasses and named tuples made at import, 77 before that); each
+#: costs a process 0.05-0.5 ms, so a new one on this path should be a choice
+MAX_VOXELIO_MODULES = 62
+
+
+def test_a_tiny_load_imports_few_modules_beyond_numpy(tmp_path):
+    import os
+
+    import numpy as np
+
+    import voxelio
+
+    path = tmp_path / "tiny.nii"
+    voxelio.save(voxelio.Nifti1Image(np.zeros((8, 8, 8), np.int16), np.eye(4)), path)
+    # the installed plugins only (the test session's toy and broken ones stay out)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH" and "VOXELIO" not in k}
+    env["VOXELIO_CACHE_DIR"] = str(tmp_path / "cache")
+    for _ in range(2):  # the first run stores the discovery, the second uses it
+        done = subprocess.run([sys.executable, "-c", COUNT_AFTER_NUMPY, str(path)],
+                              capture_output=True, text=True, check=True, env=env)
+    import json
+
+    new = json.loads(done.stdout)
+    ours = [m for m in new if m.split(".")[0] == "voxelio" or m.startswith("voxelio_")]
+    assert set(new) - set(ours) <= ALLOWED_OTHERS
+    assert "voxelio_nifti1.image" in ours
+    assert len(ours) <= MAX_VOXELIO_MODULES, ours
+    # records and locks that cost every process at import
+    assert not {"dataclasses", "threading", "pluggy"} & set(new)

@@ -35,8 +35,9 @@ The package's parts:
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from .._lazy import lazy_attributes
 
 # the naming facts are a leaf module, cheap enough for the registry to import
 from .detect import (
@@ -58,13 +59,13 @@ if TYPE_CHECKING:
 # The rest is imported on first use, so that code needing only the suffix
 # table (registry, file maps) does not load the codec machinery.
 _LAZY = {
-    "available_codecs": ("backends", "available_codecs"),
-    "thread_pool": ("backends", "thread_pool"),
-    "ReaderHandOff": ("handoff", "ReaderHandOff"),
-    "GZIP_BLOCK_SIZE": ("gzip_layout", "DEFAULT_BLOCK_SIZE"),
-    "open_indexed": ("opening", "open_indexed"),
-    "opened": ("opening", "opened"),
-    "read_into": ("opening", "read_into"),
+    "available_codecs": "voxelio.codecs.backends",
+    "thread_pool": "voxelio.codecs.backends",
+    "ReaderHandOff": "voxelio.codecs.handoff",
+    "GZIP_BLOCK_SIZE": "voxelio.codecs.gzip_layout:DEFAULT_BLOCK_SIZE",
+    "open_indexed": "voxelio.codecs.opening",
+    "opened": "voxelio.codecs.opening",
+    "read_into": "voxelio.codecs.opening",
 }
 
 __all__ = [
@@ -84,14 +85,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    where = _LAZY.get(name)
-    if where is None:
-        raise AttributeError(f"module 'voxelio.codecs' has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{where[0]}"), where[1])
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(globals(), _LAZY)
