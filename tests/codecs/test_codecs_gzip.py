@@ -52,16 +52,18 @@ def test_gzip_written_by_name_has_no_name_in_header(tmp_path, payload):
     assert raw[3] == 0
 
 
-def test_blocked_members_declare_their_sizes(payload):
+def test_blocked_members_declare_their_sizes(payload, backend):
+    # each backend deflates and checksums in one pass; zlib checks the result
     raw = compress(payload, "gzip")
     members = _members(raw)
     assert len(members) == -(-len(payload) // codecs.GZIP_BLOCK_SIZE)
     assert sum(m[2] for m in members) == len(payload)
     assert all(m[2] <= codecs.GZIP_BLOCK_SIZE for m in members)
     for pos, total, usize in members:
-        _crc, isize = struct.unpack("<II", raw[pos + total - 8 : pos + total])
+        crc, isize = struct.unpack("<II", raw[pos + total - 8 : pos + total])
         assert isize == usize
-        assert zlib.decompress(raw[pos : pos + total], 31) is not None
+        inflated = zlib.decompress(raw[pos : pos + total], 31)  # checks CRC and size too
+        assert len(inflated) == usize and crc == zlib.crc32(inflated)
 
 
 @pytest.mark.parametrize("block", [1000, 4096, 512 * 1024])
@@ -206,11 +208,25 @@ def test_blocked_writer_uses_stable_buffers_in_place(payload, monkeypatch):
         return deflate(block, d)
 
     monkeypatch.setattr(writers.BlockedGzipWriter, "_deflate", staticmethod(spy))
-    w.write(b"head")  # an unaligned start: the first block is assembled (bytes)
+    w.write(b"head")  # a file's header, say: it becomes a short member of its own
     w.write_stable(memoryview(payload))
     w.finish()
-    assert memoryview in seen and seen.count(bytes) <= 2  # the first and the last
+    # the head and the last partial block are assembled (bytes), every other
+    # block is a view: the stable piece starts a member, blocks line up with it
+    assert seen.count(bytes) == 2 and seen.count(memoryview) == len(payload) // 4096
     assert gzip.decompress(raw.getvalue()) == b"head" + payload
+    sizes = [usize for _pos, _total, usize in _members(raw.getvalue())]
+    assert sizes[0] == 4 and set(sizes[1:-1]) == {4096}
+
+
+def test_small_stable_pieces_share_members(payload):
+    # pieces smaller than a block are gathered as before: no tiny members
+    raw = io.BytesIO()
+    w = writers.BlockedGzipWriter(raw, None, 4096)
+    w.write(b"head")
+    for start in range(0, len(payload), 1000):
+        w.write_stable(memoryview(payload)[start : start + 1000])
+    w.finish()
     assert raw.getvalue() == compress(b"head" + payload, "gzip", gzip_blocks=4096)
 
 

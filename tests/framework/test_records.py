@@ -32,7 +32,7 @@ CHANGED = [
     (Code(4, "int16", "<i2", ("short",)), {"label": "i2"}),
     (AxisPick(1, 3, 2, drop=False, flip=True), {"flip": False}),
     (IndexPlan((AxisPick(0, 2, 1),), (0,)), {"newaxes": ()}),
-    (Deflater(len, list, hash, 6), {"level": 1}),
+    (Deflater(len, list, hash, 6, bytes), {"level": 1}),
     (Report(40, "broken", "fixed"), {"fix_msg": ""}),
 ]
 SAMPLES = [record for record, _ in CHANGED]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 import pytest
@@ -29,23 +30,94 @@ from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
     shape=st.lists(st.integers(1, 9), min_size=2, max_size=5).map(tuple),
-    dtype=st.sampled_from(["<i2", ">f4", "u1", "<f8", "<c8"]),
+    dtype=st.sampled_from(["<i2", ">f4", "u1", "<f8", "<c8", "V3"]),
     chunk=st.integers(1, 300),
     tile_first=st.integers(1, 5),
     tile_rows=st.integers(1, 40),
+    unit=st.sampled_from([1, 2, 4, 8, 16]),
+    slab_chunks=st.integers(1, 3),
 )
-def test_tiled_transposition_matches_numpy(shape, dtype, chunk, tile_first, tile_rows):
-    # any slab depth and tile size gives numpy's F-order bytes of a C-order array
-    a = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape).astype(dtype)
-    old = writing.CHUNK_ELEMENTS, writing._TILE_FIRST, writing._TILE_ROWS
-    writing.CHUNK_ELEMENTS, writing._TILE_FIRST, writing._TILE_ROWS = chunk, tile_first, tile_rows
+def test_tiled_transposition_matches_numpy(
+    shape, dtype, chunk, tile_first, tile_rows, unit, slab_chunks
+):
+    # any slab depth, tile size and run length gives numpy's F-order bytes of a
+    # C-order array (runs are used only where the item size divides them, and
+    # the last axis's values beyond the last whole run are tiled one by one)
+    n = int(np.prod(shape))
+    if dtype == "V3":
+        a = np.frombuffer(np.arange(3 * n, dtype=np.uint8).tobytes(), "V3").reshape(shape)
+    else:
+        a = np.arange(n, dtype=np.int64).reshape(shape).astype(dtype)
+    names = ("CHUNK_ELEMENTS", "_TILE_FIRST", "_TILE_ROWS", "_UNIT_BYTES", "_UNIT_TILE_FIRST",
+             "_UNIT_TILE_ROWS", "_UNIT_SLAB_CHUNKS")
+    old = [getattr(writing, name) for name in names]
+    new = (chunk, tile_first, tile_rows, unit, tile_first, tile_rows, slab_chunks)
+    for name, value in zip(names, new, strict=True):
+        setattr(writing, name, value)
     try:
         pieces = list(writing._chunks_in_order(np.ascontiguousarray(a), "F"))
         back = list(writing._chunks_in_order(np.asfortranarray(a), "C"))
     finally:
-        writing.CHUNK_ELEMENTS, writing._TILE_FIRST, writing._TILE_ROWS = old
+        for name, value in zip(names, old, strict=True):
+            setattr(writing, name, value)
     assert b"".join(p.tobytes() for p in pieces) == a.tobytes(order="F")
     assert b"".join(p.tobytes() for p in back) == a.tobytes(order="C")
+
+
+def test_runs_of_the_last_axis_move_as_one_element(monkeypatch):
+    # int16 in runs of 8: the gather works on 16-byte elements, then spreads
+    # them out; the 3 values beyond the last whole run are tiled one by one
+    a = np.arange(4 * 5 * 19, dtype=np.int16).reshape(4, 5, 19)
+    seen = []
+    real = writing._tiled_copy
+
+    def spy(part, tiles):
+        seen.append((part.dtype.itemsize, part.shape))
+        return real(part, tiles)
+
+    monkeypatch.setattr(writing, "_tiled_copy", spy)
+    pieces = list(writing._chunks_in_order(a, "F"))
+    assert seen == [(16, (4, 5, 2)), (2, (4, 5, 3))]
+    assert b"".join(p.tobytes() for p in pieces) == a.tobytes(order="F")
+
+
+def test_transposition_runs_on_the_worker_threads_a_few_slabs_ahead(monkeypatch):
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    monkeypatch.setattr(writing, "CHUNK_ELEMENTS", 64)
+    a = np.arange(8 * 8 * 64, dtype=np.int16).reshape(8, 8, 64)  # 8 slabs of runs of 8
+    made: list[str] = []
+    real = writing._tiled_copy
+
+    def spy(part, tiles):
+        made.append(threading.current_thread().name)
+        return real(part, tiles)
+
+    monkeypatch.setattr(writing, "_tiled_copy", spy)
+    pieces = []
+    for piece in writing._chunks_in_order(a, "F"):
+        # the next ones are being made while this one is handed on, no more
+        assert len(made) <= len(pieces) + 1 + 2
+        pieces.append(piece)
+    assert len(pieces) == len(made) == 8
+    assert all(name.startswith("voxelio-codec") for name in made)
+    assert b"".join(p.tobytes() for p in pieces) == a.tobytes(order="F")
+
+
+def test_a_write_that_stops_early_leaves_no_transposition_running(monkeypatch):
+    from voxelio.codecs import backends
+
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    monkeypatch.setattr(writing, "CHUNK_ELEMENTS", 64)
+    a = np.arange(8 * 8 * 64, dtype=np.int16).reshape(8, 8, 64)
+    made: list[int] = []
+    real = writing._tiled_copy
+    monkeypatch.setattr(writing, "_tiled_copy", lambda p, t: made.append(1) or real(p, t))
+    pieces = writing._chunks_in_order(a, "F")
+    next(pieces)
+    pieces.close()  # as a failing write or Ctrl-C would leave it
+    started = len(made)
+    backends.thread_pool().submit(lambda: None).result()  # anything queued has run by now
+    assert len(made) == started <= 1 + 2

@@ -61,9 +61,14 @@ def _isal() -> Any | None:
 
 
 class Deflater(FrozenRecord):
-    """Functions that compress one gzip member's payload (raw deflate) and checksum it."""
+    """Functions that compress one gzip member's payload (raw deflate) and checksum it.
 
-    _fields = ("compress", "compressobj", "crc32", "level")
+    ``member_body`` gives a whole member but its header: the raw deflate
+    stream followed by the gzip trailer (CRC32 and size of the input), the
+    checksum computed by the compressor in the same pass over the input.
+    """
+
+    _fields = ("compress", "compressobj", "crc32", "level", "member_body")
 
     def __init__(
         self,
@@ -71,8 +76,10 @@ class Deflater(FrozenRecord):
         compressobj: Callable[[], Any],
         crc32: Callable[..., int],
         level: int,
+        member_body: Callable[[Any], bytes],
     ) -> None:
-        vars(self).update(compress=compress, compressobj=compressobj, crc32=crc32, level=level)
+        vars(self).update(compress=compress, compressobj=compressobj, crc32=crc32, level=level,
+                          member_body=member_body)
 
 
 def deflater(compresslevel: int | None, *, integers: bool = False) -> Deflater:
@@ -90,19 +97,28 @@ def deflater(compresslevel: int | None, *, integers: bool = False) -> Deflater:
     crc32 = isal_zlib.crc32 if isal_zlib is not None else zlib.crc32
     levels = _ISAL_LEVEL_FOR_ZLIB_LEVEL_INTEGERS if integers else _ISAL_LEVEL_FOR_ZLIB_LEVEL
     if isal_zlib is not None and level in levels:
+        from isal import igzip_lib
+
         ilevel = levels[level]
         return Deflater(
             compress=lambda data: isal_zlib.compress(data, ilevel, wbits=-15),
             compressobj=lambda: isal_zlib.compressobj(ilevel, isal_zlib.DEFLATED, -15),
             crc32=crc32,
             level=level,
+            member_body=lambda data: igzip_lib.compress(data, ilevel, igzip_lib.COMP_GZIP_NO_HDR),
         )
     return Deflater(
         compress=lambda data: zlib.compress(data, level, wbits=-15),
         compressobj=lambda: zlib.compressobj(level, zlib.DEFLATED, -15),
         crc32=crc32,
         level=level,
+        # zlib's gzip output starts with a header of its own, always 10 bytes
+        # (no name, comment or extra field): the member gets voxelio's instead
+        member_body=lambda data: zlib.compress(data, level, wbits=31)[_ZLIB_GZIP_HEADER:],
     )
+
+
+_ZLIB_GZIP_HEADER = 10
 
 
 def gzip_inflate_errors() -> tuple[type[BaseException], ...]:

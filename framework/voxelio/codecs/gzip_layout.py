@@ -44,14 +44,12 @@ def _xfl(level: int) -> int:
     return 2 if level >= 9 else 4 if level <= 1 else 0
 
 
-def build_member(payload: bytes, usize: int, crc: int, level: int) -> list[bytes]:
-    """Header, deflated payload and trailer of one blocked member."""
-    total = HEADER_SIZE + len(payload) + _TRAILER.size
-    head = _HEADER.pack(
+def member_header(body_size: int, usize: int, level: int) -> bytes:
+    """The header of a blocked member whose deflated payload and trailer take ``body_size``."""
+    return _HEADER.pack(
         GZIP_MAGIC, 8, _FEXTRA, 0, _xfl(level), _OS_UNKNOWN,
-        4 + _SUBFIELD_LEN, SUBFIELD_ID, _SUBFIELD_LEN, total, usize,
+        4 + _SUBFIELD_LEN, SUBFIELD_ID, _SUBFIELD_LEN, HEADER_SIZE + body_size, usize,
     )
-    return [head, payload, member_trailer(crc, usize)]
 
 
 def plain_member_header(level: int) -> bytes:

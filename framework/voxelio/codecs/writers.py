@@ -15,7 +15,7 @@ from . import backends
 from .gzip_layout import (
     DEFAULT_BLOCK_SIZE,
     MAX_BLOCK_SIZE,
-    build_member,
+    member_header,
     member_trailer,
     plain_member_header,
 )
@@ -114,6 +114,12 @@ class BlockedGzipWriter(_GzipWriterBase):
         return self._write(data, stable=False)
 
     def write_stable(self, data: Any) -> int:
+        """Write ``data`` the caller leaves unchanged until :meth:`finish` returns.
+
+        Its whole blocks are deflated in place, not copied; a piece of at
+        least one block starts a new member (what was buffered before it
+        becomes a shorter member).
+        """
         return self._write(data, stable=True)
 
     def _write(self, data: Any, stable: bool) -> int:
@@ -124,6 +130,14 @@ class BlockedGzipWriter(_GzipWriterBase):
         n = len(view)
         blocks: list[Any] = []
         start = 0
+        if stable and self._buf and n >= self._block:
+            # A large piece the caller keeps unchanged starts a member of its
+            # own: its blocks are then deflated where they lie. Filling the
+            # buffered block from it instead (after a file's header, say)
+            # would shift every later block off its pieces and copy about
+            # half of them; the short member costs a few dozen bytes.
+            blocks.append(bytes(self._buf))
+            self._buf.clear()
         if self._buf:
             start = min(n, self._block - len(self._buf))
             self._buf += view[:start]
@@ -142,7 +156,8 @@ class BlockedGzipWriter(_GzipWriterBase):
 
     @staticmethod
     def _deflate(block: Any, d: backends.Deflater) -> list[bytes]:
-        return build_member(d.compress(block), len(block), d.crc32(block), d.level)
+        body = d.member_body(block)  # deflated and checksummed in one pass
+        return [member_header(len(body), len(block), d.level), body]
 
     def _emit(self, blocks: list[Any], stable: bool = False) -> None:
         """Deflate ``blocks`` on the shared pool; members are written in order as they finish.
