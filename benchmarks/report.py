@@ -64,11 +64,11 @@ def _row(res: Result) -> str:
     p = res.pair
     ratio = f"**{p.ratio:.2f}** ({p.ratios.min:.2f}-{p.ratios.max:.2f})"
     floor = f"{res.floor['ratio']:.2f}x {res.floor['name']}" if res.floor else ""
+    # the floor's own check (when judged) is already said by the floor
+    own = f"vs {res.floor['name']}" if res.floor else None
     checks = ", ".join(f"{c.label} {c.value:.2f}" for c in res.checks
-                       if c.label != "vs NiBabel")
-    extra = "; ".join(x for x in (floor, checks if not floor else "") if x)
-    if res.floor and len(res.checks) > 2:
-        extra += "; " + checks
+                       if c.label not in ("vs NiBabel", own))
+    extra = "; ".join(x for x in (floor, checks) if x)
     return (f"| {res.id} | {ratio} | {_fmt_time(p.voxelio.median, res.unit)} | "
             f"{_fmt_time(p.nibabel.median, res.unit)} | {res.target} | {extra} | "
             f"{_verdict(res)} |")

@@ -61,3 +61,11 @@ def test_floors_are_measured(quick_results: dict) -> None:
     assert any("inflate" in n for n in names)
     assert "memcpy" in names
     assert all(f["median"] > 0 for f in quick_results["floors"])
+
+
+def test_saves_show_their_deflate_floor_and_size(quick_results: dict) -> None:
+    saves = {k: r for k, r in quick_results["cases"].items() if k.startswith("save-")}
+    assert saves
+    for case_id, res in saves.items():
+        assert "deflate on" in res["floor"]["name"] and res["floor"]["median"] > 0, case_id
+        assert [c["label"] for c in res["checks"]] == ["vs NiBabel", "size"], case_id
