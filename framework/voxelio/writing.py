@@ -246,9 +246,12 @@ def write_array(
     # Every piece is either a view of ``arr`` or a buffer made for it and
     # never reused, so a compressing writer may keep it instead of copying.
     write = getattr(fileobj, "write_stable", None) or fileobj.write
-    for chunk in _chunks_in_order(arr, order):
-        stored = to_stored(chunk, out, slope, inter)
-        write(memoryview(np.ascontiguousarray(stored)).cast("B"))
+    # closed on any exit: pieces being made ahead on worker threads are
+    # cancelled or waited for before a failed write returns
+    with contextlib.closing(_chunks_in_order(arr, order)) as chunks:
+        for chunk in chunks:
+            stored = to_stored(chunk, out, slope, inter)
+            write(memoryview(np.ascontiguousarray(stored)).cast("B"))
 
 
 #: a C-order array is written in F order by copying tiles of up to this many

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -121,3 +122,34 @@ def test_a_write_that_stops_early_leaves_no_transposition_running(monkeypatch):
     started = len(made)
     backends.thread_pool().submit(lambda: None).result()  # anything queued has run by now
     assert len(made) == started <= 1 + 2
+
+
+def test_a_failed_write_waits_for_the_pieces_made_ahead(monkeypatch):
+    from voxelio.errors import WriterError
+
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
+    monkeypatch.setattr(writing, "CHUNK_ELEMENTS", 64)
+    a = np.arange(8 * 8 * 64, dtype=np.int16).reshape(8, 8, 64)
+    running: list[int] = []
+    calls: list[int] = []
+    real = writing._tiled_copy
+
+    def slow_copy(part, tiles):
+        calls.append(1)
+        running.append(1)
+        try:
+            if len(calls) > 1:
+                time.sleep(0.2)  # the next pieces are still being made when the write fails
+            return real(part, tiles)
+        finally:
+            running.pop()
+
+    monkeypatch.setattr(writing, "_tiled_copy", slow_copy)
+
+    class Refuses(io.BytesIO):
+        def write(self, data):
+            raise WriterError("no room")
+
+    with pytest.raises(WriterError):
+        writing.write_array(a, Refuses(), "<i2")
+    assert running == []  # nothing still making a piece once write_array raised
