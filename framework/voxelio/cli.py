@@ -139,16 +139,22 @@ def _working_on(name: str | None) -> None:
         _MESSAGES.current = name
 
 
-def _error(exc: BaseException, prefix: str = "") -> None:
-    text = str(exc) if isinstance(exc, _UsageError) else _describe(exc)
-    print(f"voxelio: {prefix}{text}", file=sys.stderr)
+def _error(exc: BaseException, about: str | None = None) -> None:
+    """Print ``exc`` as one line on stderr, after the name of the file it is ``about``."""
+    text = str(exc) if isinstance(exc, _UsageError) else _describe(exc, about)
+    print(f"voxelio: {about + ': ' if about else ''}{text}", file=sys.stderr)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, about: str | None = None) -> str:
+    """The error in words; the file the line already names is not named again."""
     if isinstance(exc, FileNotFoundError) and exc.filename:
-        return f"no such file: {exc.filename}"
+        missing = os.fspath(exc.filename)
+        return "no such file" if missing == about else f"no such file: {missing}"
     name = type(exc).__name__
-    return f"{name}: {exc}" if str(exc) else name
+    text = str(exc)
+    if about is not None and text.startswith(f"cannot read {about!r}: "):
+        text = text[len(f"cannot read {about!r}: "):]  # "voxelio: x.nii: cannot read 'x.nii'"
+    return f"{name}: {text}" if text else name
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -203,7 +209,9 @@ def _parser() -> argparse.ArgumentParser:
         "(names or glob patterns) into the folder --to DIR. One summary line per file.")
     p.add_argument("paths", nargs="+", metavar="IN [OUT]")
     p.add_argument("--to", metavar="DIR", help="write every IN into DIR (same base name, "
-                   "the suffix of --format, or IN's suffix)")
+                   "the suffix of --format, or IN's suffix); IN's compression is kept where "
+                   "the format allows it (.nii.gz -> .mgz, .mgz -> .nii.gz, .mgh -> .nii): "
+                   "convert IN OUT to choose another")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary lines, no progress bar")
     p.add_argument("--dtype", help="on-disk data type of OUT (numpy name, e.g. int16)")
     p.add_argument("--format", help="format of OUT instead of choosing by its name")
@@ -293,7 +301,7 @@ def _each_file(files: Sequence[str], work: Callable[[str], None], debug: bool) -
         except Exception as exc:
             if debug:
                 raise
-            _error(exc, f"{name}: ")
+            _error(exc, name)
             status = EXIT_FAILED
     return status
 
@@ -358,7 +366,7 @@ def _summary_of(
 ) -> str:
     parts = [
         str(format_name),
-        str(dtype),
+        _dtype_label(dtype),
         "[" + ", ".join(str(n) for n in shape) + "]",
         "zooms " + ("(" + ", ".join(f"{z:g}" for z in zooms) + ")" if zooms else "?"),
     ]
@@ -389,7 +397,10 @@ def _scaling(slope: Any, inter: Any) -> str:
 
 
 def _details(img: Any) -> list[str]:
-    lines = [f"class {type(img).__module__}:{type(img).__qualname__}"]
+    lines = [
+        f"class {type(img).__module__}:{type(img).__qualname__}",
+        f"stored as {_dtype_label(img.get_data_dtype(), byte_order=True)}",
+    ]
     affine = getattr(img, "affine", None)
     if affine is None:
         lines.append("affine unknown")
@@ -470,7 +481,7 @@ def cmd_convert(args: argparse.Namespace, out: TextIO) -> int:
         except Exception as exc:
             if args.debug:
                 raise
-            _error(exc, f"{source}: ")
+            _error(exc, source)
             status = EXIT_FAILED
             continue
         if not args.quiet:
@@ -496,6 +507,12 @@ def _convert_jobs(args: argparse.Namespace) -> list[tuple[str, str]]:
 
 
 def _target_name(source: str, format_name: str | None) -> str:
+    """The name ``source`` gets in the ``--to`` folder: its stem, the format's suffix.
+
+    The compression ``source`` has is kept when the format can be
+    compressed that way (``.nii.gz`` -> ``.mgz``, ``.mgz`` -> ``.nii.gz``,
+    ``.mgh`` -> ``.nii``); otherwise the plain suffix.
+    """
     from .codecs.detect import strip_compression
     from .registry.store import get_registry
 
@@ -506,7 +523,35 @@ def _target_name(source: str, format_name: str | None) -> str:
     entry = get_registry().entries.get(format_name)
     if entry is None:
         raise _UsageError(f"--format {format_name!r} is not an installed format")
-    return stem + entry.spec.extensions[0]
+    return stem + _compressed_suffix(entry.spec, _codec_of(source))
+
+
+def _codec_of(source: str) -> str | None:
+    """The compression of ``source``: its name's, else its first bytes' (an alias: .mgz)."""
+    from .codecs.detect import compression_from_name, detect_compression
+
+    codec = compression_from_name(source)
+    if codec is not None:
+        return codec
+    try:
+        with open(source, "rb") as stream:
+            return detect_compression(stream.read(8))
+    except OSError:
+        return None  # the conversion itself says what is wrong with the file
+
+
+def _compressed_suffix(spec: Any, codec: str | None) -> str:
+    """The format's suffix for files compressed with ``codec`` (plain if it has none)."""
+    from .codecs.detect import SUFFIX_CODECS
+
+    plain = spec.extensions[0]
+    if codec is None:
+        return plain
+    for suffix, name in SUFFIX_CODECS.items():
+        if name == codec and suffix in spec.compressed_suffixes:
+            return plain + suffix
+    aliases = getattr(spec.load_image_class(), "compression_aliases", {})
+    return next((alias for alias, name in aliases.items() if name == codec), plain)
 
 
 def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any) -> str:
@@ -526,10 +571,11 @@ def _convert_one(source: str, target: str, args: argparse.Namespace, dtype: Any)
         lost.append("the full affine")  # a format whose save did not say so
     same_dtype = back.get_data_dtype().newbyteorder("=") == img.get_data_dtype().newbyteorder("=")
     if not same_dtype and dtype is None:
-        lost.append(f"dtype {img.get_data_dtype()}")
+        lost.append(f"dtype {_dtype_label(img.get_data_dtype())}")
     shape = "[" + ", ".join(str(n) for n in back.shape) + "]"
     line = (f"{source} -> {target}: {img.format_name} -> {back.format_name}, "
-            f"{img.get_data_dtype()} -> {back.get_data_dtype()}, shape {shape}")
+            f"{_dtype_label(img.get_data_dtype())} -> {_dtype_label(back.get_data_dtype())}, "
+            f"shape {shape}")
     return line + ("; not kept: " + ", ".join(lost) if lost else "")
 
 
@@ -541,10 +587,15 @@ def _saved_reporting_losses(img: Any, target: str, format_name: Any, dtype: Any)
     """
     from .api import save
     from .errors import ConversionWarning
+    from .writing import _CHOOSE_DTYPE
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", ConversionWarning)
-        save(img, target, format=format_name, dtype=dtype)
+    words = _CHOOSE_DTYPE.set("--dtype {dtype}")  # messages asking for a dtype say --dtype
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConversionWarning)
+            save(img, target, format=format_name, dtype=dtype)
+    finally:
+        _CHOOSE_DTYPE.reset(words)
     lost: list[str] = []
     for record in caught:
         if issubclass(record.category, ConversionWarning):
@@ -632,8 +683,15 @@ def _fix_note(finding: Any, loaded: bool) -> str:
     return " (fixable)" if finding.fixable else ""
 
 
+def _dtype_label(dtype: Any, *, byte_order: bool = False) -> str:
+    """:func:`voxelio.dtypes.dtype_label`, imported when first needed (it imports numpy)."""
+    from .dtypes import dtype_label as label
+
+    return label(dtype, byte_order=byte_order)
+
+
 def _short_dtype(name: str) -> str:
-    """A structured (colour) dtype as its field names, e.g. 'RGB' for R, G, B bytes."""
+    """A spec's dtype name, a colour type as its fields ('RGB'), without importing numpy."""
     if not name.startswith("["):
         return name
     import ast

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import voxelio as vx
+from voxelio.dtypes import dtype_label
 
 
 def sample_volume(shape: Sequence[int] = (48, 56, 40)) -> np.ndarray:
@@ -44,7 +45,8 @@ def sample_affine(shape: Sequence[int]) -> np.ndarray:
 def _summary(path: str, img: vx.SpatialImage) -> str:
     zooms = ", ".join(f"{z:g}" for z in img.header.get_zooms())
     return (
-        f"{os.path.basename(path):<26} {img.format_name or '?':<12} {img.get_data_dtype()!s:<8} "
+        f"{os.path.basename(path):<26} {img.format_name or '?':<12} "
+        f"{dtype_label(img.get_data_dtype()):<8} "
         f"shape {img.shape!s:<16} zooms ({zooms})"
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -80,12 +81,20 @@ def _accepts(obj: Any, dtype: np.dtype) -> bool:
     return got.newbyteorder("=") == dtype.newbyteorder("=") if not got.fields else got == dtype
 
 
-def dtype_label(dtype: Any) -> str:
+def dtype_label(dtype: Any, *, byte_order: bool = False) -> str:
     """A dtype as people read it: 'int16', and a colour type by its fields ('RGB').
+
+    The byte order is left out ('>i2' and '<i2' are both 'int16'): data
+    come back in the machine's order whatever a file stores, so formats
+    that store different orders read the same. ``byte_order=True`` adds
+    it for types of more than one byte ('int16, big-endian').
 
     Accepts anything :func:`numpy.dtype` does, or a spec's dtype name
     (``"[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]"``); a name it cannot read is
     returned unchanged.
+
+    >>> dtype_label('>i2'), dtype_label('<f4', byte_order=True), dtype_label(RGB)
+    ('int16', 'float32, little-endian', 'RGB')
     """
     if isinstance(dtype, str) and dtype.startswith("["):
         from .registry.spec import parse_dtype
@@ -100,4 +109,10 @@ def dtype_label(dtype: Any) -> str:
         return str(dtype)
     if dt.names and all(dt.fields[n][0] == np.uint8 for n in dt.names):
         return "".join(dt.names)
-    return str(dt)
+    if dt.names:
+        return str(dt)
+    label = str(dt.newbyteorder("="))
+    if byte_order and dt.itemsize > 1:
+        big = dt.byteorder == ">" or (dt.byteorder in "=|" and sys.byteorder == "big")
+        label += ", big-endian" if big else ", little-endian"
+    return label

@@ -843,5 +843,9 @@ def _conversion_message(cls: type, dtype: np.dtype, err: Exception, chosen: bool
         f"{cls.__name__} cannot store {dtype} data ({err})")
     if chosen:  # the caller named this dtype: advice to name one would be noise
         return text
+    from .writing import _CHOOSE_DTYPE
+
+    if _CHOOSE_DTYPE.get(None) is not None:  # a caller with its own words (the CLI)
+        return f"{text}. Choose one: {_CHOOSE_DTYPE.get().format(dtype='...')}"
     return (text + ". Choose one: voxelio.save(img, path, dtype=...), "
             "Klass.from_image(img, dtype=...) or `voxelio convert IN OUT --dtype ...`")

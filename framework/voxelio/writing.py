@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import contextvars
 import functools
 import itertools
 import math
@@ -32,6 +33,18 @@ import numpy as np
 from .errors import WriterError
 
 CHUNK_ELEMENTS = 1 << 20
+
+# how a message asks for another stored dtype, in the caller's words: a
+# program calls save(dtype=...), the command line has --dtype (voxelio.cli
+# sets its own while it converts)
+_CHOOSE_DTYPE: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "voxelio_choose_dtype", default="save(..., dtype='{dtype}')"
+)
+
+
+def _choose_dtype_words(dtype: str) -> str:
+    """How to ask for ``dtype`` on save, as the caller would (``save(..., dtype='float32')``)."""
+    return _CHOOSE_DTYPE.get().format(dtype=dtype)
 
 
 # -- scaling choice ------------------------------------------------------------------
@@ -149,11 +162,11 @@ def _no_fit_message(mn: float, mx: float, out: np.dtype, why: str) -> str:
         return (
             f"the data have values that are not whole numbers (range [{mn:g}, {mx:g}]), "
             f"which {out.name} can hold only with a scale factor, and {why}; "
-            "choose a floating-point dtype (e.g. save(..., dtype='float32'))"
+            f"choose a floating-point dtype (e.g. {_choose_dtype_words('float32')})"
         )
     return (
         f"data range [{mn:g}, {mx:g}] does not fit {out.name} ([{info.min}, {info.max}]) "
-        f"and {why}; choose a wider dtype (e.g. save(..., dtype='float32'))"
+        f"and {why}; choose a wider dtype (e.g. {_choose_dtype_words('float32')})"
     )
 
 

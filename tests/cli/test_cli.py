@@ -66,6 +66,8 @@ def test_info_verbose_and_failures(toy, tmp_path):
     assert "    magic            b'VXT1'" in done.stdout
     assert "    dims             [2, 3, 4, 1, 1, 1, 1]" in done.stdout
     assert "no such file" in done.stderr and "Traceback" not in done.stderr
+    missing = str(tmp_path / "missing.toy")
+    assert f"voxelio: {missing}: no such file\n" in done.stderr  # the file named once
 
 
 def test_sniff_ranks_with_evidence(toy, tmp_path):

@@ -67,7 +67,7 @@ def test_many_files_show_a_progress_bar_on_a_terminal(tmp_path, niftis):
     lines = [line.split("\r")[-1] for line in shown.splitlines()]
     for i, source in enumerate(niftis):
         target = tmp_path / "out" / f"in{i}.mgh"
-        assert f"{source} -> {target}: nifti1 -> mgh, int16 -> >i2, shape [3, 4, 5]" in lines
+        assert f"{source} -> {target}: nifti1 -> mgh, int16 -> int16, shape [3, 4, 5]" in lines
         assert np.array_equal(vx.load(target).get_fdata(), np.full((3, 4, 5), i))
 
 

@@ -116,7 +116,7 @@ def test_console_blocks_run_voxelio_and_compare_stdout_and_stderr(pytester):
         $ voxelio info t1.mgz
         t1.mgz  mgh  ...  [40, 48, 32]  zooms (1.5, 1.5, 1.5)
         $ voxelio info missing.nii
-        voxelio: ...no such file: missing.nii
+        voxelio: missing.nii: no such file
         $ echo $?
         1
         ```

@@ -195,4 +195,17 @@ def test_missing_known_plugin_class_names_its_distribution():
     env = {**os.environ, "VOXELIO_DISABLE_PLUGINS": "mgh"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, check=True)
-    assert "pip install voxelio-mgh" in out.stdout
+    # installed but switched off: not "pip install"
+    assert out.stdout.strip() == (
+        "module 'voxelio' has no attribute 'MGHImage'; it is provided by the plugin "
+        "distribution 'voxelio-mgh', which is installed but disabled by "
+        "VOXELIO_DISABLE_PLUGINS (take it out of VOXELIO_DISABLE_PLUGINS to use it)")
+
+
+def test_a_known_plugin_class_not_installed_says_pip_install(isolated_registry):
+    # the registry as it is where voxelio-mgh was never installed
+    isolated_registry.plugins[:] = [p for p in isolated_registry.plugins
+                                    if p.distribution != "voxelio-mgh"]
+    with pytest.raises(AttributeError, match=r"'voxelio-mgh', which is not installed "
+                                             r"\(pip install voxelio-mgh\)"):
+        vx.MGHImage  # noqa: B018

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .discovery import ENV_DISABLE, PluginRecord, _normalise_dist
+from .health import Health
 from .known import known_for_attribute
 from .spec import resolve_ref
 from .store import get_registry
@@ -46,11 +48,31 @@ def resolve_export(name: str) -> Any:
     known = known_for_attribute(name)
     if known is not None:
         entry = get_registry().entries.get(known.name)
+        record = _installed_plugin(known.distribution)
         if entry is not None:
             message += f"; format {known.name!r} that provides it is {entry.status}"
+        elif record is not None:
+            # installed, but switched off (VOXELIO_DISABLE_PLUGINS) or broken
+            why = record.status  # "disabled by VOXELIO_DISABLE_PLUGINS", "broken: ..."
+            if record.state.health is Health.DISABLED:
+                why += f" (take it out of {ENV_DISABLE} to use it)"
+            message += (
+                f"; it is provided by the plugin distribution {known.distribution!r}, "
+                f"which is installed but {why}"
+            )
         else:
             message += (
                 f"; it is provided by the plugin distribution {known.distribution!r}, "
                 f"which is not installed (pip install {known.distribution})"
             )
     raise AttributeError(message)
+
+
+def _installed_plugin(distribution: str) -> PluginRecord | None:
+    """The registry's record of a plugin of ``distribution`` that is not usable, if any."""
+    wanted = _normalise_dist(distribution)
+    for record in get_registry().plugins:
+        named = record.distribution and _normalise_dist(record.distribution) == wanted
+        if named and not record.ok:
+            return record
+    return None
