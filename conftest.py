@@ -21,6 +21,9 @@ import tomllib
 
 ROOT = os.path.dirname(os.path.abspath(__file__))
 TEST_PLUGINS = os.path.join(ROOT, "tests", "plugins")
+#: where this session laid the test plugins out, for code that must hide
+#: them again (the docs runner runs pages as a user's environment would)
+TEST_PLUGINS_ENV = "VOXELIO_TEST_PLUGINS_DIR"
 _state: dict[str, str] = {}
 
 
@@ -65,6 +68,7 @@ def _install_for_this_session() -> None:
     install_test_plugins(target)
     _state["target"] = target
     _state["pythonpath"] = os.environ.get("PYTHONPATH", "")
+    os.environ[TEST_PLUGINS_ENV] = target
     sys.path.insert(0, target)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [target, _state["pythonpath"]]))
     registry = sys.modules.get("voxelio.registry.store")
@@ -79,4 +83,5 @@ def pytest_unconfigure(config) -> None:
     target = _state.pop("target", None)
     if target:
         os.environ["PYTHONPATH"] = _state["pythonpath"]
+        os.environ.pop(TEST_PLUGINS_ENV, None)
         shutil.rmtree(target, ignore_errors=True)

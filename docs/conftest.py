@@ -48,8 +48,8 @@ import voxelio as vx
 OPTION_FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 DOCTEST_LANGUAGES = {"python", "pycon", "python3", "py"}
 CONSOLE_LANGUAGES = {"console", "shell-session"}
-# sys.path folders the root conftest.py fills with the test-only plugins
-TEST_PLUGIN_FOLDER_PREFIX = "voxelio-test-plugins-"
+#: the variable naming the folder the root conftest.py laid the test-only plugins out in
+TEST_PLUGINS_ENV = "VOXELIO_TEST_PLUGINS_DIR"
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})\s*(?P<info>[^`]*)$")
 
@@ -324,16 +324,17 @@ def _user_plugins_only() -> Iterator[None]:
     """Hide the test-only plugins; forget formats a page registers at run time."""
     from voxelio.registry import store
 
+    folder = os.environ.get(TEST_PLUGINS_ENV)
     hidden = [(i, e) for i, e in enumerate(sys.path)
-              if os.path.basename(e).startswith(TEST_PLUGIN_FOLDER_PREFIX)]
+              if folder and e and os.path.realpath(e) == os.path.realpath(folder)]
     for index, _ in reversed(hidden):
         del sys.path[index]
-    runtime_before = set(store._runtime_specs)
+    runtime_before = set(store.get_registry().runtime_formats())
     store.refresh()
     try:
         yield
     finally:
-        for name in set(store._runtime_specs) - runtime_before:
+        for name in set(store.get_registry().runtime_formats()) - runtime_before:
             vx.unregister_format(name)
         for index, entry in hidden:
             sys.path.insert(index, entry)

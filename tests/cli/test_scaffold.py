@@ -14,7 +14,7 @@ from voxelio.scaffold import write_plugin
 def without_test_plugins(extra: str) -> dict:
     """os.environ with ``extra`` first on PYTHONPATH and without the test plugins."""
     parts = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    kept = [p for p in parts if p and "voxelio-test-plugins-" not in p]
+    kept = [p for p in parts if p and p != os.environ.get("VOXELIO_TEST_PLUGINS_DIR")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")}
     env["PYTHONPATH"] = os.pathsep.join([extra, *kept])
     return env

@@ -1,13 +1,12 @@
-"""The examples on the format pages (docs/formats/*.md) run as written.
+"""What the format pages (docs/formats/*.md) must hold besides working examples.
 
-Each page's ``>>>`` examples are self-contained (they import numpy and
-voxelio and write their own files), so they run here in an empty working
-folder, as they would in a reader's session.
+Their ``>>>`` examples run with every other page's, through the docs runner
+(docs/conftest.py, collected by ``make test``); here: that each page has
+examples for it to run, and links the deliberate differences.
 """
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,9 @@ FORMATS = Path(__file__).resolve().parents[2] / "docs" / "formats"
 
 
 @pytest.mark.parametrize("page", ["analyze.md", "nifti1.md", "mgh.md"])
-def test_format_page_examples_run(page, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    result = doctest.testfile(str(FORMATS / page), module_relative=False, report=True,
-                              optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0, f"{page} has no examples"
-    assert result.failed == 0, f"{result.failed} example(s) of {page} failed (see the output)"
+def test_format_page_has_examples_for_the_docs_runner(page):
+    lines = (FORMATS / page).read_text(encoding="utf-8").splitlines()
+    assert any(line.startswith(">>> ") for line in lines), f"{page} has no examples"
 
 
 @pytest.mark.parametrize("page", ["analyze.md", "nifti1.md", "mgh.md"])

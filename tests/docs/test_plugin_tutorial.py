@@ -55,7 +55,7 @@ print("round trip ok")
 def _env(pythonpath: Path, **extra: str) -> dict[str, str]:
     """A user's environment: no VOXELIO_* settings, no test-only plugins on the path."""
     parts = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    kept = [p for p in parts if p and "voxelio-test-plugins-" not in p]
+    kept = [p for p in parts if p and p != os.environ.get("VOXELIO_TEST_PLUGINS_DIR")]
     env = {k: v for k, v in os.environ.items() if not k.startswith("VOXELIO_")}
     env["PYTHONPATH"] = os.pathsep.join([str(pythonpath), *kept])
     env.update(extra)

@@ -52,7 +52,7 @@ def _user_environment() -> dict[str, str]:
     env = dict(os.environ)
     parts = env.get("PYTHONPATH", "").split(os.pathsep)
     env["PYTHONPATH"] = os.pathsep.join(
-        p for p in parts if p and "voxelio-test-plugins-" not in p)
+        p for p in parts if p and p != os.environ.get("VOXELIO_TEST_PLUGINS_DIR"))
     env.pop("VOXELIO_DOCS_INTERSPHINX", None)  # offline, as in make test
     return env
 

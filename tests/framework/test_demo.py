@@ -69,7 +69,7 @@ def test_demo_reports_what_a_format_cannot_keep_and_succeeds(tmp_path):
 def users_environment() -> dict:
     """os.environ without the test plugins the root conftest.py put on PYTHONPATH."""
     parts = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    kept = [p for p in parts if p and "voxelio-test-plugins-" not in p]
+    kept = [p for p in parts if p and p != os.environ.get("VOXELIO_TEST_PLUGINS_DIR")]
     return dict(os.environ, PYTHONPATH=os.pathsep.join(kept))
 
 

@@ -13,9 +13,9 @@ from voxelio.registry import InvalidSpecError, store
 @pytest.fixture
 def runtime_cleanup():
     """Forget runtime formats made by the test (the plugin registry stays)."""
-    before = set(store._runtime_specs)
+    before = set(store.get_registry().runtime_formats())
     yield
-    for name in set(store._runtime_specs) - before:
+    for name in set(store.get_registry().runtime_formats()) - before:
         vx.unregister_format(name)
 
 
@@ -85,6 +85,17 @@ def test_runtime_formats_survive_refresh(runtime_cleanup):
     vx.refresh_plugins()
     names = {f.name for f in vx.formats()}
     assert {"keep-me", "toy"} <= names
+    assert "keep-me" in store.get_registry().runtime_formats()
+
+
+def test_the_registry_lists_the_formats_registered_at_run_time(runtime_cleanup):
+    before = store.get_registry().runtime_formats()
+    assert "toy" not in before and "nifti1" not in before  # plugins' formats are not listed
+    vx.register_format(vx.FormatSpec(name="zz-late", image_class="x.y:Z", extensions=(".zl",)))
+    vx.register_format(vx.FormatSpec(name="aa-late", image_class="x.y:Z", extensions=(".al",)))
+    assert store.get_registry().runtime_formats() == sorted([*before, "aa-late", "zz-late"])
+    vx.unregister_format("zz-late")
+    assert "zz-late" not in store.get_registry().runtime_formats()
 
 
 def test_save_picks_writer_by_name_and_converts(runtime_cleanup, tmp_path):

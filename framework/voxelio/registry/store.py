@@ -322,6 +322,14 @@ class Registry:
         """Usable formats, sorted by name."""
         return [e for _, e in sorted(self.entries.items()) if e.ok]
 
+    def runtime_formats(self) -> list[str]:
+        """Names of the formats registered in this process (``register_format``), sorted.
+
+        What to ``unregister_format`` to undo a script's or a notebook's
+        registrations (they survive :func:`refresh`; plugins' formats come back).
+        """
+        return sorted(name for name, e in self.entries.items() if e.plugin is self.runtime)
+
     def broken_plugins(self) -> list[PluginRecord]:
         """Plugins that are broken (not merely disabled or shadowed)."""
         return [p for p in self.plugins if p.state.health is Health.BROKEN]
