@@ -9,13 +9,14 @@ name is imported.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .discovery import ENV_DISABLE, PluginRecord, _normalise_dist
-from .health import Health
 from .known import known_for_attribute
 from .spec import resolve_ref
 from .store import get_registry
+
+if TYPE_CHECKING:
+    from .discovery import PluginRecord
 
 
 def export_table() -> dict[str, tuple[str, Any]]:
@@ -53,6 +54,9 @@ def resolve_export(name: str) -> Any:
             message += f"; format {known.name!r} that provides it is {entry.status}"
         elif record is not None:
             # installed, but switched off (VOXELIO_DISABLE_PLUGINS) or broken
+            from .discovery import ENV_DISABLE  # here: only this message needs them
+            from .health import Health
+
             why = record.status  # "disabled by VOXELIO_DISABLE_PLUGINS", "broken: ..."
             if record.state.health is Health.DISABLED:
                 why += f" (take it out of {ENV_DISABLE} to use it)"
@@ -70,6 +74,8 @@ def resolve_export(name: str) -> Any:
 
 def _installed_plugin(distribution: str) -> PluginRecord | None:
     """The registry's record of a plugin of ``distribution`` that is not usable, if any."""
+    from .discovery import _normalise_dist
+
     wanted = _normalise_dist(distribution)
     for record in get_registry().plugins:
         named = record.distribution and _normalise_dist(record.distribution) == wanted
