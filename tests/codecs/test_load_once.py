@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import io
 import gzip
 import os
 
@@ -83,3 +84,92 @@ def test_head_kept_serves_reads_of_the_start_again(tmp_path):
         assert source.inflated - before == 10_000  # only the bytes beyond what was kept
         assert r.read_range(300_000, 10) == payload[300_000:300_010]
         assert r.read_range(0, 300_000) == payload[:300_000]
+
+
+def _counting_steps(monkeypatch):
+    """Record every decompression step and the inflater it used."""
+    from voxelio.codecs import decompressors
+
+    steps = []
+    real = decompressors._GzipCodec.step
+
+    def counting(d, data, max_out):
+        steps.append(type(d).__module__)
+        return real(d, data, max_out)
+
+    monkeypatch.setattr(decompressors._GzipCodec, "step", staticmethod(counting))
+    return steps
+
+
+def test_a_small_stream_is_inflated_whole_in_one_call(tmp_path, backend, monkeypatch):
+    from codec_helpers import smooth_noise
+
+    from voxelio import codecs
+    from voxelio.codecs import backends
+
+    payload = smooth_noise(40_000, seed=3)
+    path = tmp_path / "s.nii.gz"
+    path.write_bytes(gzip.compress(payload, mtime=0))  # one stream, not voxelio's blocks
+    steps = _counting_steps(monkeypatch)
+    with codecs.open_indexed(path) as r:
+        # detection, header and data, as a load reads them
+        assert r.read_range(0, 540) == payload[:540]
+        assert r.read_range(0, 348) == payload[:348]
+        assert r.read_range(352, len(payload) - 352) == payload[352:]
+        assert r._source.inflated == len(payload)
+    assert len(steps) == 1
+    if backend == "fast" and backends.has_fast_gzip():
+        # no seek point is needed for a stream kept whole: the fastest inflater does it
+        assert "isal" in steps[0]
+    else:
+        assert "isal" not in steps[0]
+
+
+def test_a_stream_whose_trailer_understates_its_size_still_reads_right(tmp_path, backend):
+    """The trailer's size is only a hint (it counts the last member): two members,
+    the last one tiny, read the same as a plain full read."""
+    from codec_helpers import smooth_noise
+
+    from voxelio import codecs
+
+    first, last = smooth_noise(400_000, seed=4), b"tail" * 10
+    path = tmp_path / "two.gz"
+    path.write_bytes(gzip.compress(first, mtime=0) + gzip.compress(last, mtime=0))
+    with codecs.open_indexed(path) as r:
+        assert r.read_range(0, 100) == first[:100]
+        assert r.read_range(399_000, 2000) == (first + last)[399_000:401_000]
+        assert r.read_range(1000, 5000) == first[1000:6000]
+        assert r.read() == first + last
+
+
+def test_a_small_file_is_read_once_in_one_system_call(small_nii_gz, monkeypatch):
+    path, arr, _ = small_nii_gz
+    voxelio.load(path)  # first-use set-up happens here
+    preads = []
+    real_pread = os.pread
+
+    def counting_pread(fd, n, offset):
+        data = real_pread(fd, n, offset)
+        preads.append(len(data))
+        return data
+
+    monkeypatch.setattr(os, "pread", counting_pread)
+    real_fileio_read = io.FileIO.read
+    raw_reads = []
+
+    class CountingFileIO(io.FileIO):
+        def read(self, *args):
+            data = real_fileio_read(self, *args)
+            raw_reads.append(len(data))
+            return data
+
+        def readinto(self, buffer):
+            got = super().readinto(buffer)
+            raw_reads.append(got)
+            return got
+
+    monkeypatch.setattr(io, "FileIO", CountingFileIO)
+    img = voxelio.load(path)
+    np.testing.assert_array_equal(img.get_fdata(), arr)
+    assert preads == [os.path.getsize(path)]
+    assert sum(raw_reads) == 0

@@ -12,6 +12,9 @@ from typing import Any
 from ..errors import ImageFileError
 
 CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
+#: files up to this size are read whole, in one system call, when voxelio opens them
+#: by name: format detection, the member scan and the inflater then share those bytes
+SMALL_FILE = CHUNK
 
 
 def read_full(fobj: Any, n: int) -> bytes:
@@ -38,10 +41,12 @@ class Access:
     Seekable files are read with ``os.pread`` when voxelio opened them itself,
     otherwise by seek and read under a lock. A stream that cannot seek is read
     forward only; a short look-back buffer lets a reader re-read the bytes at
-    the position it last asked for.
+    the position it last asked for. ``whole`` gives the file's bytes from its
+    start already read (a small file): reads inside them are served from memory.
     """
 
-    def __init__(self, fobj: Any, name: str, *, own: bool = False) -> None:
+    def __init__(self, fobj: Any, name: str, *, own: bool = False,
+                 whole: bytes | None = None) -> None:
         self.name = name
         self._fobj = fobj
         self._lock = _thread.allocate_lock()
@@ -55,9 +60,13 @@ class Access:
                 self._fd = None
         self._buf = b""  # streams only: bytes from offset self._buf_start on
         self._buf_start = 0
+        self._whole = whole if whole is not None and self._base == 0 else None
 
     def pread(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset`` (fewer only at the end of the file)."""
+        whole = self._whole
+        if whole is not None and offset + n <= len(whole):
+            return whole if offset == 0 and n == len(whole) else whole[offset : offset + n]
         try:
             if self._fd is not None:
                 return os.pread(self._fd, n, self._base + offset)
@@ -91,6 +100,8 @@ class Access:
 
     def size(self) -> int | None:
         """Bytes from the start position to the end, or None for a stream."""
+        if self._whole is not None:
+            return len(self._whole)  # the file as it was read whole a moment ago
         try:
             if self._fd is not None:
                 return os.fstat(self._fd).st_size - self._base

@@ -104,13 +104,31 @@ class _Prefixed(io.RawIOBase):
 
 
 
-def _indexed(fobj: Any, where: str, codec: str | None, *, own: bool, closers: list[Any]) -> Any:
+def _indexed(
+    fobj: Any, where: str, codec: str | None, *, own: bool, closers: list[Any],
+    whole: bytes | None = None,
+) -> Any:
     """An IndexedReader over ``fobj`` (positioned at its data) holding ``codec`` data."""
     # imported here: an uncompressed read never needs the decompression machinery
     from .reader import IndexedReader
     from .sources import open_source
 
-    return IndexedReader(open_source(fobj, where, codec, own=own), where, closers)
+    return IndexedReader(open_source(fobj, where, codec, own=own, whole=whole), where, closers)
+
+
+def _read_small_whole(fobj: Any, size: int, where: str) -> bytes | None:
+    """All the bytes of a small regular file just opened by name (one system call), or None
+    for a larger one: detection, member scan and inflater then share them."""
+    from .access import SMALL_FILE
+
+    if size > SMALL_FILE:
+        return None
+    try:
+        return os.pread(fobj.fileno(), size, 0)
+    except (AttributeError, OSError, io.UnsupportedOperation) as err:
+        if isinstance(err, OSError) and not isinstance(err, io.UnsupportedOperation):
+            raise ImageFileError(f"cannot read {where}: {err}") from err
+        return None
 
 
 def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
@@ -314,13 +332,17 @@ def _opened_read_shared(
         where = _describe(path)
         fobj, identity = _open_identified(path)
         try:
+            whole = _read_small_whole(fobj, identity.size, where)
             if codec == "auto":
-                codec, fobj = _sniff(fobj, where)
+                if whole is not None:
+                    codec = detect_compression(whole[:4])
+                else:
+                    codec, fobj = _sniff(fobj, where)
             if codec is None:
                 with fobj:
                     yield fobj
                 return
-            reader = _indexed(fobj, where, codec, own=True, closers=[fobj.close])
+            reader = _indexed(fobj, where, codec, own=True, closers=[fobj.close], whole=whole)
         except BaseException:
             fobj.close()
             raise

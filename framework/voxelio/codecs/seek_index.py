@@ -118,7 +118,9 @@ class StreamSource:
         self.codec = codec.name
         self.size: int | None = None
         self._lock = threading.RLock()
-        self.spacing = checkpoint_spacing(access.size())
+        #: compressed bytes from the start to the end of the file when opened (None: a stream)
+        self._csize = access.size()
+        self.spacing = checkpoint_spacing(self._csize)
         #: decompressed bytes the reads inflated themselves (the indexing pass not included)
         self.inflated = 0
         self._start = (u, cin)
@@ -142,6 +144,8 @@ class StreamSource:
         self._window = KeptChunks(WINDOW_MAX)  # the end of the stream, from a pass to it
         self._ahead = KeptChunks(AHEAD_MAX)  # an ISA-L pass's bytes beyond the indexing pass
         self._keep_from = 0.0  # where an ISA-L pass starts keeping them
+        #: the decompressed size (trailer) of a small stream, inflated in one call
+        self._whole: int | None = None
 
     # public -------------------------------------------------------------------------
     def readinto_at(self, offset: int, out: memoryview) -> int:
@@ -404,7 +408,29 @@ class StreamSource:
 
     def _fetch(self, st: _State, at_least: int) -> None:
         if len(st.inbuf) < at_least:
-            st.inbuf = memoryview(self._access.pread(st.cin, max(CHUNK, at_least)))
+            n = max(CHUNK, at_least)
+            left = None if self._csize is None else self._csize - st.cin
+            if left is not None and left >= at_least:
+                n = min(n, left)  # a small file: no buffer larger than what is left of it
+            st.inbuf = memoryview(self._access.pread(st.cin, n))
+
+    def _small_stream_size(self, st: _State) -> int | None:
+        """The decompressed size of a small stream, as its gzip trailer tells it: when ``st``
+        starts the stream, all of its compressed bytes are in ``st.inbuf`` and it
+        decompresses to at most :data:`HEAD_KEEP` bytes; else None.
+
+        Such a stream (a small file) is inflated in one call, by the fastest
+        inflater even if its state cannot be copied: all of it is kept (the
+        head), so no read ever needs a seek point.
+        The trailer's size is a hint only (it counts the last member only):
+        a wrong one costs speed, never correctness.
+        """
+        if (self.codec != "gzip" or (st.cin, st.u) != (self._start[1], self._start[0])
+                or self._csize is None or len(st.inbuf) != self._csize - st.cin
+                or len(st.inbuf) < 18):
+            return None
+        size = int.from_bytes(st.inbuf[-4:], "little")
+        return size if size <= HEAD_KEEP else None
 
     def _begin(self, st: _State) -> bool:
         """Start the next member/frame at ``st.cin``; False at the end of the data."""
@@ -416,7 +442,10 @@ class StreamSource:
             # Trailing bytes that start no new member (padding) end the data.
             self.size = st.u
             return False
-        st.d, st.fast = self._codec.new(st.fast)
+        small = None if st.fast else self._small_stream_size(st)
+        st.d, st.fast = self._codec.new(st.fast or small is not None)
+        if small is not None:
+            self._whole = small
         self._add_checkpoint(st.u, st.cin, None, 64 * 1024)
         return True
 
@@ -433,7 +462,11 @@ class StreamSource:
             self._fetch(st, 1)
             at_end = not len(st.inbuf)  # the decoder may still hold output
             want, feed = max_out, st.inbuf
-            if self._codec.can_checkpoint and not st.fast:
+            if self._whole is not None:
+                # all of a small stream in one call; what the read does not take is pending
+                # (an output buffer of the trailer's size: a larger one costs fresh memory)
+                want = max(max_out, min(self._whole + 1, HEAD_KEEP))
+            elif self._codec.can_checkpoint and not st.fast:
                 # stop at the next multiple of the spacing, where a seek point goes
                 to_point = self.spacing - (st.u - self._start[0]) % self.spacing
                 want = min(max_out, to_point)

@@ -215,9 +215,14 @@ class BlockedGzipSource:
         backends.run_all(executor, one, ((k,) for k in range(first, last + 1)))
 
 
-def open_source(fobj: Any, name: str, codec: str | None, *, own: bool) -> Any:
-    """The source for ``fobj`` (positioned at its data) holding ``codec``-compressed data."""
-    access = Access(fobj, name, own=own)
+def open_source(
+    fobj: Any, name: str, codec: str | None, *, own: bool, whole: bytes | None = None
+) -> Any:
+    """The source for ``fobj`` (positioned at its data) holding ``codec``-compressed data.
+
+    ``whole``: all of a small file's bytes, already read from its start.
+    """
+    access = Access(fobj, name, own=own, whole=whole)
     if codec is None:
         return PlainSource(access)
     adapter = codec_adapter(codec)
