@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import io
 import gzip
+import io
 import os
 
 import numpy as np
