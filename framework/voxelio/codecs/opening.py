@@ -150,6 +150,13 @@ def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
     return detect_compression(prefix), _Prefixed(prefix, fobj, where)
 
 
+def _detect(fobj: Any, where: str, whole: bytes | None) -> tuple[Compression | None, Any]:
+    """:func:`_sniff`, from the bytes of a small file already read whole if there are."""
+    if whole is not None:
+        return detect_compression(whole[:4]), fobj
+    return _sniff(fobj, where)
+
+
 def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
     """Open a file for random access to its decompressed bytes; the caller closes it.
 
@@ -179,12 +186,19 @@ def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
     """
     codec = normalise(compression)
     where = _describe(fileish)
-    fobj, own = _open_path(fileish, "rb")
+    whole = None
+    if isinstance(fileish, (str, os.PathLike)):
+        fobj, identity = _open_identified(fileish)
+        own = True
+    else:
+        fobj, own = fileish, False
     closers = [fobj.close] if own else []
     try:
+        if own:
+            whole = _read_small_whole(fobj, identity.size, where)
         if codec == "auto":
-            codec, fobj = _sniff(fobj, where)
-        return _indexed(fobj, where, codec, own=own, closers=closers)
+            codec, fobj = _detect(fobj, where, whole)
+        return _indexed(fobj, where, codec, own=own, closers=closers, whole=whole)
     except BaseException:
         for closer in closers:
             closer()
@@ -334,10 +348,7 @@ def _opened_read_shared(
         try:
             whole = _read_small_whole(fobj, identity.size, where)
             if codec == "auto":
-                if whole is not None:
-                    codec = detect_compression(whole[:4])
-                else:
-                    codec, fobj = _sniff(fobj, where)
+                codec, fobj = _detect(fobj, where, whole)
             if codec is None:
                 with fobj:
                     yield fobj

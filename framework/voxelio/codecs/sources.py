@@ -9,6 +9,8 @@ with a lock so several threads may read at once. Three kinds exist:
 - :class:`BlockedGzipSource`: gzip files made of independent members that
   declare their sizes (see :mod:`voxelio.codecs.gzip_layout`); reads inflate
   only the members they overlap, several members in parallel on the shared pool.
+- :class:`InflatedSource`: a small gzip file (one member, as other tools write
+  it) inflated whole when opened; reads are copies.
 
 :func:`open_source` picks the kind for a file.
 """
@@ -24,7 +26,7 @@ from . import backends
 from . import gzip_layout as layout
 from .access import Access
 from .decompressors import codec_adapter
-from .seek_index import StreamSource
+from .seek_index import HEAD_KEEP, StreamSource
 
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
 
@@ -48,6 +50,56 @@ class PlainSource:
             raise ImageFileError(f"the size of {self._access.name} is unknown (not seekable)")
         return self.size
 
+
+
+class InflatedSource:
+    """The decompressed bytes of a small file, inflated whole when it was opened.
+
+    A load of a small compressed file reads its start to recognise the
+    format, then the header, then the data: inflating it in one call at open
+    (:func:`inflate_small_stream`) makes each of those reads a copy, with
+    none of the bookkeeping a stream read at random needs.
+    """
+
+    codec = "gzip"
+
+    def __init__(self, data: bytes) -> None:
+        self._data = memoryview(data)
+        self.size = len(data)
+        #: decompressed bytes inflated (all of them, once), as other sources count them
+        self.inflated = len(data)
+
+    def readinto_at(self, offset: int, out: memoryview) -> int:
+        n = max(0, min(len(out), self.size - offset))
+        out[:n] = self._data[offset : offset + n]
+        return n
+
+    def total_size(self) -> int:
+        return self.size
+
+
+def inflate_small_stream(data: bytes) -> bytes | None:
+    """The content of ``data``, a whole gzip file, if it is one clean member that
+    decompresses to at most :data:`~voxelio.codecs.seek_index.HEAD_KEEP` bytes.
+
+    None for anything else (several members, trailing bytes, corrupt or
+    truncated data, a larger stream): those are read by a
+    :class:`~voxelio.codecs.seek_index.StreamSource`, which explains what is
+    wrong with them.
+    """
+    if len(data) < 18 or data[:2] != layout.GZIP_MAGIC:
+        return None
+    size = int.from_bytes(data[-4:], "little")  # ISIZE: the member's length (mod 2**32)
+    if size > HEAD_KEEP:
+        return None
+    d = backends.fast_gzip_decompressobj() or backends.checkpoint_gzip_module().decompressobj(31)
+    try:
+        out = d.decompress(data, size + 1)
+    except Exception:  # corrupt: the stream reader reports it in its own words
+        return None
+    if not d.eof or d.unused_data or len(out) != size:
+        return None
+    return out
 
 
 class BlockedGzipSource:
@@ -237,5 +289,9 @@ def open_source(
                     tail = StreamSource(access, adapter, cin=tail_c, u=uoffs[-1],
                                         require_data=False)
                 return BlockedGzipSource(access, coffs, uoffs, csizes, tail)
+            if whole is not None:
+                inflated = inflate_small_stream(whole)
+                if inflated is not None:
+                    return InflatedSource(inflated)
     return StreamSource(access, adapter)
 
