@@ -140,13 +140,12 @@ def test_a_small_stream_is_inflated_whole_in_one_call(tmp_path, backend, monkeyp
     path = tmp_path / "s.nii.gz"
     path.write_bytes(gzip.compress(payload, mtime=0))  # one stream, not voxelio's blocks
     calls = _counting_inflaters(monkeypatch)
-    with open(path, "rb") as f:
-        with codecs.open_indexed(path if opened_as == "name" else f) as r:
-            # detection, header and data, as a load reads them
-            assert r.read_range(0, 540) == payload[:540]
-            assert r.read_range(0, 348) == payload[:348]
-            assert r.read_range(352, len(payload) - 352) == payload[352:]
-            assert r._source.inflated == len(payload)
+    with open(path, "rb") as f, codecs.open_indexed(path if opened_as == "name" else f) as r:
+        # detection, header and data, as a load reads them
+        assert r.read_range(0, 540) == payload[:540]
+        assert r.read_range(0, 348) == payload[:348]
+        assert r.read_range(352, len(payload) - 352) == payload[352:]
+        assert r._source.inflated == len(payload)
     assert len(calls) == 1
     if backend == "fast" and backends.has_fast_gzip():
         # no seek point is needed for a stream kept whole: the fastest inflater does it
