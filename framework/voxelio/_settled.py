@@ -58,6 +58,20 @@ def _hold(path: str) -> tuple[int | None, FileIdentity | None]:
         return None, None
 
 
+def _held_by_this_load(path: str) -> FileIdentity | None:
+    """The identity of ``path`` as the load in progress already holds it open, or None.
+
+    Within ``voxelio.load`` the reader that recognised the format stays open
+    until the format's loader takes it (and, in the image's proxy, after):
+    its descriptor pins the inode just as :func:`_hold` would, and its
+    identity is that of the version the loader reads.
+    """
+    from .openfiles import current_load_hand_off
+
+    hand_off = current_load_hand_off()
+    return None if hand_off is None else hand_off.identity_of(path)
+
+
 def _journal_state(paths: list[str]) -> tuple[str, list[dict[str, Any]]]:
     """'absent', 'busy' (a save holds it) or 'stale' (a save died half-way)."""
     from ._replace import journal_path, read_journal
@@ -127,8 +141,11 @@ def load_settled(load: Callable[[], T], file_map: Mapping[str, Any]) -> T:
     if not paths:
         return load()
     pause = PAUSE
-    for _ in range(ATTEMPTS):
-        held = [_hold(p) for p in paths]
+    for attempt in range(ATTEMPTS):
+        # the first attempt borrows what the load holds open (a retry opens afresh:
+        # what detection opened may be an older version by then)
+        borrowed = [_held_by_this_load(p) if attempt == 0 else None for p in paths]
+        held = [(None, b) if b is not None else _hold(p) for p, b in zip(paths, borrowed)]
         try:
             before = [identity for _, identity in held]
             failure: VoxelioError | None = None

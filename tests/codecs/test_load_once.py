@@ -175,7 +175,7 @@ def test_a_stream_whose_trailer_understates_its_size_still_reads_right(
         assert r.read() == first + last
 
 
-def test_a_small_file_is_read_once_in_one_system_call(small_nii_gz, monkeypatch):
+def test_a_small_file_is_read_once_in_two_system_calls(small_nii_gz, monkeypatch):
     path, arr, _ = small_nii_gz
     voxelio.load(path)  # first-use set-up happens here
     preads = []
@@ -204,5 +204,8 @@ def test_a_small_file_is_read_once_in_one_system_call(small_nii_gz, monkeypatch)
     monkeypatch.setattr(io, "FileIO", CountingFileIO)
     img = voxelio.load(path)
     np.testing.assert_array_equal(img.get_fdata(), arr)
-    assert preads == [os.path.getsize(path)]
-    assert sum(raw_reads) == 0
+    # the first bytes through the file's buffer (they say it is compressed), the
+    # rest in one go: format detection, member scan, header and data share them
+    assert len(raw_reads) == 1
+    assert len(preads) <= 1
+    assert sum(raw_reads) + sum(preads) == os.path.getsize(path)

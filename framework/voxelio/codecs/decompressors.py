@@ -19,8 +19,11 @@ class _GzipCodec:
     magics = (layout.GZIP_MAGIC,)
     can_checkpoint = True  # zlib's and zlib-ng's decompressobj have copy(); ISA-L's has not
 
-    def __init__(self) -> None:
-        self.errors = backends.gzip_inflate_errors()
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:
+        # looked up when an error is being handled only (an ``except`` clause
+        # evaluates its types then): opening a file reads no settings for it
+        return backends.gzip_inflate_errors()
 
     @staticmethod
     def new(fast: bool) -> tuple[Any, bool]:

@@ -116,19 +116,35 @@ def _indexed(
     return IndexedReader(open_source(fobj, where, codec, own=own, whole=whole), where, closers)
 
 
-def _read_small_whole(fobj: Any, size: int, where: str) -> bytes | None:
-    """All the bytes of a small regular file just opened by name (one system call), or None
-    for a larger one: detection, member scan and inflater then share them."""
+def _open_named(path: Any, codec: str | None, where: str) -> tuple[Any, Any, Any, bytes | None]:
+    """Open a regular file by name: ``(file object, its identity, codec, whole)``.
+
+    ``codec`` 'auto' is recognised from the first bytes, peeked through the
+    file's buffer (an uncompressed file's reader then reads them from there).
+    ``whole`` is all of a small compressed file (at most ``SMALL_FILE``
+    bytes), read without reading any byte twice, which the member scan and
+    the inflater share; None otherwise.
+    """
     from .access import SMALL_FILE
 
-    if size > SMALL_FILE:
-        return None
+    fobj, identity = _open_identified(path)
     try:
-        return os.pread(fobj.fileno(), size, 0)
-    except (AttributeError, OSError, io.UnsupportedOperation) as err:
-        if isinstance(err, OSError) and not isinstance(err, io.UnsupportedOperation):
-            raise ImageFileError(f"cannot read {where}: {err}") from err
-        return None
+        small = identity.size <= SMALL_FILE
+        first = fobj.peek(4) if codec == "auto" or small else b""
+        if codec == "auto":
+            codec = detect_compression(first[:4])
+        whole = None
+        if codec is not None and small:
+            whole = bytes(first[: identity.size])
+            if len(whole) < identity.size:
+                whole += os.pread(fobj.fileno(), identity.size - len(whole), len(whole))
+    except OSError as err:
+        fobj.close()
+        raise ImageFileError(f"cannot read {where}: {err}") from err
+    except BaseException:
+        fobj.close()
+        raise
+    return fobj, identity, codec, whole
 
 
 def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
@@ -148,13 +164,6 @@ def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
     except OSError as err:
         raise ImageFileError(f"cannot read {where}: {err}") from err
     return detect_compression(prefix), _Prefixed(prefix, fobj, where)
-
-
-def _detect(fobj: Any, where: str, whole: bytes | None) -> tuple[Compression | None, Any]:
-    """:func:`_sniff`, from the bytes of a small file already read whole if there are."""
-    if whole is not None:
-        return detect_compression(whole[:4]), fobj
-    return _sniff(fobj, where)
 
 
 def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
@@ -188,16 +197,14 @@ def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
     where = _describe(fileish)
     whole = None
     if isinstance(fileish, (str, os.PathLike)):
-        fobj, identity = _open_identified(fileish)
+        fobj, _, codec, whole = _open_named(fileish, codec, where)
         own = True
     else:
         fobj, own = fileish, False
     closers = [fobj.close] if own else []
     try:
-        if own:
-            whole = _read_small_whole(fobj, identity.size, where)
         if codec == "auto":
-            codec, fobj = _detect(fobj, where, whole)
+            codec, fobj = _sniff(fobj, where)
         return _indexed(fobj, where, codec, own=own, closers=closers, whole=whole)
     except BaseException:
         for closer in closers:
@@ -344,11 +351,8 @@ def _opened_read_shared(
         reader.seek(0)  # a file opened by name is read from its start
     if reader is None:
         where = _describe(path)
-        fobj, identity = _open_identified(path)
+        fobj, identity, codec, whole = _open_named(path, codec, where)
         try:
-            whole = _read_small_whole(fobj, identity.size, where)
-            if codec == "auto":
-                codec, fobj = _detect(fobj, where, whole)
             if codec is None:
                 with fobj:
                     yield fobj

@@ -116,6 +116,9 @@ class StreamSource:
         self._require_data = require_data
         self._codec = codec
         self.codec = codec.name
+        #: how much faster ISA-L inflates than the copyable inflater (None: no ISA-L),
+        #: decided once for the open file
+        self._speedup = backends.fast_gzip_speedup() if self.codec == "gzip" else None
         self.size: int | None = None
         self._lock = threading.RLock()
         #: compressed bytes from the start to the end of the file when opened (None: a stream)
@@ -240,7 +243,7 @@ class StreamSource:
     def _plan_keeping(self, st: _State, offset: int) -> None:
         """Before an ISA-L pass from ``st`` to ``offset``: keep only what the indexing
         pass will probably not have reached when this pass gets there."""
-        speedup = backends.fast_gzip_speedup() or 1.0
+        speedup = self._speedup or 1.0
         with self._cp_lock:
             self._keep_from = self._indexed_to + (offset - st.u) / speedup
 
@@ -248,7 +251,7 @@ class StreamSource:
     def _choose(self, offset: int, nbytes: int) -> _State:
         """The cheapest state to reach ``offset`` from: the current decompressor, the
         kept ISA-L one, a seek point, or ISA-L from the start."""
-        speedup = backends.fast_gzip_speedup() if self.codec == "gzip" else None
+        speedup = self._speedup
         cur, fast = self._state, self._fast
         with self._cp_lock:
             k = bisect.bisect_right(self._cp_u, offset) - 1

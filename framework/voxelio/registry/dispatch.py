@@ -209,10 +209,12 @@ def _plan(entry: FormatEntry, path: str, suffix: str | None = None) -> _Plan:
 
 
 def _examine(
-    plan: _Plan, prefix: bytes, note: str, registry: Registry
+    plan: _Plan, prefix: bytes, note: str, registry: Registry, budget: float
 ) -> tuple[str, str, int]:
+    """The content verdict of ``plan``'s format; its sniff (if any) runs within ``budget``."""
     spec = plan.entry.spec
-    budget = sniff_budget() if spec.sniff is not None else 0.0
+    if spec.sniff is None:
+        budget = 0.0
     # magic rules are voxelio's own code, and a trusted sniff's plugin vouches
     # for it: neither needs a worker thread to be walked away from
     call = call_timed if spec.sniff_trusted else call_with_deadline
@@ -290,6 +292,7 @@ def rank(
     prefixes = _Prefixes() if prefixes is None else prefixes
     got_by_file = {filename: prefixes.get(filename, n) for filename, n in needs.items()}
     accepted, declined = [], []
+    budget = sniff_budget()  # read once for all the formats of this file
     for plan in plans:
         spec = plan.entry.spec
         got = got_by_file.get(plan.examined or "", ("", ""))
@@ -297,7 +300,7 @@ def rank(
             reason = plan.declined or f"cannot read its {spec.sniff_file_type} file {got}"
             declined.append(Candidate(spec.name, NO, reason, bool(plan.suffix), plan.suffix))
             continue
-        verdict, evidence, strength = _examine(plan, got[0], got[1], registry)
+        verdict, evidence, strength = _examine(plan, got[0], got[1], registry, budget)
         by_ext = bool(plan.suffix)
         if verdict == NO:
             declined.append(

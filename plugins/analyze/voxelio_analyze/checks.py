@@ -35,8 +35,8 @@ def check_sizeof_hdr(hdr: Any, fix: bool) -> Report | None:
 
 def check_dims(hdr: Any, fix: bool) -> Report | None:
     """``dim[0]`` must be a dimension count and the lengths must not be negative."""
-    dim = hdr["dim"]
-    ndim = int(dim[0])
+    dim = hdr["dim"].tolist()  # Python integers: cheaper than numpy on eight numbers
+    ndim = dim[0]
     if not 0 <= ndim <= MAX_NDIM:
         return Report(
             ERROR,
@@ -44,8 +44,8 @@ def check_dims(hdr: Any, fix: bool) -> Report | None:
             "the header is corrupt or not an Analyze header",
         )
     lengths = dim[1 : ndim + 1]
-    if np.any(lengths < 0):
-        return Report(ERROR, f"dim[1:{ndim + 1}] = {lengths.tolist()} has a negative length")
+    if min(lengths, default=0) < 0:
+        return Report(ERROR, f"dim[1:{ndim + 1}] = {lengths} has a negative length")
     return None
 
 
@@ -81,7 +81,10 @@ def check_bitpix(hdr: Any, fix: bool) -> Report | None:
 
 def check_pixdims(hdr: Any, fix: bool) -> Report | None:
     """The three spatial voxel sizes ``pixdim[1:4]`` must be positive."""
-    spatial = np.array(hdr["pixdim"][1:4], dtype=np.float64)
+    sizes = hdr["pixdim"][1:4].tolist()
+    if not any(size <= 0 for size in sizes):  # the usual case, without numpy (every load)
+        return None
+    spatial = np.array(sizes, dtype=np.float64)
     zero = spatial == 0
     negative = spatial < 0
     if not zero.any() and not negative.any():

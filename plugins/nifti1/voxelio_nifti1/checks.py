@@ -28,19 +28,19 @@ _MAX_BYTES = 2**63 - 1
 
 def check_dim(hdr: Any, fix: bool) -> Report | None:
     """dim[0] must be 0-7, the lengths it covers non-negative, their product addressable."""
-    dim = hdr["dim"]
-    ndim = int(dim[0])
+    # Python integers: exact (a numpy product of int64 dims, NIfTI-2, could wrap
+    # around), and cheaper than numpy on eight numbers (this runs at every load)
+    dim = hdr["dim"].tolist()
+    ndim = dim[0]
     if not 0 <= ndim <= 7:
         return Report(ERROR, f"dim[0] is {ndim}: the number of dimensions must be 0 to 7")
     lengths = dim[1 : ndim + 1]
-    if np.any(lengths < 0) and not (ndim >= 3 and tuple(dim[1:4]) == (-1, 1, 1)):
-        return Report(ERROR, f"dim {dim[1 : ndim + 1].tolist()} has a negative length")
-    # exact integers: with int64 dims (NIfTI-2) a numpy product could wrap around
-    nbytes = math.prod(abs(int(n)) for n in lengths) * _itemsize(hdr)
+    if min(lengths, default=0) < 0 and not (ndim >= 3 and dim[1:4] == [-1, 1, 1]):
+        return Report(ERROR, f"dim {lengths} has a negative length")
+    nbytes = math.prod(abs(n) for n in lengths) * _itemsize(hdr)
     if nbytes > _MAX_BYTES:
         return Report(
-            ERROR, f"dim {lengths.tolist()} describes {nbytes} bytes of data, more than a file "
-            "can hold"
+            ERROR, f"dim {lengths} describes {nbytes} bytes of data, more than a file can hold"
         )
     return None
 
