@@ -58,6 +58,12 @@ def _hold(path: str) -> tuple[int | None, FileIdentity | None]:
         return None, None
 
 
+def _borrow_or_hold(path: str, borrow: bool) -> tuple[int | None, FileIdentity | None]:
+    """:func:`_hold`, unless ``borrow`` and the load in progress holds ``path`` open."""
+    identity = _held_by_this_load(path) if borrow else None
+    return (None, identity) if identity is not None else _hold(path)
+
+
 def _held_by_this_load(path: str) -> FileIdentity | None:
     """The identity of ``path`` as the load in progress already holds it open, or None.
 
@@ -144,8 +150,7 @@ def load_settled(load: Callable[[], T], file_map: Mapping[str, Any]) -> T:
     for attempt in range(ATTEMPTS):
         # the first attempt borrows what the load holds open (a retry opens afresh:
         # what detection opened may be an older version by then)
-        borrowed = [_held_by_this_load(p) if attempt == 0 else None for p in paths]
-        held = [(None, b) if b is not None else _hold(p) for p, b in zip(paths, borrowed)]
+        held = [_borrow_or_hold(p, attempt == 0) for p in paths]
         try:
             before = [identity for _, identity in held]
             failure: VoxelioError | None = None
