@@ -67,3 +67,21 @@ def test_a_load_looks_the_file_up_a_few_times_only(small_nii_gz, monkeypatch):
     # on to the data (two takes), and the file checked unchanged around the data
     # read and after the load; was 12
     assert len(looked_up) <= 7
+
+
+def test_a_load_opens_the_file_once_at_the_system_level(small_nii_gz, monkeypatch):
+    """The descriptor format detection opened serves the header, the data, and the
+    check that no save replaced the file during the load (voxelio._settled)."""
+    path, arr = small_nii_gz
+    opened = []
+    real_open = os.open
+
+    def counting_open(name, *args, **kwargs):
+        if not isinstance(name, int) and os.fspath(name) == path:
+            opened.append(name)
+        return real_open(name, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", counting_open)
+    img = voxelio.load(path)
+    np.testing.assert_array_equal(img.get_fdata(), arr)
+    assert len(opened) == 1  # was 2: the load-settled check opened it again
