@@ -211,3 +211,23 @@ def test_a_small_file_is_read_once_in_two_system_calls(small_nii_gz, monkeypatch
     assert len(raw_reads) == 1
     assert len(preads) <= 1
     assert sum(raw_reads) + sum(preads) == os.path.getsize(path)
+
+
+def test_a_small_compressed_load_never_imports_the_seek_index(small_nii_gz):
+    """The seek index (and its threads, locks, kept-bytes buffers) serves streams read
+    at random; a small file inflated whole at open has no use for it."""
+    import subprocess
+    import sys
+
+    path, _, _ = small_nii_gz
+    code = (
+        "import sys, voxelio\n"
+        f"voxelio.load({path!r}).get_fdata()\n"
+        "print(sorted(m for m in sys.modules if m.startswith('voxelio.codecs.')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    loaded = out.strip()
+    assert "voxelio.codecs.sources" in loaded  # the small file was read through the codecs
+    for module in ("seek_index", "kept", "decompressors"):
+        assert f"voxelio.codecs.{module}'" not in loaded

@@ -34,7 +34,7 @@ from typing import Any
 
 from ..errors import ImageFileError
 from . import backends
-from .access import CHUNK, Access
+from .access import CHUNK, HEAD_KEEP, Access
 from .kept import KeptChunks
 
 #: bounds of the spacing (decompressed bytes) between seek points; each costs
@@ -59,9 +59,6 @@ WINDOW_MAX = 80 << 20
 AHEAD_MAX = 16 << 20
 _SKIP_STEP = 1 << 20
 _FAST_STEP = 256 << 10
-#: decompressed bytes kept from the start of a stream, so that reading it again
-#: (format detection, then the header, then a small file's data) inflates it once
-HEAD_KEEP = 256 << 10
 #: compressed bytes given at a time to a decompressor that may become a seek point
 _CHECKPOINT_FEED = 32 << 10
 _MIN_FEED = 1 << 10

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import bisect
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ImageFileError
 from . import backends
 from . import gzip_layout as layout
-from .access import Access
-from .decompressors import codec_adapter
-from .seek_index import HEAD_KEEP, StreamSource
+from .access import HEAD_KEEP, Access
+
+if TYPE_CHECKING:
+    from .seek_index import StreamSource
 
 PARALLEL_SPAN = 8 << 20  # compressed bytes held at once by a parallel read (peak memory)
 
@@ -277,7 +278,6 @@ def open_source(
     access = Access(fobj, name, own=own, whole=whole)
     if codec is None:
         return PlainSource(access)
-    adapter = codec_adapter(codec)
     if codec == "gzip" and access.seekable:
         size = access.size()
         if size is not None:
@@ -286,12 +286,21 @@ def open_source(
                 tail_c = coffs[-1] + csizes[-1]
                 tail = None
                 if access.pread(tail_c, 2) == layout.GZIP_MAGIC:
-                    tail = StreamSource(access, adapter, cin=tail_c, u=uoffs[-1],
-                                        require_data=False)
+                    tail = _stream_source(access, codec, cin=tail_c, u=uoffs[-1],
+                                          require_data=False)
                 return BlockedGzipSource(access, coffs, uoffs, csizes, tail)
             if whole is not None:
                 inflated = inflate_small_stream(whole)
                 if inflated is not None:
                     return InflatedSource(inflated)
-    return StreamSource(access, adapter)
+    return _stream_source(access, codec)
+
+
+def _stream_source(access: Access, codec: str, **kwargs: Any) -> StreamSource:
+    # imported here: a small file inflated whole (and every blocked file that
+    # ends with its members) never needs the seek index
+    from .decompressors import codec_adapter
+    from .seek_index import StreamSource
+
+    return StreamSource(access, codec_adapter(codec), **kwargs)
 
