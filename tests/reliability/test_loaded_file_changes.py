@@ -85,3 +85,29 @@ def test_writable_map_of_its_own_file_keeps_working(tmp_path):
     view[0, 0, 0] = 7.0
     view.flush()
     assert float(proxy[0, 0, 0]) == 7.0
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+def test_a_save_during_the_load_makes_it_start_again_on_the_new_file(
+    tmp_path, suffix, monkeypatch
+):
+    """A save that replaces the file between format detection and the end of the load
+    (here: while the header is parsed) is noticed, and the load starts again: the
+    image is the new file's, header and data alike (voxelio._settled)."""
+    path = str(tmp_path / f"img{suffix}")
+    vx.save(_image(1.0, suffix), path)
+    header_class = type(vx.load(path).header)
+    real = header_class.from_fileobj.__func__
+    calls = []
+
+    def saving_meanwhile(cls, *args, **kwargs):
+        calls.append(cls)
+        hdr = real(cls, *args, **kwargs)
+        if len(calls) == 1:
+            vx.save(_image(2.0, suffix), path)
+        return hdr
+
+    monkeypatch.setattr(header_class, "from_fileobj", classmethod(saving_meanwhile))
+    img = vx.load(path)
+    assert len(calls) >= 2  # read again after the save
+    assert np.all(np.asarray(img.dataobj) == 2.0)
