@@ -231,3 +231,40 @@ def test_a_small_compressed_load_never_imports_the_seek_index(small_nii_gz):
     assert "voxelio.codecs.sources" in loaded  # the small file was read through the codecs
     for module in ("seek_index", "kept", "decompressors"):
         assert f"voxelio.codecs.{module}'" not in loaded
+
+
+class _CountingEnviron(dict):
+    """os.environ's contents, recording which variables are read."""
+
+    def __init__(self, real, reads):
+        super().__init__(real)
+        self._reads = reads
+
+    def __getitem__(self, key):
+        self._reads.append(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self._reads.append(key)
+        return super().get(key, default)
+
+
+def test_a_load_reads_each_setting_once_and_sees_changes_between_loads(
+    small_nii_gz, monkeypatch
+):
+    from voxelio.codecs import backends
+
+    path, arr, _ = small_nii_gz
+    voxelio.load(path).get_fdata()  # first-use set-up
+    reads = []
+    monkeypatch.setattr(os, "environ", _CountingEnviron(os.environ, reads))
+    np.testing.assert_array_equal(voxelio.load(path).get_fdata(), arr)
+    settings = [k for k in reads if k.startswith("VOXELIO_")]
+    assert len(settings) == len(set(settings)) <= 3  # was 11 reads of 3 settings
+    if backends.has_fast_gzip():
+        # read at each load, not cached: the next load follows a change
+        calls = _counting_inflaters(monkeypatch)
+        np.testing.assert_array_equal(voxelio.load(path).get_fdata(), arr)
+        os.environ["VOXELIO_STDLIB_CODECS"] = "1"
+        np.testing.assert_array_equal(voxelio.load(path).get_fdata(), arr)
+        assert "isal" in calls[0] and "isal" not in calls[1]
