@@ -105,8 +105,9 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 #: modules outside voxelio and its plugins that a tiny load may import after numpy
-#: (mmap: the memory-mapped data; zlib: the discovery cache's file names)
-ALLOWED_OTHERS = {"mmap", "zlib"}
+#: (mmap: the memory-mapped data; zlib: the discovery cache's file names; errno
+#: and __future__ are small, and already imported at start-up in an editable install)
+ALLOWED_OTHERS = {"__future__", "errno", "mmap", "zlib"}
 #: voxelio and plugin modules a tiny .nii load imports (60 at the time of writing,
 #: 65 with dataclasses and named tuples made at import, 77 before that); each
 #: costs a process 0.05-0.5 ms, so a new one on this path should be a choice
