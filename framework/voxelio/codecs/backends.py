@@ -185,6 +185,19 @@ def _gzip_reader_class() -> Any | None:
     return None if isal_zlib is None else getattr(isal_zlib, "_GzipReader", None)
 
 
+def fast_gzip_reader(source: Any) -> Any | None:
+    """ISA-L's gzip reader over ``source``, or None without ISA-L.
+
+    ``source`` is bytes-like or a binary file object (read with ``readinto``).
+    The reader's ``readinto`` inflates straight into the caller's buffer,
+    member after member, checking each member's CRC and length; it raises
+    ``gzip.BadGzipFile`` or ``EOFError`` for a bad trailer or a cut stream,
+    one of :func:`gzip_inflate_errors` for corrupt deflate data.
+    """
+    reader_class = _gzip_reader_class()
+    return None if reader_class is None else reader_class(source)
+
+
 def _zlib_ng() -> Any | None:
     if stdlib_only():
         return None
