@@ -46,6 +46,19 @@ def readinto_exact_range(fobj: Any, start: int, buf: Any, where: str) -> None:
     _check_complete(got, len(view), where)
 
 
+def take_range(fobj: Any, start: int, length: int, align: int, where: str) -> Any | None:
+    """The bytes from ``start`` as an array a compressed reader hands over, or None.
+
+    See :meth:`voxelio.codecs.reader.IndexedReader.take_range`; None for
+    other file objects and whenever the reader cannot.
+    """
+    take = getattr(fobj, "take_range", None)
+    if take is None:
+        return None
+    with _as_image_errors(where):
+        return take(start, length, align)
+
+
 def readinto_exact(fobj: BinaryIO, start: int | None, buf: Any, where: str) -> None:
     """Fill ``buf`` from ``start`` (or the current position if None)."""
     view = memoryview(buf).cast("B")

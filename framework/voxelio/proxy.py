@@ -30,7 +30,13 @@ import numpy as np
 
 from . import codecs
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
-from ._rangeread import read_exact, readinto_exact, readinto_exact_range, stored_size
+from ._rangeread import (
+    read_exact,
+    readinto_exact,
+    readinto_exact_range,
+    stored_size,
+    take_range,
+)
 from ._streams import SpooledStream, is_seekable, make_seekable
 from .codecs.backends import run_all
 from .codecs.handoff import ReaderHandOff
@@ -430,9 +436,15 @@ class ArrayProxy:
     ) -> np.ndarray:
         itemsize = self._dtype.itemsize
         strides = layout_strides(self._shape, itemsize, self.order)
-        out = np.empty(plan.counts, dtype=out_dtype, order=self.order)
-        if is_contiguous_box(plan.picks, self._shape, self.order):
+        contiguous = is_contiguous_box(plan.picks, self._shape, self.order)
+        if contiguous:
             start, length = box_span(plan.picks, strides, itemsize)
+            raw = take_range(fobj, self.offset + start, length, itemsize, self._describe())
+            if raw is not None:
+                return self._from_taken(raw.view(self._dtype), plan.counts, out_dtype, slope,
+                                        inter)
+        out = np.empty(plan.counts, dtype=out_dtype, order=self.order)
+        if contiguous:
             flat = out.reshape(-1, order=self.order)
             self._read_run(fobj, self.offset + start, flat, slope, inter)
             return out
@@ -446,6 +458,34 @@ class ArrayProxy:
             )
             out_part = out[target]
             _scale_into(box, out_dtype, slope, inter, out=out_part)
+        return out
+
+    def _from_taken(
+        self, raw: np.ndarray, counts: tuple[int, ...], out_dtype: np.dtype, slope: float,
+        inter: float,
+    ) -> np.ndarray:
+        """The values of ``raw``, stored values a compressed reader handed over.
+
+        A reader that inflated the whole stream into one buffer (a load that
+        read a footer after the data) gives that buffer itself: it becomes
+        the result when no conversion is needed (no second copy of the data),
+        else it is converted in parts on the shared threads and let go.
+        """
+        stored = self._dtype
+        if out_dtype == stored.newbyteorder("=") and slope == 1 and not inter:
+            if stored.byteorder not in "=|" and out_dtype != stored:
+                raw = raw.byteswap(inplace=True).view(out_dtype)
+            return raw.reshape(counts, order=self.order)
+        out = np.empty(counts, dtype=out_dtype, order=self.order)
+        flat = out.reshape(-1, order=self.order)
+        per_part = max(1, CHUNK_BYTES // 4 // stored.itemsize)
+        executor = codecs.thread_pool() if raw.size > per_part else None
+
+        def part(lo: int) -> None:
+            hi = min(lo + per_part, raw.size)
+            _scale_into(raw[lo:hi], out_dtype, slope, inter, out=flat[lo:hi])
+
+        run_all(executor, part, ((lo,) for lo in range(0, raw.size, per_part)))
         return out
 
     def _read_run(

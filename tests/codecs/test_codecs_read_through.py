@@ -28,8 +28,8 @@ def counted(monkeypatch):
     made: list[object] = []
     real = backends.fast_gzip_reader
 
-    def spy(source):
-        reader = real(source)
+    def spy(*args):
+        reader = real(*args)
         if reader is not None:
             made.append(reader)
         return reader

@@ -141,6 +141,101 @@ def test_good_ras_flag_not_positive_follows_freesurfer(tmp_path, flag):
     assert not np.array_equal(nib.load(path).affine, ours.affine)
 
 
+# -- a .mgz load inflates once, into the array a full read returns ------------------------
+@pytest.fixture(params=["fast", "stdlib"])
+def codec_mode(request, monkeypatch) -> str:
+    if request.param == "stdlib":
+        monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
+    else:
+        monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
+    return request.param
+
+
+def load_and_read(path, read):
+    """``read(vx.load(path))`` and the peak of memory traced meanwhile."""
+    import tracemalloc
+
+    read(vx.load(path))  # modules imported on first use are not the read's memory
+    tracemalloc.start()
+    try:
+        result = read(vx.load(path))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32])
+def test_nibabel_written_mgz_full_read_is_the_buffer_the_load_inflated(
+    tmp_path, codec_mode, dtype
+):
+    from voxelio.codecs import gzip_reader, seek_index
+
+    data = sample(dtype, (128, 128, 128))
+    path = tmp_path / "n.mgz"
+    nib.save(nib.MGHImage(data, AFFINE), path)  # one gzip stream, as FreeSurfer writes
+    ours, peak = load_and_read(path, lambda img: np.asarray(img.dataobj))
+    np.testing.assert_array_equal(ours, np.asarray(nib.load(path).dataobj))
+    assert ours.dtype == np.dtype(dtype) and ours.flags.f_contiguous and ours.flags.writeable
+    # the data once (the load's pass to the footer inflated into the array returned),
+    # plus the compressed input buffer and small change; was twice the data. The
+    # standard library's pass leaves seek points (a zlib state each) for later reads.
+    extra = gzip_reader.INPUT_BUFFER + 512 * 1024
+    if codec_mode == "stdlib":
+        extra += data.nbytes // seek_index.MIN_SPACING * 80_000
+    assert peak < data.nbytes + extra
+    fdata, peak = load_and_read(path, lambda img: img.get_fdata())
+    np.testing.assert_array_equal(fdata, nib.load(path).get_fdata())
+    assert peak < fdata.nbytes + data.nbytes + extra
+
+
+def test_single_stream_mgz_with_tags_reads_like_nibabel(tmp_path, codec_mode):
+    from voxelio_mgh.tags import MGHTag
+
+    data = sample(np.int16, (40, 30, 20, 3))
+    img = MGHImage(data, AFFINE)
+    img.header.tags.append(MGHTag.from_text("PEDIR", "COL"))
+    img.header.tags.append(MGHTag(43, b"\x40\x08" + bytes(6)))
+    path = tmp_path / "tagged.mgz"
+    vx.save(img, path, gzip_blocks=False)
+    ours = vx.load(path)
+    assert [t.tag_id for t in ours.header.tags] == [41, 43]
+    assert ours.header.tags.get("PEDIR").value == "COL"
+    read = np.asarray(ours.dataobj)
+    np.testing.assert_array_equal(read, data)
+    np.testing.assert_array_equal(read, np.asarray(nib.load(path).dataobj))
+    # after the full read took the buffer, partial reads inflate again, correctly
+    np.testing.assert_array_equal(ours.dataobj[..., 1], data[..., 1])
+
+
+def test_shipped_test_mgz_in_both_codec_modes(test_mgz, codec_mode):
+    ours, theirs = vx.load(test_mgz), nib.load(test_mgz)
+    np.testing.assert_array_equal(np.asarray(ours.dataobj), np.asarray(theirs.dataobj))
+    np.testing.assert_array_equal(ours.get_fdata(), theirs.get_fdata())
+    assert len(ours.header.tags.get(42).data) == 22400
+
+
+@pytest.mark.parametrize("damage", ["cut", "cut, size still stated", "corrupt", "crc"])
+def test_damaged_nibabel_written_mgz_gives_voxelio_errors(tmp_path, codec_mode, damage):
+    data = sample(np.int16, (64, 64, 30))
+    good = tmp_path / "good.mgz"
+    nib.save(nib.MGHImage(data, AFFINE), good)
+    raw = bytearray(good.read_bytes())
+    if damage == "cut":
+        raw = raw[: len(raw) * 2 // 3]
+    elif damage == "cut, size still stated":
+        raw = raw[: len(raw) * 2 // 3] + raw[-4:]
+    elif damage == "corrupt":
+        mid = len(raw) // 2
+        raw[mid : mid + 64] = bytes(b ^ 0x5A for b in raw[mid : mid + 64])
+    else:
+        raw[-8] ^= 0xFF
+    path = tmp_path / "bad.mgz"
+    path.write_bytes(bytes(raw))
+    with pytest.raises(vx.ImageFileError, match="truncated|corrupt"):
+        np.asarray(vx.load(path).dataobj)
+
+
 # -- NIfTI-1 conversion ----------------------------------------------------------------------
 @pytest.fixture
 def nifti1():

@@ -28,6 +28,8 @@ The package's parts:
 - :mod:`~voxelio.codecs.access`: positional reads of a file's compressed bytes.
 - :mod:`~voxelio.codecs.decompressors`: one decompression step per codec.
 - :mod:`~voxelio.codecs.seek_index`: single streams read through decompressor checkpoints.
+- :mod:`~voxelio.codecs.gzip_reader`: ISA-L's gzip reader, inflating straight into a buffer.
+- :mod:`~voxelio.codecs.held`: a whole stream inflated into one buffer a read can take over.
 - :mod:`~voxelio.codecs.sources`: plain, blocked gzip and stream sources, and which to use.
 - :mod:`~voxelio.codecs.reader`: :class:`IndexedReader`, the file object over a source.
 - :mod:`~voxelio.codecs.handoff`: a reader passed from a file's opener to its next reader.

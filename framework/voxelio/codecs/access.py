@@ -19,6 +19,7 @@ SMALL_FILE = CHUNK
 #: (format detection, then the header, then a small file's data) inflates it once;
 #: a single gzip member no larger is inflated whole when opened
 HEAD_KEEP = 256 << 10
+_HAS_PREADV = hasattr(os, "preadv")
 
 
 def read_full(fobj: Any, n: int) -> bytes:
@@ -81,6 +82,20 @@ class Access:
                 return self._stream_read(offset, n)
         except OSError as err:
             raise ImageFileError(f"cannot read {self.name}: {err}") from None
+
+    def preadinto(self, offset: int, buffer: memoryview) -> int:
+        """Fill ``buffer`` from ``offset`` as far as the file goes; the bytes filled.
+
+        Straight into ``buffer`` (no bytes object) when voxelio opened the file.
+        """
+        if self._fd is not None and _HAS_PREADV and self._whole is None:
+            try:
+                return os.preadv(self._fd, [buffer], self._base + offset)
+            except OSError as err:
+                raise ImageFileError(f"cannot read {self.name}: {err}") from None
+        data = self.pread(offset, len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
     def _stream_read(self, offset: int, n: int) -> bytes:
         if offset < self._buf_start:

@@ -185,17 +185,20 @@ def _gzip_reader_class() -> Any | None:
     return None if isal_zlib is None else getattr(isal_zlib, "_GzipReader", None)
 
 
-def fast_gzip_reader(source: Any) -> Any | None:
+def fast_gzip_reader(source: Any, buffer_size: int | None = None) -> Any | None:
     """ISA-L's gzip reader over ``source``, or None without ISA-L.
 
-    ``source`` is bytes-like or a binary file object (read with ``readinto``).
+    ``source`` is bytes-like or a binary file object (read with ``readinto``,
+    ``buffer_size`` bytes at a time when given).
     The reader's ``readinto`` inflates straight into the caller's buffer,
     member after member, checking each member's CRC and length; it raises
     ``gzip.BadGzipFile`` or ``EOFError`` for a bad trailer or a cut stream,
     one of :func:`gzip_inflate_errors` for corrupt deflate data.
     """
     reader_class = _gzip_reader_class()
-    return None if reader_class is None else reader_class(source)
+    if reader_class is None:
+        return None
+    return reader_class(source) if buffer_size is None else reader_class(source, buffer_size)
 
 
 def _zlib_ng() -> Any | None:

@@ -62,6 +62,19 @@ def member_trailer(crc: int, usize: int) -> bytes:
     return _TRAILER.pack(crc & 0xFFFFFFFF, usize & 0xFFFFFFFF)
 
 
+def last_member_size(pread: Callable[[int, int], bytes], file_size: int) -> int | None:
+    """The uncompressed size (modulo 2**32) the file's last 4 bytes state, if it has 20.
+
+    A gzip member ends with its ISIZE: for a file holding one member this is
+    its whole decompressed size (below 4 GiB); for several, only the last
+    one's; after trailing bytes, nothing meaningful. A hint, never a fact.
+    """
+    if file_size < 20:  # the smallest gzip member: 10-byte header, empty block, trailer
+        return None
+    tail = pread(file_size - 4, 4)
+    return struct.unpack("<I", tail)[0] if len(tail) == 4 else None
+
+
 def parse_member_header(head: bytes) -> tuple[int, int | None] | None:
     """``(member size, uncompressed size or None)`` from a header's size subfield.
 

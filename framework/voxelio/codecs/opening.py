@@ -183,8 +183,10 @@ def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
     IndexedReader
         A read-only binary file (``read``, ``readinto``, ``seek``, ``tell``)
         with ``size`` (decompressed size, None while unknown), ``codec``,
-        ``blocked``, and the thread-safe positional reads
-        ``read_range(offset, nbytes)`` and ``readinto_range(offset, buffer)``.
+        ``blocked``, the thread-safe positional reads
+        ``read_range(offset, nbytes)`` and ``readinto_range(offset, buffer)``,
+        and ``take_range(offset, nbytes, align)``, which hands over bytes a
+        pass to the end of the stream inflated whole, without a copy.
         Its index (gzip members, decompressor checkpoints) lives as long as it
         does. Usable as a context manager.
 

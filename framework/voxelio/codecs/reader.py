@@ -63,6 +63,24 @@ class IndexedReader(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         return self._source.readinto_at(offset, view) if len(view) else 0
 
+    def take_range(self, offset: int, nbytes: int, align: int = 1) -> Any | None:
+        """The decompressed bytes ``[offset, offset + nbytes)``, handed over without a copy.
+
+        When a pass to the end of the stream (a ``seek`` relative to the end)
+        inflated it whole into one buffer (see :mod:`voxelio.codecs.held`),
+        most of that buffer can become the caller's array instead of being
+        copied out: the result is a writable ``numpy.uint8`` array the reader
+        keeps no reference to (later reads inflate again).
+
+        Returns None (read with :meth:`readinto_range` instead) when the
+        bytes are not held in one piece, are less than half of it, or do not
+        start at an address that is a multiple of ``align`` (the item size
+        of the caller's dtype).
+        """
+        self._check_open()
+        take = getattr(self._source, "take_range", None)
+        return None if take is None or nbytes <= 0 else take(offset, nbytes, align)
+
     def release_cache(self) -> None:
         """Free decompressed bytes kept to answer later reads (the index stays)."""
         release = getattr(self._source, "release_cache", None)

@@ -22,6 +22,17 @@ cheapest way to its bytes: kept bytes, the current decompressor, the kept
 ISA-L one, a seek point, or ISA-L from the start. A read never waits for the
 indexing pass; the pass skips what reads have indexed ahead of it, so no byte
 is inflated twice by the copyable inflater.
+
+Two ways around the decompressor objects, both with ISA-L's gzip reader
+(:mod:`voxelio.codecs.gzip_reader`), which inflates straight into a buffer:
+a large read from the start of a stream goes through it into the caller's
+buffer (and a read that goes on where it stopped continues it); and a pass
+to the end of a stream (the size asked, as a format with a footer does)
+inflates a stream of stated size whole into one buffer that reads copy from
+and a large read takes over (:mod:`voxelio.codecs.held`).
+
+The module is longer than most: the read paths share one lock and one set
+of kept states, and each needs the others' bookkeeping in view.
 """
 
 from __future__ import annotations
@@ -33,8 +44,10 @@ import threading
 from typing import Any
 
 from ..errors import ImageFileError
-from . import backends
+from . import backends, gzip_reader
+from . import gzip_layout as layout
 from .access import CHUNK, HEAD_KEEP, Access
+from .held import HOLD_MAX, HeldStream
 from .kept import KeptChunks
 
 #: bounds of the spacing (decompressed bytes) between seek points; each costs
@@ -62,6 +75,8 @@ _FAST_STEP = 256 << 10
 #: compressed bytes given at a time to a decompressor that may become a seek point
 _CHECKPOINT_FEED = 32 << 10
 _MIN_FEED = 1 << 10
+#: most decompressed bytes per compressed byte deflate can produce (1032:1)
+_MAX_RATIO = 1032
 
 
 def checkpoint_spacing(compressed_size: int | None) -> int:
@@ -149,10 +164,19 @@ class StreamSource:
         # ISA-L's gzip reader of the last large read from the start, and where it
         # stopped: a read that goes on from there continues it (see _read_through)
         self._through: tuple[Any, int] | None = None
+        self._held: HeldStream | None = None  # the whole stream, from a pass to its end
 
     # public -------------------------------------------------------------------------
     def readinto_at(self, offset: int, out: memoryview) -> int:
         with self._lock:
+            if self.size is not None and offset >= self.size:
+                return 0
+            held = self._held
+            if held is not None and held.start <= offset < held.end:
+                got = held.readinto(offset, out)
+                if got == len(out):
+                    return got
+                return got + self.readinto_at(offset + got, out[got:])
             window_start = self._window.start
             if window_start is not None and window_start <= offset:
                 return self._window.readinto(offset, out)
@@ -214,7 +238,7 @@ class StreamSource:
         gzip reader, which is kept for a read that goes on where this one ends;
         None when it cannot (then the ordinary pass reads, and reports any error
         in its words)."""
-        reader = backends.fast_gzip_reader(_StreamFrom(self._access, self._start[1]))
+        reader = gzip_reader.fast_reader(self._access, self._start[1])
         if reader is None:
             return None
         self._through = (reader, self._start[0])
@@ -236,16 +260,9 @@ class StreamSource:
         self._through = None
         if offset != u:
             return None
-        import gzip
-
-        got = 0
         try:
-            while got < len(out):
-                n = reader.readinto(out[got:])
-                if not n:
-                    break
-                got += n
-        except (gzip.BadGzipFile, EOFError, *self._codec.errors):
+            got = gzip_reader.fill(reader, out)
+        except gzip_reader.reader_errors():
             return None
         self.inflated += got
         if got == len(out):
@@ -254,7 +271,7 @@ class StreamSource:
 
     def total_size(self) -> int:
         with self._lock:
-            if self.size is None:
+            if self.size is None and not self._hold_whole():
                 st = self._choose(self._size_guess(), FAST_READ_MIN)
                 self._window.clear()
                 while True:
@@ -270,7 +287,21 @@ class StreamSource:
     def release_cache(self) -> None:
         """Drop the decompressed bytes kept from a pass to the end (and a kept gzip reader)."""
         self._window.clear()
+        self._held = None
         self._through = None
+
+    def take_range(self, offset: int, nbytes: int, align: int = 1) -> Any | None:
+        """The held bytes ``[offset, offset + nbytes)``, handed over without a copy, or None.
+
+        See :meth:`voxelio.codecs.held.HeldStream.take`; once taken, the
+        stream is held no more (later reads inflate again).
+        """
+        with self._lock:
+            held = self._held
+            part = None if held is None else held.take(offset, nbytes, align)
+            if part is not None:
+                self._held = None
+            return part
 
     def stop(self) -> None:
         """Stop background work (the file is being closed)."""
@@ -280,6 +311,65 @@ class StreamSource:
         indexer = self._indexer
         if indexer is not None and indexer is not threading.current_thread():
             indexer.join()
+
+    # a pass to the end, into one buffer -----------------------------------------------
+    def _hold_whole(self) -> bool:
+        """Inflate the whole stream into one :class:`HeldStream`; False when it is not
+        worth trying (no plausible size stated) or ISA-L's reader failed (then the
+        ordinary pass goes to the end instead, and reports any problem)."""
+        capacity = self._stated_size()
+        if capacity is None:
+            return False
+        held = HeldStream(self._start[0], capacity)
+        self._window.clear()
+        reader = gzip_reader.fast_reader(self._access, self._start[1])
+        if reader is None:
+            self._pass_into(held)
+        else:
+            try:
+                held.filled_by(gzip_reader.fill(reader, held.free()))
+                u = held.end
+                # more than stated (several members): the window keeps the rest; a
+                # one-byte probe first, as a large read allocates its size at once
+                chunk = reader.read(1)
+                while chunk:
+                    self._window.add(u, memoryview(chunk))
+                    u += len(chunk)
+                    chunk = reader.read(_SKIP_STEP // 2)
+            except gzip_reader.reader_errors():
+                self._window.clear()
+                return False
+            self.size = u
+        self._held = held
+        return True
+
+    def _stated_size(self) -> int | None:
+        """The decompressed size a single gzip stream states (its ISIZE), when it is
+        worth a buffer: above what reads have seen, at most :data:`HOLD_MAX` and what
+        the compressed size can hold; None otherwise."""
+        compressed = self._access.size()
+        if self.codec != "gzip" or not self._access.seekable or compressed is None:
+            return None
+        stated = layout.last_member_size(self._access.pread, compressed)
+        if stated is None:
+            return None
+        seen = max(self._cp_u[-1], self._state.u, self._start[0] + len(self._head))
+        if not seen - self._start[0] < stated <= min(HOLD_MAX, _MAX_RATIO * compressed):
+            return None
+        return stated
+
+    def _pass_into(self, held: HeldStream) -> None:
+        """Inflate from the stream's start to its end with the sources' own pass,
+        into ``held`` and, for bytes beyond it, the window."""
+        st = self._choose(held.start, held.free().nbytes)
+        while True:
+            u = st.u
+            chunk = self._produce(st, _SKIP_STEP // 2)
+            if not len(chunk):
+                return
+            n = held.append(chunk) if self._window.start is None else 0
+            if n < len(chunk):
+                self._window.add(u + n, chunk[n:])
 
     # bytes kept decompressed ------------------------------------------------------------
     def _from_head(self, offset: int, out: memoryview) -> int:
@@ -608,25 +698,3 @@ def _lower_priority_of_this_thread() -> None:
     except (AttributeError, OSError):
         pass
 
-
-class _StreamFrom:
-    """A file object over an :class:`Access` from compressed offset ``pos`` on (for readers)."""
-
-    def __init__(self, access: Access, pos: int) -> None:
-        self._access = access
-        self._pos = pos
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._access.pread(self._pos, len(buffer))
-        n = len(data)
-        memoryview(buffer).cast("B")[:n] = data
-        self._pos += n
-        return n
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._access.pread(self._pos, max(n, 0) if n >= 0 else 1 << 20)
-        self._pos += len(data)
-        return data
