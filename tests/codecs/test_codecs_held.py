@@ -70,8 +70,12 @@ def test_load_then_take_peak_memory_is_the_data_once(tmp_path, backend):
     finally:
         tracemalloc.stop()
     assert part.tobytes() == DATA
-    # the decompressed bytes once, plus the compressed input buffer and small change
-    assert peak < len(DATA) + gzip_reader.INPUT_BUFFER + 600 * 1024
+    # the decompressed bytes once, plus the compressed input buffer and small change;
+    # the standard library's pass also leaves seek points (a zlib state each)
+    allowance = gzip_reader.INPUT_BUFFER + 512 * 1024
+    if backend == "stdlib":
+        allowance += len(DATA) // seek_index.MIN_SPACING * 80_000
+    assert peak < len(DATA) + allowance
 
 
 @pytest.mark.parametrize(("offset", "nbytes", "align"), [

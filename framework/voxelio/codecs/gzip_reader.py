@@ -24,9 +24,9 @@ from typing import Any
 from . import backends
 from .access import Access
 
-#: compressed bytes the reader asks for at a time (larger reads make no difference;
-#: smaller ones cost more calls into Python)
-INPUT_BUFFER = 1 << 20
+#: compressed bytes the reader asks for at a time (measured on a 17 MB .nii.gz:
+#: 64.5 ms of CPU at 256 KiB, 65.6 at 128 KiB and at 1 MiB, 70 at its default)
+INPUT_BUFFER = 256 << 10
 
 
 class CompressedFile:
