@@ -64,6 +64,19 @@ def test_a_large_read_goes_through_and_sequential_reads_continue_it(tmp_path, co
         assert reader.read_range(len(DATA) - BIG - 7, BIG + 7) == DATA[-BIG - 7 :]
 
 
+def test_a_large_read_a_little_further_on_continues_the_reader(tmp_path, counted):
+    _needs_reader()
+    path = _file(tmp_path, gzip.compress(DATA, mtime=0))
+    with codecs.open_indexed(path) as reader:
+        assert reader.read_range(0, BIG) == DATA[:BIG]
+        assert reader.read_range(3 * BIG, BIG) == DATA[3 * BIG : 4 * BIG]  # a gap
+        assert len(counted) == 1  # the gap was inflated by the same reader
+        assert reader._source.inflated == 4 * BIG  # nothing from the start again
+        end = len(DATA) - 100
+        assert reader.read_range(end, BIG) == DATA[end:]  # runs into the end
+        assert reader._source.size == len(DATA)
+
+
 def test_the_standard_library_mode_reads_the_same_without_it(tmp_path, counted, monkeypatch):
     monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
     path = _file(tmp_path, gzip.compress(DATA, mtime=0))

@@ -241,32 +241,38 @@ class StreamSource:
         reader = gzip_reader.fast_reader(self._access, self._start[1])
         if reader is None:
             return None
-        self._through = (reader, self._start[0])
-        skip = offset - self._start[0]
-        scratch = memoryview(bytearray(min(skip, 1 << 20)))
-        while skip > 0:
-            n = self._continue_through(offset - skip, scratch[: min(skip, len(scratch))])
-            if not n:
-                return None
-            skip -= n
-        return self._continue_through(offset, out)
+        return self._go_through(reader, self._start[0], offset, out)
 
     def _continue_through(self, offset: int, out: memoryview) -> int | None:
-        """Go on with the kept gzip reader when ``offset`` is where it stopped, else
-        let it go; None when there is none (or it failed)."""
+        """Go on with the kept gzip reader when ``offset`` is where it stopped, or ahead
+        of it and no seek point is nearer (in time); else let it go. None when there
+        is none (or it failed)."""
         if self._through is None:
             return None
         reader, u = self._through
         self._through = None
-        if offset != u:
+        if offset < u:
             return None
+        if offset > u:
+            with self._cp_lock:
+                cp_u = self._cp_u[bisect.bisect_right(self._cp_u, offset) - 1]
+            if (offset - u) / (backends.fast_gzip_speedup() or 1.0) > offset - cp_u:
+                return None
+        return self._go_through(reader, u, offset, out)
+
+    def _go_through(self, reader: Any, u: int, offset: int, out: memoryview) -> int | None:
+        """Inflate with ``reader`` (at decompressed offset ``u``) up to ``offset``, then
+        into ``out``; the reader is kept if the stream goes on. None if it failed."""
         try:
-            got = gzip_reader.fill(reader, out)
+            skipped = gzip_reader.skip(reader, offset - u)
+            got = gzip_reader.fill(reader, out) if skipped == offset - u else 0
         except gzip_reader.reader_errors():
             return None
-        self.inflated += got
+        self.inflated += skipped + got
         if got == len(out):
-            self._through = (reader, u + got)
+            self._through = (reader, offset + got)
+        elif self.size is None:
+            self.size = u + skipped + got  # the stream ended
         return got
 
     def total_size(self) -> int:
