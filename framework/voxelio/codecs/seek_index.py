@@ -256,7 +256,7 @@ class StreamSource:
         if offset > u:
             with self._cp_lock:
                 cp_u = self._cp_u[bisect.bisect_right(self._cp_u, offset) - 1]
-            if (offset - u) / (backends.fast_gzip_speedup() or 1.0) > offset - cp_u:
+            if (offset - u) / (self._speedup or 1.0) > offset - cp_u:
                 return None
         return self._go_through(reader, u, offset, out)
 
