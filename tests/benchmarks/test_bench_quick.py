@@ -48,7 +48,12 @@ def test_every_case_ran_or_names_the_missing_plugin(quick_results: dict) -> None
         status = res["status"]
         if status == "ok":
             assert isinstance(res["ratio"], float) and math.isfinite(res["ratio"]), case_id
-            assert res["ratio"] > 0, case_id
+            # a peak-memory case may measure no new resident pages at all on the
+            # quick data (the output fits in memory the process already holds)
+            if case_id.startswith("memory-"):
+                assert res["ratio"] >= 0, case_id
+            else:
+                assert res["ratio"] > 0, case_id
             assert all(isinstance(c["value"], float) for c in res["checks"]), case_id
             assert isinstance(res["passed"], bool), case_id
         else:
