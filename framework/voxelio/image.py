@@ -24,8 +24,6 @@ import numpy as np
 
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
-from . import imagestreams as _streams
-from ._archive import pack_members, unpack_members
 from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
 from .errors import ConversionWarning, HeaderDataError, ImageDataError, ImageFileError
@@ -36,6 +34,9 @@ from .proxy import is_proxy
 from .slicing import is_fancy, plan_index
 
 _ZIP_MAGIC = b"PK\x03\x04"
+#: seconds :meth:`SpatialImage.from_url` waits for the server by default (here, not
+#: in imagestreams, which a load does not import)
+URL_TIMEOUT = 5.0
 
 #: the header :meth:`SpatialImage.from_file_map` just read, which the image it
 #: builds takes as its own instead of a checked copy: no one else holds it, and
@@ -388,18 +389,26 @@ class SpatialImage:
     load = from_filename
 
     # -- streams and URLs ------------------------------------------------------------------
+    # streams, URLs and archives import their code on first use: a load from a file
+    # name, the common case, needs none of it
     def to_stream(self, io_obj: BinaryIO, **options: Any) -> None:
         """Write the image to a writable binary stream (see :meth:`to_bytes` for pairs)."""
+        from . import imagestreams as _streams
+
         _streams.to_stream(self, io_obj, **options)
 
     @classmethod
     def from_stream(cls, io_obj: BinaryIO, **kwargs: Any) -> SpatialImage:
         """Read an image from a readable binary stream, such as :meth:`to_stream` wrote."""
+        from . import imagestreams as _streams
+
         return _streams.from_stream(cls, io_obj, **kwargs)
 
     @classmethod
-    def from_url(cls, url: str, timeout: float = _streams.URL_TIMEOUT, **kwargs: Any):
+    def from_url(cls, url: str, timeout: float = URL_TIMEOUT, **kwargs: Any):
         """Download ``url`` and read the image it holds (loaded into memory)."""
+        from . import imagestreams as _streams
+
         return _streams.from_url(cls, url, timeout, **kwargs)
 
     def to_file_map(
@@ -516,6 +525,8 @@ class SpatialImage:
         self.to_file_map(file_map, **options)
         if len(self.files_types) == 1:
             return file_map[self.files_types[0][0]].fileobj.getvalue()
+        from ._archive import pack_members
+
         return pack_members({
             f"image{ext or '.' + file_type}": file_map[file_type].fileobj.getvalue()
             for file_type, ext in self.files_types
@@ -542,6 +553,8 @@ class SpatialImage:
                 f"(one member per file type: {[t for t, _ in cls.files_types]})"
             )
         wanted = {file_type: ext or "." + file_type for file_type, ext in cls.files_types}
+        from ._archive import unpack_members
+
         members = unpack_members(data, wanted, cls.__name__)
         file_map = {t: FileHolder(fileobj=io.BytesIO(content)) for t, content in members.items()}
         return cls.from_file_map(file_map, **kwargs)

@@ -12,12 +12,10 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import ImageFileError
 from .filemaps import FileHolder
+from .image import URL_TIMEOUT
 
 if TYPE_CHECKING:
     from .image import SpatialImage
-
-#: seconds :func:`from_url` waits for the server by default
-URL_TIMEOUT = 5.0
 
 
 def _single_file_type(klass: type[SpatialImage]) -> str | None:

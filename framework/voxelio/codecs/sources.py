@@ -17,8 +17,8 @@ with a lock so several threads may read at once. Three kinds exist:
 
 from __future__ import annotations
 
+import _thread
 import bisect
-import threading
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ImageFileError
@@ -122,7 +122,9 @@ class BlockedGzipSource:
         self._coffs, self._uoffs, self._csizes = coffs, uoffs, csizes
         self._end = uoffs[-1]
         self._tail = tail
-        self._lock = threading.Lock()
+        # _thread's lock is threading.Lock without importing threading, which a
+        # load of a small gzip file otherwise never needs (a cost every process pays)
+        self._lock = _thread.allocate_lock()
         self._cache: tuple[int, bytes] | None = None
 
     @property

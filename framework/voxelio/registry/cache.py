@@ -87,12 +87,21 @@ def cache_dir() -> str | None:
     return os.path.join(base, "voxelio")
 
 
-def _cache_stem(folder: str) -> str:
-    import zlib
+def _digest(data: bytes) -> int:
+    """A 32-bit digest of ``data`` for file names, without importing zlib.
 
+    zlib is a shared library: loading it costs every process that loads an
+    image ~0.2 ms, for names only. A collision is harmless: a stored entry is
+    used only when its full key matches. The remainder by a prime changes
+    with any change of fewer than four bytes in a row.
+    """
+    return int.from_bytes(data, "little") % 4294967291  # the largest prime below 2**32
+
+
+def _cache_stem(folder: str) -> str:
     who = f"{sys.executable}\0{sys.prefix}\0{sys.version}".encode("utf-8", "replace")
     tag = f"{sys.version_info[0]}{sys.version_info[1]}"
-    return os.path.join(folder, f"discovery-py{tag}-{zlib.crc32(who):08x}")
+    return os.path.join(folder, f"discovery-py{tag}-{_digest(who):08x}")
 
 
 def _cache_file(folder: str) -> str:
@@ -100,10 +109,8 @@ def _cache_file(folder: str) -> str:
 
 
 def _quick_file(folder: str, quick: tuple) -> str:
-    import zlib
-
     # repr, not marshal: marshal's bytes depend on interning and reference counts
-    digest = zlib.crc32(repr(quick).encode("utf-8", "backslashreplace"))
+    digest = _digest(repr(quick).encode("utf-8", "backslashreplace"))
     return f"{_cache_stem(folder)}-q{digest:08x}.bin"
 
 

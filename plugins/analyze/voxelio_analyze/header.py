@@ -41,10 +41,8 @@ from voxelio.plugin import (
     DtypeTable,
     HeaderDataError,
     HeaderTypeError,
-    StoragePlan,
     StructHeader,
     WriterError,
-    plan_storage,
 )
 
 from . import _layout
@@ -323,6 +321,9 @@ class AnalyzeHeader(StructHeader):
             raise HeaderDataError(f"data have shape {data.shape}; the header says {shape}")
         if data.size == 0:
             return  # nothing to write (not even the padding up to the data)
+        # here, not at module level: only writes need voxelio's writing code
+        from voxelio.plugin import StoragePlan, plan_storage
+
         out = self.get_data_dtype()
         if rescale:
             try:

@@ -14,7 +14,7 @@ Subclasses (the NIfTI-1 pair) change class attributes: ``header_class``,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -22,13 +22,14 @@ from voxelio.plugin import (
     FileHolder,
     HeaderDataError,
     SpatialImage,
-    StoragePlan,
     WriterError,
-    plan_storage,
 )
 
 from . import _layout
 from .header import AnalyzeHeader
+
+if TYPE_CHECKING:  # saves import it when they plan (voxelio.writing)
+    from voxelio.plugin import StoragePlan
 
 
 class AnalyzeImage(SpatialImage):
@@ -98,6 +99,9 @@ class AnalyzeImage(SpatialImage):
         plan.write(files["image"], header.get_data_dtype(), offset=header.get_data_offset())
 
     def _plan(self, out_dtype: np.dtype) -> StoragePlan:
+        # here, not at module level: only saves need voxelio's writing code
+        from voxelio.plugin import plan_storage
+
         try:
             return plan_storage(
                 self.data_for_write(), out_dtype, can_slope=self.can_store_slope,

@@ -20,19 +20,21 @@ the data written without rescaling.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from voxelio.plugin import (
     FileHolder,
     HeaderDataError,
-    StoragePlan,
 )
 from voxelio_analyze.image import AnalyzeImage
 
 from . import _layout
 from .header import Nifti1Header, Nifti1PairHeader
+
+if TYPE_CHECKING:  # saves import it when they plan (voxelio.writing)
+    from voxelio.plugin import StoragePlan
 
 _INT64 = (np.dtype(np.int64), np.dtype(np.uint64))
 _DTYPE_ALIASES = ("compat", "smallest")
@@ -199,6 +201,8 @@ class Nifti1Pair(AnalyzeImage):
         user = self._user_scaling()
         if user is None:
             return super()._plan(out_dtype)
+        from voxelio.plugin import StoragePlan  # only saves need voxelio's writing code
+
         return StoragePlan(np.asanyarray(self.data_for_write()), user[0], user[1], True)
 
     def _prepare_header(self, header: Nifti1Header, plan: StoragePlan) -> None:
