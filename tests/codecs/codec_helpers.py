@@ -83,3 +83,28 @@ class WriteOnlySink:
 def usable(codec: str | None) -> bool:
     """True when ``codec`` can be used in this environment."""
     return codec is None or codec in codecs.available_codecs()
+
+
+#: the word a voxelio error names for each kind of damage :func:`damaged_gzip` makes
+DAMAGE_WORDS = {"truncate": "truncated", "corrupt": "corrupt", "crc": "corrupt"}
+
+
+def damaged_gzip(raw: bytes, damage: str, *, keep_trailer: bool = False) -> bytes:
+    """``raw`` gzip bytes with one kind of damage.
+
+    ``"truncate"`` cuts the stream (to half, its last 4 bytes kept so the size
+    is still stated, with ``keep_trailer``; else to two thirds), ``"corrupt"``
+    flips 64 bytes in the middle of the deflate data, ``"crc"`` breaks the
+    trailer's CRC.
+    """
+    out = bytearray(raw)
+    if damage == "truncate":
+        return bytes(out[: len(out) // 2] + out[-4:] if keep_trailer else out[: len(out) * 2 // 3])
+    if damage == "corrupt":
+        mid = len(out) // 2
+        out[mid : mid + 64] = bytes(b ^ 0x5A for b in out[mid : mid + 64])
+    elif damage == "crc":
+        out[-8] ^= 0xFF
+    else:
+        raise ValueError(f"unknown damage {damage!r}")
+    return bytes(out)

@@ -8,7 +8,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
-from codec_helpers import smooth_noise
+from codec_helpers import DAMAGE_WORDS, damaged_gzip, smooth_noise
 
 from voxelio import codecs
 from voxelio.codecs import backends, gzip_reader, seek_index
@@ -129,17 +129,9 @@ def test_release_cache_lets_the_buffer_go(tmp_path, backend):
 
 @pytest.mark.parametrize("damage", ["truncate", "corrupt", "crc"])
 def test_bad_streams_raise_voxelio_errors(tmp_path, backend, damage):
-    raw = bytearray(gzip.compress(DATA, mtime=0))
-    if damage == "truncate":
-        raw = raw[: len(raw) // 2] + raw[-4:]  # the size still stated
-    elif damage == "corrupt":
-        mid = len(raw) // 2
-        raw[mid : mid + 64] = bytes(b ^ 0x5A for b in raw[mid : mid + 64])
-    else:
-        raw[-8] ^= 0xFF
-    word = {"truncate": "truncated", "corrupt": "corrupt", "crc": "corrupt"}[damage]
-    with codecs.open_indexed(_file(tmp_path, bytes(raw))) as reader, pytest.raises(
-        ImageFileError, match=word
+    raw = damaged_gzip(gzip.compress(DATA, mtime=0), damage, keep_trailer=True)
+    with codecs.open_indexed(_file(tmp_path, raw)) as reader, pytest.raises(
+        ImageFileError, match=DAMAGE_WORDS[damage]
     ):
         _size_then(reader)
 

@@ -8,7 +8,7 @@ import gzip
 import io
 
 import pytest
-from codec_helpers import smooth_noise
+from codec_helpers import DAMAGE_WORDS, damaged_gzip, smooth_noise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -96,17 +96,9 @@ def test_what_follows_the_stream_is_handled_as_by_the_ordinary_pass(tmp_path, co
 @pytest.mark.parametrize("damage", ["truncate", "corrupt", "crc"])
 def test_bad_streams_raise_as_the_ordinary_pass_does(tmp_path, counted, damage):
     _needs_reader()
-    raw = bytearray(gzip.compress(DATA, mtime=0))
-    if damage == "truncate":
-        raw = raw[: len(raw) * 2 // 3]
-    elif damage == "corrupt":
-        mid = len(raw) // 2
-        raw[mid : mid + 64] = bytes(b ^ 0x5A for b in raw[mid : mid + 64])
-    else:
-        raw[-8] ^= 0xFF
-    word = {"truncate": "truncated", "corrupt": "corrupt", "crc": "corrupt"}[damage]
-    with codecs.open_indexed(_file(tmp_path, bytes(raw))) as reader, pytest.raises(
-        ImageFileError, match=word
+    raw = damaged_gzip(gzip.compress(DATA, mtime=0), damage)
+    with codecs.open_indexed(_file(tmp_path, raw)) as reader, pytest.raises(
+        ImageFileError, match=DAMAGE_WORDS[damage]
     ):
         reader.read_range(0, len(DATA))
 
