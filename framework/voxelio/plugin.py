@@ -84,7 +84,6 @@ from .errors import (
     WriterError,
 )
 from .filemaps import FileHolder
-from .hookspecs import hookimpl
 from .limits import MetadataBudget, read_upto
 from .registry.spec import (
     API_VERSION,
@@ -105,6 +104,7 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
     from .dtypes import RGB, RGBA
     from .geometry import voxel_sizes
     from .header import Header
+    from .hookspecs import hookimpl
     from .image import SpatialImage
     from .proxy import ArrayProxy, is_proxy
     from .structheader import (
@@ -121,8 +121,10 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
     )
     from .writing import StoragePlan, plan_storage
 
-#: name -> module of the names that import numpy, imported on first use
+#: name -> module of the names imported on first use: those that import numpy,
+#: and the hook marker (a reader module never needs it, only an entry module)
 _LAZY = {
+    "hookimpl": "voxelio.hookspecs",
     "SpatialImage": "voxelio.image",
     "Header": "voxelio.header",
     "StructHeader": "voxelio.structheader",

@@ -38,7 +38,6 @@ from ._rangeread import (
     take_range,
 )
 from ._streams import SpooledStream, is_seekable, make_seekable
-from .codecs.backends import run_all
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
@@ -485,7 +484,7 @@ class ArrayProxy:
             hi = min(lo + per_part, raw.size)
             _scale_into(raw[lo:hi], out_dtype, slope, inter, out=flat[lo:hi])
 
-        run_all(executor, part, ((lo,) for lo in range(0, raw.size, per_part)))
+        _run_parts(executor, part, ((lo,) for lo in range(0, raw.size, per_part)))
         return out
 
     def _read_run(
@@ -562,7 +561,7 @@ class ArrayProxy:
             i0 = (lo - start) // size
             _scale_into(buf, flat_out.dtype, slope, inter, out=flat_out[i0 : i0 + buf.size])
 
-        run_all(executor, part, itertools.pairwise(edges))
+        _run_parts(executor, part, itertools.pairwise(edges))
 
     def _describe(self) -> str:
         if isinstance(self.file_like, str):
@@ -746,6 +745,20 @@ def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, f
     slope = 1.0 if len(spec) < 4 or spec[3] is None else float(spec[3])
     inter = 0.0 if len(spec) < 5 or spec[4] is None else float(spec[4])
     return shape, dtype, offset, slope, inter
+
+
+def _run_parts(executor: Any, func: Any, calls: Any) -> None:
+    """``func(*args)`` for each ``args``: here when there is no executor, else on it.
+
+    Small reads have no executor; they do not import the codec backends.
+    """
+    if executor is None:
+        for args in calls:
+            func(*args)
+        return
+    from .codecs.backends import run_all
+
+    run_all(executor, func, calls)
 
 
 def _scale_into(

@@ -23,8 +23,9 @@ PLUGINS = {
     "voxelio_toy": (),
 }
 
-#: the names voxelio.plugin promises without numpy (all but the lazy ones)
-CHEAP = [name for name in api.__all__ if name not in api._LAZY]
+#: the names voxelio.plugin promises without numpy: all but the lazy ones, and the
+#: hook marker (lazy too: only entry modules need it, reader modules never do)
+CHEAP = [name for name in api.__all__ if name not in api._LAZY or name == "hookimpl"]
 
 
 def run(code: str) -> list[str]:
@@ -54,7 +55,17 @@ def test_a_heavy_name_is_imported_on_first_use():
 
 
 def test_every_name_is_the_framework_object():
-    from voxelio import codes, errors, filemaps, image, proxy, registry, structheader, writing
+    from voxelio import (
+        codes,
+        errors,
+        filemaps,
+        hookspecs,
+        image,
+        proxy,
+        registry,
+        structheader,
+        writing,
+    )
 
     assert {"FormatSpec", "SniffResult", "YES", "WEAK", "NO", "hookimpl"} <= set(CHEAP)
     assert {"SpatialImage", "StructHeader", "ArrayProxy", "DtypeTable"} <= set(api._LAZY)
@@ -68,6 +79,7 @@ def test_every_name_is_the_framework_object():
     assert api.ArrayProxy is proxy.ArrayProxy
     assert api.plan_storage is writing.plan_storage
     assert api.FileHolder is filemaps.FileHolder
+    assert api.hookimpl is hookspecs.hookimpl
     assert api.FormatSpec is registry.FormatSpec
     assert api.ImageFileError is errors.ImageFileError
     assert (api.YES, api.WEAK, api.NO) == ("yes", "weak", "no")
