@@ -28,7 +28,7 @@ from __future__ import annotations
 import glob as _glob
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,9 @@ from ..proxy import is_proxy
 
 #: decompressed bytes aimed at per default chunk
 CHUNK_BYTES = 64 << 20
+
+#: headers :func:`stack` reads at once (threads), unless ``max_workers`` says otherwise
+STACK_WORKERS = 8
 
 #: ways a stored array can be read: chunks on their own, or one pass of a stream
 RANDOM, STREAM = "random", "stream"
@@ -136,7 +139,14 @@ def to_dask(
     if not is_proxy(dataobj):
         arr = np.asarray(dataobj)
         return da.from_array(arr, chunks="auto" if chunks is None else chunks)
-    proxy = dataobj
+    return _proxy_array(dataobj, filename, chunks, dtype, name, storage_kind(dataobj))
+
+
+def _proxy_array(
+    proxy: Any, filename: str, chunks: Any, dtype: Any, name: str | None, kind: str
+) -> Any:
+    """:func:`to_dask` of a proxy whose :func:`storage_kind` is known."""
+    da = _dask_array()
     out_dtype = np.dtype(proxy.scaled_dtype if dtype is None else dtype)
     if chunks is None:
         chunks = default_chunks(proxy.shape, out_dtype.itemsize, proxy.order)
@@ -146,7 +156,6 @@ def to_dask(
     token = tokenize(filename or id(proxy), proxy.offset, proxy.shape, str(proxy.dtype),
                      proxy.slope, proxy.inter, out_dtype.str, chunks)
     prefix = f"{name or 'voxelio-' + os.path.basename(filename or 'array')}-{token}"
-    kind = storage_kind(proxy)
     graph: dict[Any, Any] = {}
     if kind == STREAM:
         whole = (f"inflate-{prefix}",)
@@ -202,11 +211,13 @@ def expand_paths(paths_or_glob: str | os.PathLike | Iterable[Any]) -> list[Any]:
 
 def stack(
     paths_or_glob: str | os.PathLike | Iterable[Any],
-    axis: int = -1,
+    axis: int | None = -1,
     *,
     chunks: Any = None,
     atol: float = 1e-5,
     check_affines: bool = True,
+    storage_options: dict[str, Any] | None = None,
+    max_workers: int | None = None,
 ) -> Any:
     """One lazy dask array from many images of the same grid.
 
@@ -215,7 +226,7 @@ def stack(
     paths_or_glob : str, os.PathLike or iterable
         A glob pattern (``"sub-*/func/*_bold.nii.gz"``, matches sorted by
         name) or file names, URLs or images.
-    axis : int
+    axis : int or None
         Where the new axis goes (default last: 3-D volumes become 4-D, 4-D
         series become 5-D). ``axis=None`` concatenates along the last axis
         instead of adding one (runs of 4-D series into one long series).
@@ -226,6 +237,11 @@ def stack(
         first file's.
     check_affines : bool
         Set to False to stack images whose affines differ.
+    storage_options : dict, optional
+        Passed to :func:`voxelio.load` for URLs (``s3://...``).
+    max_workers : int, optional
+        How many headers are read at once (threads); default
+        :data:`STACK_WORKERS`, 1 reads them one after the other.
 
     Returns
     -------
@@ -236,16 +252,23 @@ def stack(
     ------
     ImageDataError
         Naming the first file whose shape (or affine) differs from the first file's.
+
+    Notes
+    -----
+    The files' headers are read by a few threads at once (waiting for a
+    remote store or a disk overlaps, and inflating a header releases the
+    GIL), but checked in input order: the error raised is the one reading
+    the files one by one would raise first (a load error names its file),
+    and the files after it are not waited for.
     """
     da = _dask_array()
-    from ..api import load
-
     items = expand_paths(paths_or_glob)
+    workers = STACK_WORKERS if max_workers is None else max_workers
+    if not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"max_workers must be a positive integer, not {max_workers!r}")
     arrays = []
     first_shape = first_affine = first_name = None
-    for item in items:
-        img = load(item) if isinstance(item, (str, os.PathLike)) else item
-        label = os.fspath(item) if isinstance(item, (str, os.PathLike)) else repr(item)
+    for label, img, kind in _opened_in_order(items, storage_options, workers):
         shape = tuple(img.shape)
         affine = None if getattr(img, "affine", None) is None else np.asarray(img.affine)
         if first_shape is None:
@@ -263,12 +286,56 @@ def stack(
                     f"more than atol={atol}:\n{affine}\nvs\n{first_affine}\n"
                     "(pass atol=... or check_affines=False)"
                 )
-        arrays.append(to_dask(img, chunks))
+        if kind is None:
+            arrays.append(to_dask(img, chunks))
+        else:
+            dataobj, filename = _source_of(img)
+            arrays.append(_proxy_array(dataobj, filename, chunks, None, None, kind))
     dtype = np.result_type(*(a.dtype for a in arrays))
     arrays = [a.astype(dtype) if a.dtype != dtype else a for a in arrays]
     if axis is None:
         return da.concatenate(arrays, axis=-1)
     return da.stack(arrays, axis=axis)
+
+
+def _opened(item: Any, storage_options: dict[str, Any] | None) -> tuple[str, Any, str | None]:
+    """(label, image, storage kind) of one item of a stack: the part that waits on I/O."""
+    if isinstance(item, (str, os.PathLike)):
+        from ..api import load
+
+        img = load(item, storage_options=storage_options)
+        label = os.fspath(item)
+    else:
+        img, label = item, repr(item)
+    dataobj = getattr(img, "dataobj", None)
+    return label, img, storage_kind(dataobj) if is_proxy(dataobj) else None
+
+
+def _opened_in_order(
+    items: Sequence[Any], storage_options: dict[str, Any] | None, workers: int
+) -> Iterator[tuple[str, Any, str | None]]:
+    """:func:`_opened` of every item, ``workers`` at a time, yielded in input order.
+
+    The first item is opened here before any thread starts (a broken first
+    file fails at once, and plugin discovery happens once, not in every
+    thread). When the caller stops early (an error), items not started are
+    cancelled and the running ones finished before this returns.
+    """
+    yield _opened(items[0], storage_options)
+    rest = items[1:]
+    if workers == 1 or len(rest) <= 1:
+        for item in rest:
+            yield _opened(item, storage_options)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(min(workers, len(rest)), thread_name_prefix="voxelio-stack")
+    try:
+        futures = [pool.submit(_opened, item, storage_options) for item in rest]
+        for future in futures:
+            yield future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _close(a: np.ndarray | None, b: np.ndarray | None, atol: float) -> bool:
@@ -277,4 +344,4 @@ def _close(a: np.ndarray | None, b: np.ndarray | None, atol: float) -> bool:
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=0, atol=atol))
 
 
-__all__ = ["CHUNK_BYTES", "default_chunks", "stack", "storage_kind", "to_dask"]
+__all__ = ["CHUNK_BYTES", "STACK_WORKERS", "default_chunks", "stack", "storage_kind", "to_dask"]
