@@ -127,8 +127,7 @@ def _load_source(
         if remote.is_local:
             return load(sources.local_path(remote), format=format, mmap=mmap,
                         keep_file_open=keep)
-        if not remote.exists(remote.path):
-            raise FileNotFoundError(2, "No such file", target)
+        remote.size(remote.path)  # a missing file or unreachable store fails here, named
         img, entry = load_from(
             remote.open, remote.path, remote.path, reg, entries, shown=repr(target),
             format_chosen=format is not None, mmap=False, keep=keep,

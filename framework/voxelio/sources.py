@@ -13,9 +13,12 @@
 Remote files are opened for random access with :data:`REMOTE_OPEN_OPTIONS`
 (no read-ahead cache: each read the decoder makes becomes one ranged
 request, so reading one volume fetches that volume's bytes, or for a
-blocked gzip file the members holding it). Pass ``open_options`` to change
-that (e.g. ``{"cache_type": "readahead", "block_size": 4 << 20}`` for
-sequential reads over a slow link).
+blocked gzip file the members holding it), except that a file of at most
+:data:`WHOLE_FETCH_MAX` bytes is fetched whole in one request. Pass
+``open_options`` to change that (e.g. ``{"cache_type": "readahead",
+"block_size": 4 << 20}`` for sequential reads over a slow link). A missing
+file raises FileNotFoundError (an HTTP 404 too); a store that cannot be
+reached or refuses the request raises :class:`~voxelio.errors.ImageFileError`.
 
 fsspec is imported only when a URL is used; ``import voxelio`` never imports it.
 """
@@ -27,7 +30,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from ._streams import SpooledStream, is_seekable
@@ -35,6 +38,10 @@ from .errors import ImageFileError
 
 #: how remote files are opened unless ``open_options`` says otherwise
 REMOTE_OPEN_OPTIONS: dict[str, Any] = {"cache_type": "none", "block_size": 1 << 20}
+#: a remote file this small is fetched whole in one request when opened (unless
+#: ``open_options`` names a ``cache_type``): the decoder's small reads would each
+#: cost a round trip
+WHOLE_FETCH_MAX = 256 * 1024
 
 Opener = Callable[[str], BinaryIO]
 
@@ -62,11 +69,47 @@ class RemoteFiles:
     path: str
     open_options: dict[str, Any]
     url: str
+    #: files up to this size are fetched whole, in one request (0: never)
+    whole_below: int = 0
+    sizes: dict[str, int | None] = field(default_factory=dict)
+
+    def size(self, path: str) -> int | None:
+        """The size of ``path`` in bytes (None if the store does not say), looked up once.
+
+        Raises
+        ------
+        FileNotFoundError
+            If the store has no such file.
+        ImageFileError
+            If the store cannot be reached or refuses the request, or
+            ``path`` is a folder.
+        """
+        if path not in self.sizes:
+            try:
+                info = self.fs.info(path)
+            except Exception as err:  # fsspec backends raise their own kinds
+                raise _lookup_error(err, self.unstrip(path)) from err
+            if info.get("type") == "directory":
+                raise ImageFileError(f"{self.unstrip(path)!r} is a folder, not an image file")
+            size = info.get("size")
+            self.sizes[path] = int(size) if size is not None else None
+        return self.sizes[path]
 
     def open(self, path: str) -> BinaryIO:
-        """Open ``path`` of this filesystem for random-access reading."""
+        """Open ``path`` of this filesystem for random-access reading.
+
+        The size looked up first spares the file object its own lookup; a
+        file of at most :attr:`whole_below` bytes is fetched in one request
+        (the decoder's many small reads then cost none).
+        """
+        size = self.size(path)
+        options = dict(self.open_options)
+        if size is not None:
+            options.setdefault("size", size)
+            if size <= self.whole_below:
+                options["cache_type"] = "all"
         try:
-            return self.fs.open(path, "rb", **self.open_options)
+            return self.fs.open(path, "rb", **options)
         except FileNotFoundError:
             raise FileNotFoundError(2, "No such file", self.unstrip(path)) from None
         except OSError as err:
@@ -82,6 +125,25 @@ class RemoteFiles:
     @property
     def is_local(self) -> bool:
         return "file" in _protocols(self.fs)
+
+
+def _lookup_error(err: Exception, url: str) -> Exception:
+    """What a failed size lookup of ``url`` means: a missing file or an unreachable store.
+
+    Some fsspec backends (HTTP) report every failure as FileNotFoundError
+    and chain the real cause: a 404/410 answer is a missing file, a refused
+    connection or another status is not.
+    """
+    chained = err.__cause__ if isinstance(err, FileNotFoundError) else None
+    cause = chained if chained is not None else err
+    status = getattr(cause, "status", None)
+    if isinstance(cause, FileNotFoundError) or status in (404, 410):
+        return FileNotFoundError(2, "No such file", url)
+    if status is not None:
+        why = f"the server answered {status} {getattr(cause, 'message', '')}".rstrip()
+    else:
+        why = f"{type(cause).__name__}: {cause}"
+    return ImageFileError(f"cannot reach {url!r}: {why}")
 
 
 def _protocols(fs: Any) -> tuple[str, ...]:
@@ -112,7 +174,9 @@ def resolve_url(
         raise ImageFileError(f"cannot open {url!r}: {err}") from None
     except ValueError as err:
         raise ImageFileError(f"cannot open {url!r}: {err}") from None
-    return RemoteFiles(fs, path, {**REMOTE_OPEN_OPTIONS, **(open_options or {})}, url)
+    user = open_options or {}
+    whole_below = 0 if "cache_type" in user else WHOLE_FETCH_MAX
+    return RemoteFiles(fs, path, {**REMOTE_OPEN_OPTIONS, **user}, url, whole_below)
 
 
 def local_path(remote: RemoteFiles) -> str:
@@ -195,6 +259,7 @@ def copy_into(fobj: Any, local: str) -> None:
 
 __all__ = [
     "REMOTE_OPEN_OPTIONS",
+    "WHOLE_FETCH_MAX",
     "RemoteFiles",
     "is_file_object",
     "is_url",

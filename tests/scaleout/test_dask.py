@@ -203,3 +203,62 @@ def test_distributed_full_pass_inflates_the_file_about_once(tmp_path, cluster_cl
     stored = img.dataobj.nbytes + img.dataobj.offset
     print(f"\n{kind}: inflated {total} bytes across workers for {stored} bytes ({per_worker})")
     assert 0.9 * stored <= total <= 1.5 * stored, (total, stored)
+
+
+def _threads_named(prefix):
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith(prefix)]
+
+
+def test_stack_raises_the_first_failure_in_input_order(tmp_path):
+    base = _data(shape=SHAPE[:3])
+    names = [f"v{i:02d}.nii.gz" for i in range(30)]
+    for name in names:
+        vx.save(vx.Nifti1Image(base, np.eye(4)), tmp_path / name)
+    paths = [tmp_path / n for n in names]
+    (tmp_path / names[25]).unlink()  # a later file is missing...
+    (tmp_path / names[9]).write_bytes(b"\x1f\x8b" + b"not gzip" * 50)  # ...an earlier is broken
+    vx.save(vx.Nifti1Image(base[:-1], np.eye(4)), tmp_path / names[17])
+    for workers in (1, 4, 16):
+        with pytest.raises(ImageFileError, match=names[9]):
+            vx.stack(paths, max_workers=workers)
+    vx.save(vx.Nifti1Image(base, np.eye(4)), tmp_path / names[9])
+    with pytest.raises(ImageDataError, match=rf"{names[17]}.*shape"):
+        vx.stack(paths)  # a shape differing comes before the missing file
+    vx.save(vx.Nifti1Image(base, np.eye(4)), tmp_path / names[17])
+    with pytest.raises(FileNotFoundError, match=names[25]):
+        vx.stack(paths)
+    assert not _threads_named("voxelio-stack")  # the pool is gone after a failure
+
+
+def test_stack_reads_headers_on_threads_and_keeps_the_order(tmp_path):
+    import threading
+
+    from voxelio.integrations import dask as vxdask
+
+    vols = [_data(seed=s, shape=(6, 5, 4)) for s in range(20)]
+    paths = []
+    for i, vol in enumerate(vols):
+        paths.append(tmp_path / f"o{i:02d}.nii.gz")
+        vx.save(vx.Nifti1Image(vol, np.eye(4)), paths[-1])
+    seen = []
+    opened = vxdask._opened
+
+    def recording(item, storage_options):  # which thread read which header
+        seen.append(threading.current_thread().name)
+        return opened(item, storage_options)
+
+    vxdask._opened = recording
+    try:
+        arr = vx.stack(paths, axis=0, max_workers=3)
+    finally:
+        vxdask._opened = opened
+    assert np.array_equal(arr.compute(), np.stack(vols))
+    assert seen[0] == threading.current_thread().name  # the first file, before any thread
+    assert {name for name in seen[1:]} <= {f"voxelio-stack_{i}" for i in range(3)}
+    assert np.array_equal(vx.stack(paths, max_workers=1).compute(), np.stack(vols, axis=-1))
+    assert not _threads_named("voxelio-stack")
+    for bad in (0, -2, 1.5):
+        with pytest.raises(ValueError, match="max_workers"):
+            vx.stack(paths, max_workers=bad)

@@ -25,6 +25,7 @@ How the default chunks follow the storage
 
 from __future__ import annotations
 
+import contextlib
 import glob as _glob
 import math
 import os
@@ -40,7 +41,7 @@ from ..proxy import is_proxy
 CHUNK_BYTES = 64 << 20
 
 #: headers :func:`stack` reads at once (threads), unless ``max_workers`` says otherwise
-STACK_WORKERS = 8
+STACK_WORKERS = 16
 
 #: ways a stored array can be read: chunks on their own, or one pass of a stream
 RANDOM, STREAM = "random", "stream"
@@ -266,9 +267,24 @@ def stack(
     workers = STACK_WORKERS if max_workers is None else max_workers
     if not isinstance(workers, int) or workers < 1:
         raise ValueError(f"max_workers must be a positive integer, not {max_workers!r}")
+    # closed at once on an error: the threads still reading are waited for here
+    with contextlib.closing(_opened_in_order(items, storage_options, workers)) as opened:
+        arrays = _checked_arrays(opened, axis, chunks, atol, check_affines)
+    dtype = np.result_type(*(a.dtype for a in arrays))
+    arrays = [a.astype(dtype) if a.dtype != dtype else a for a in arrays]
+    if axis is None:
+        return da.concatenate(arrays, axis=-1)
+    return da.stack(arrays, axis=axis)
+
+
+def _checked_arrays(
+    opened: Iterator[tuple[str, Any, str | None]], axis: int | None, chunks: Any,
+    atol: float, check_affines: bool,
+) -> list[Any]:
+    """One dask array per opened file, each checked against the first file's grid."""
     arrays = []
     first_shape = first_affine = first_name = None
-    for label, img, kind in _opened_in_order(items, storage_options, workers):
+    for label, img, kind in opened:
         shape = tuple(img.shape)
         affine = None if getattr(img, "affine", None) is None else np.asarray(img.affine)
         if first_shape is None:
@@ -291,11 +307,7 @@ def stack(
         else:
             dataobj, filename = _source_of(img)
             arrays.append(_proxy_array(dataobj, filename, chunks, None, None, kind))
-    dtype = np.result_type(*(a.dtype for a in arrays))
-    arrays = [a.astype(dtype) if a.dtype != dtype else a for a in arrays]
-    if axis is None:
-        return da.concatenate(arrays, axis=-1)
-    return da.stack(arrays, axis=axis)
+    return arrays
 
 
 def _opened(item: Any, storage_options: dict[str, Any] | None) -> tuple[str, Any, str | None]:
