@@ -14,7 +14,13 @@ from typing import Any, BinaryIO
 
 from .errors import ImageFileError, VoxelioError
 from .filemaps import FileHolder
-from .registry.dispatch import _VERDICT_RANK, content_verdict, preference
+from .registry.dispatch import (
+    _VERDICT_RANK,
+    claimed_message,
+    claims,
+    content_verdict,
+    preference,
+)
 from .registry.health import describe_exception
 from .registry.spec import NO
 
@@ -120,6 +126,7 @@ def load_from(
     ranked.sort(key=lambda item: item[0])
     from .api import _image_class
 
+    refusals: dict[str, BaseException] = {}
     for _, entry, names in ranked:
         try:
             file_map = {
@@ -129,12 +136,20 @@ def load_from(
             img = klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep)
         except (VoxelioError, FileNotFoundError) as exc:
             failures.append((entry.spec.name, describe_exception(exc)))
+            refusals[entry.spec.name] = exc
             continue
         if owned:
             _close([f for p, f in opened.items() if p not in names.values()])
         return img, entry
     if owned:
         _close(list(opened.values()))
+    if ranked and not format_chosen:
+        key, entry, _ = ranked[0]
+        refusal = refusals.get(entry.spec.name)
+        if refusal is not None and claims(key, (k for k, _, _ in ranked[1:])):
+            others = [fmt for fmt, _ in failures if fmt in refusals]
+            text = claimed_message(shown, entry.spec.name, refusal, others)
+            raise ImageFileError(text) from refusal
     lines = [f"no installed format could read {shown}"]
     lines += [f"  {fmt}: {why}" for fmt, why in failures]
     raise ImageFileError("\n".join(lines))

@@ -79,8 +79,10 @@ def load(
     FileNotFoundError
         If ``path`` does not exist.
     ImageFileError
-        If the file is empty, or no format could read it: the message lists
-        every format, why it declined or failed, broken plugins, and which
+        If the file is empty, or no format could read it. When one format
+        claimed the file (its suffix and its content rules) and refused it,
+        the message is that format's reason; otherwise it lists every
+        format, why it declined or failed, broken plugins, and which
         distribution to install when a known plugin would read the name.
     """
     from . import _loading
@@ -163,9 +165,12 @@ def _first_reader(
     (a VoxelioError is the expected way to decline; any other exception
     also warns once, naming the plugin). A reader that returns something
     other than an image marks its format broken. KeyboardInterrupt and
-    other BaseExceptions propagate.
+    other BaseExceptions propagate. When every candidate fails, the error
+    is the refusal of the format that claimed the file, if one did
+    (:func:`.dispatch.claims`), else the whole story of the attempt.
     """
     failures: list[tuple[str, str]] = []
+    refusals: dict[str, VoxelioError] = {}
     for cand in trial:
         entry = reg.entries.get(cand.name)
         if entry is None or not entry.ok:
@@ -174,6 +179,7 @@ def _first_reader(
             img = _read(entry, reg, filename, mmap, keep)
         except VoxelioError as exc:
             failures.append((cand.name, describe_exception(exc)))
+            refusals[cand.name] = exc
             continue
         except Exception as exc:
             why = f"its reader raised {describe_exception(exc)}"
@@ -191,6 +197,14 @@ def _first_reader(
             failures.append((cand.name, str(cause)))
             continue
         return img, entry
+    accepted = [c for c in trial.candidates if c.accepted]
+    if accepted and accepted[0].name in refusals and dispatch.claims(
+        accepted[0].key, (c.key for c in accepted[1:])
+    ):
+        refusal = refusals[accepted[0].name]
+        others = [name for name, _ in failures]
+        text = dispatch.claimed_message(repr(filename), accepted[0].name, refusal, others)
+        raise ImageFileError(text) from refusal
     raise ImageFileError(dispatch.no_match_message(filename, trial.candidates, failures, reg))
 
 

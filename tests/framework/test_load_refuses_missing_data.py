@@ -67,6 +67,22 @@ def test_a_header_without_its_image_file_is_refused_at_load(tmp_path, format_nam
 
 
 @pytest.mark.parametrize("format_name", PAIRS)
+def test_the_refusal_of_the_format_that_claims_the_header_is_the_error(tmp_path, format_name):
+    hdr, img = _pair(tmp_path, format_name)
+    os.remove(img)
+    with pytest.raises(ImageFileError) as info:
+        vx.load(hdr)
+    first, *rest = str(info.value).splitlines()
+    assert first.startswith(f"cannot read {str(hdr)!r} as {format_name}: image file ")
+    assert info.value.__cause__ is not None and str(info.value.__cause__) in first
+    # a single-file format weakly accepting the header is named, its "truncated" is not
+    text = str(info.value)
+    assert "no installed format could read it" not in text
+    assert "formats that declined" not in text and "truncated" not in text
+    assert len(rest) <= 1 and all(line.startswith("hint: ") for line in rest)
+
+
+@pytest.mark.parametrize("format_name", PAIRS)
 def test_a_plain_image_file_shorter_than_the_data_is_refused_at_load(tmp_path, format_name):
     hdr, img = _pair(tmp_path, format_name)
     stored = img.read_bytes()
@@ -87,7 +103,8 @@ def test_a_truncated_single_file_is_refused_at_load(tmp_path, format_name):
     with pytest.raises(ImageFileError, match=re.escape(
         f"{str(path)!r} is truncated: the header describes 48 bytes of int16 data (2, 3, 4) "
         f"from byte {len(stored) - 48}, but the file has only {len(stored) - 1} bytes"
-    )):
+        f" (read as {format_name})"  # the whole message: it names the file already
+    ) + "$"):
         vx.load(path)
 
 

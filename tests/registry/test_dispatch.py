@@ -30,12 +30,25 @@ TABLE = [
     ("f.xyz", b"nothing!", {}, ["no installed format could read it", "alpha: no magic"]),
     ("f.snf", b"nope", {}, ["sniffy: sniff says no"]),
     ("f.pim", b"rawdata!", {}, ["pair: cannot read its header file", "f.phd"]),
+    # alpha claims the file (name and magic): its refusal is the error, the others a hint
     (
         "f.alp",
         b"ALPHA FAIL-alpha FAIL-gamma FAIL-delta",
         {},
-        ["tried and failed", "alpha: ImageFileError", "gamma: Image", "delta: Image"],
+        ["as alpha: alpha reader refuses this file", "hint: gamma, delta also tried"],
     ),
+    ("f.snf", b"S!FAIL-sniffy", {}, ["as sniffy: sniffy reader refuses"]),  # a sniff's yes
+    # no claim: equal evidence (pair and pair2 both 'yes' by 4 magic bytes), a weak
+    # sniff, no content rules, content without the name: every format listed
+    (
+        "f.phd",
+        b"PAIR2... FAIL-pair FAIL-pair2",
+        {"f.pim": b"data"},
+        ["could read it", "tried and failed", "pair2: ImageFileError", "pair: ImageFileError"],
+    ),
+    ("f.snf", b"S?FAIL-sniffy", {}, ["could read it", "sniffy: ImageFileError"]),
+    ("f.tie", b"FAIL-tie-a FAIL-tie-b", {}, ["could read it", "tie-a: Image", "tie-b: Image"]),
+    ("f.dat", b"ALPHA FAIL-alpha FAIL-delta", {}, ["could read it", "alpha: Image"]),
     # known formats: the hint names the distribution (installed-but-disabled here,
     # or not installed; see test_install_hint_when_not_installed)
     ("f.nii", b"nothing!", {}, ["comes with voxelio-nifti1"]),

@@ -123,6 +123,22 @@ def test_file_object_errors_are_voxelio_errors(tmp_path):
         vx.load(text)
 
 
+def test_the_refusal_of_the_format_claiming_an_object_or_url_is_the_error(tmp_path, memfs):
+    stored = bytearray(_image().to_bytes())
+    stored[40:42] = (9).to_bytes(2, "little")  # dim[0]: no valid number of dimensions
+    (tmp_path / "bad.nii").write_bytes(stored)
+    memfs.pipe("/bucket/bad.nii", bytes(stored))
+    with open(tmp_path / "bad.nii", "rb") as fobj, pytest.raises(ImageFileError) as info:
+        vx.load(fobj)
+    assert str(info.value).startswith("cannot read ") and " as nifti1: " in str(info.value)
+    assert "dim[0]" in str(info.value) and "no installed format" not in str(info.value)
+    with pytest.raises(ImageFileError, match=r"^cannot read 'memory://bucket/bad.nii' as nifti1"):
+        vx.load("memory://bucket/bad.nii")
+    # without a name nothing claims the object: every format's reason is listed
+    with pytest.raises(ImageFileError, match=r"no installed format(.|\n)*nifti1: HeaderDataError"):
+        vx.load(io.BytesIO(bytes(stored)))
+
+
 def test_save_to_bytesio_keeps_the_image_where_it_was(tmp_path):
     img = _image()
     vx.save(img, tmp_path / "k.nii")

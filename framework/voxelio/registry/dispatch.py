@@ -34,6 +34,13 @@ waiting for when the budget is spent.
 
 The same tail of the key (suffix length, ``supersedes``, priority, name)
 ranks writers in :func:`choose_writer`: one ranking for both directions.
+
+When every format fails, the message depends on whether one of them
+*claimed* the file (:func:`claims`): its suffix matched the name, its
+content rules said 'yes', and its evidence beats every other accepted
+format's. Its clear refusal (a voxelio error) is then the error the user
+sees (:func:`claimed_message`), the other formats that failed only named;
+otherwise :func:`no_match_message` lists every format and its reason.
 """
 
 from __future__ import annotations
@@ -476,6 +483,42 @@ def _known_content(raw: bytes, registry: Registry | None) -> str | None:
     if sig.distribution:
         text += f" (pip install {sig.distribution})"
     return text
+
+
+def claims(key: tuple, others: Iterable[tuple]) -> bool:
+    """Whether the candidate ranked by ``key`` claims the file over the ``others``.
+
+    A claim: the name ends in one of the format's suffixes, its content
+    rules said 'yes', and no other accepted candidate has evidence as
+    strong (same name match, verdict and strength). Two formats with equal
+    evidence claim nothing: neither refusal is more telling than the other.
+    """
+    evidence = key[:3]
+    if evidence[:2] != (0, -_VERDICT_RANK[YES]):
+        return False
+    return all(other[:3] > evidence for other in others)
+
+
+def claimed_message(shown: str, name: str, refusal: BaseException, others: list[str]) -> str:
+    """The ImageFileError text when format ``name``, which claimed the file, refused it.
+
+    ``refusal`` is the format's own error (its message names the problem);
+    ``others`` are the formats that also tried and failed, named in a hint.
+    A one-line refusal that names the file already is not prefixed with it.
+    """
+    text = str(refusal)
+    if shown in text and "\n" not in text:
+        lines = [f"{text} (read as {name})"]
+    else:
+        lines = [f"cannot read {shown} as {name}: {text}"]
+    if others:
+        also = ", ".join(dict.fromkeys(n for n in others if n != name))
+        if also:
+            lines.append(
+                f"hint: {also} also tried the file and failed "
+                "(`voxelio sniff FILE` shows how each format judges it)"
+            )
+    return "\n".join(lines)
 
 
 def no_match_message(
