@@ -23,11 +23,12 @@ from voxelio.filemaps import FileHolder
 DATA = np.arange(2 * 3 * 4, dtype=np.int16).reshape((2, 3, 4))
 PAIRS = ["analyze", "nifti1-pair", "nifti2-pair"]
 CLASSES = {"analyze": "AnalyzeImage", "nifti1-pair": "Nifti1Pair", "nifti2-pair": "Nifti2Pair"}
+AFFINE = np.diag([-1.0, 1, 1, 1])  # x flipped, as Analyze stores it: every pair keeps it
 
 
 def _pair(tmp_path, format_name, suffix=".img"):
     klass = getattr(vx, CLASSES[format_name])
-    vx.save(klass(DATA, np.eye(4)), tmp_path / f"p{suffix}", format=format_name)
+    vx.save(klass(DATA, AFFINE), tmp_path / f"p{suffix}", format=format_name)
     return tmp_path / f"p{suffix.replace('img', 'hdr')}", tmp_path / f"p{suffix}"
 
 

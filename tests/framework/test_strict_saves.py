@@ -54,7 +54,8 @@ def test_from_header_leaves_a_dtype_it_cannot_store_at_its_default():
 
 
 def test_from_image_to_a_format_that_stores_float32_with_dtype_float32():
-    source = SpatialImage(np.zeros((2, 3, 4), np.float64), np.eye(4))
+    kept = Float32Header(np.float32, (2, 3, 4)).get_best_affine()  # all the header stores
+    source = SpatialImage(np.zeros((2, 3, 4), np.float64), kept)
     converted = Float32Image.from_image(source, dtype="float32")
     assert converted.get_data_dtype() == np.float32
     with pytest.raises(HeaderDataError, match="float64"):

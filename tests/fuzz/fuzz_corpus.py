@@ -98,7 +98,8 @@ def build_corpus() -> list[Sample]:
     samples: list[Sample] = []
     samples += _nifti1_samples(data, affine)
     samples += _nifti2_samples(data, affine)
-    samples += _analyze_samples(data, affine)
+    # Analyze stores x flipped: the radiological affine is one it keeps
+    samples += _analyze_samples(data, np.diag([-1.0, 1, 1, 1]) @ affine)
     samples += _mgh_samples(data, affine)
     samples += _nibabel_samples()
     return samples

@@ -124,7 +124,7 @@ def test_to_nibabel_of_a_pair_and_of_analyze(tmp_path):
 def test_scaled_analyze_through_nibabel_and_back(tmp_path):
     data = np.random.default_rng(0).normal(size=(5, 6, 7))
     path = str(tmp_path / "scaled.img")
-    vx.save(vx.AnalyzeImage(data, np.diag([2, 2, 2, 1.0])), path, dtype=np.int16)
+    vx.save(vx.AnalyzeImage(data, np.diag([-2, 2, 2, 1.0])), path, dtype=np.int16)
     ours = vx.load(path)
     assert ours.dataobj.slope != 1
     converted = ours.to_nibabel()

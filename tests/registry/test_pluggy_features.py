@@ -173,18 +173,19 @@ def test_tracing_and_monitoring_see_the_calls(plugins, tmp_path):
 
 
 def test_an_unknown_hook_is_refused_unless_optional(plugins):
-    reg, names, _ = plugins(
-        """
-        @hookimpl
-        def voxelio_after_laod(format_name):
-            pass
-        """,
-        """
-        @hookimpl(optionalhook=True)
-        def other_host_hook():
-            pass
-        """,
-    )
+    with pytest.warns(vx.PluginWarning, match="voxelio_after_laod"):
+        reg, names, _ = plugins(
+            """
+            @hookimpl
+            def voxelio_after_laod(format_name):
+                pass
+            """,
+            """
+            @hookimpl(optionalhook=True)
+            def other_host_hook():
+                pass
+            """,
+        )
     bad = record(reg, names[0])
     assert bad.state.health is Health.BROKEN
     assert "voxelio_after_laod(), which is no voxelio hook" in bad.status
@@ -195,15 +196,16 @@ def test_an_unknown_hook_is_refused_unless_optional(plugins):
 
 
 def test_a_wrapper_without_an_implementation_is_refused(plugins, tmp_path):
-    reg, names, calls = plugins(
-        """
-        @hookimpl(wrapper=True)
-        def voxelio_after_load(format_name):
-            calls.append("would wrap other plugins")
-            return (yield)
-        """,
-        AFTER_LOAD.format(opts=""),
-    )
+    with pytest.warns(vx.PluginWarning, match="only a wrapper"):
+        reg, names, calls = plugins(
+            """
+            @hookimpl(wrapper=True)
+            def voxelio_after_load(format_name):
+                calls.append("would wrap other plugins")
+                return (yield)
+            """,
+            AFTER_LOAD.format(opts=""),
+        )
     bad = record(reg, names[0])
     assert bad.state.health is Health.BROKEN
     assert "only a wrapper for voxelio_after_load()" in bad.status

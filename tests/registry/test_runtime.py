@@ -81,7 +81,8 @@ def test_plugin_formats_are_not_replaced_by_accident(runtime_cleanup):
 
 
 def test_runtime_formats_survive_refresh(runtime_cleanup):
-    vx.register_format(vx.FormatSpec(name="keep-me", image_class="x.y:Z", extensions=(".km",)))
+    vx.register_format(vx.FormatSpec(name="keep-me", image_class="voxelio_toy.image:ToyImage",
+                                     extensions=(".km",)))
     vx.refresh_plugins()
     names = {f.name for f in vx.formats()}
     assert {"keep-me", "toy"} <= names

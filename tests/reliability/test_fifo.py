@@ -45,7 +45,7 @@ def test_pair_whose_image_file_is_a_fifo_is_refused_at_load(tmp_path, klass):
     hdr = str(tmp_path / "pair.hdr")
     img_path = str(tmp_path / "pair.img")
     image = pair(3.0) if klass == "Nifti1Pair" else vx.AnalyzeImage(
-        np.ones((2, 3, 4), np.float32), np.eye(4))
+        np.ones((2, 3, 4), np.float32), np.diag([-1.0, 1, 1, 1]))  # x flipped: Analyze keeps it
     vx.save(image, hdr)
     os.unlink(img_path)
     os.mkfifo(img_path)

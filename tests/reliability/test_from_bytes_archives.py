@@ -23,7 +23,8 @@ DATA = np.arange(24, dtype=np.int16).reshape(2, 3, 4)
 
 @pytest.fixture(scope="module")
 def members() -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(AnalyzeImage(DATA, np.eye(4)).to_bytes())) as archive:
+    kept = np.diag([-1.0, 1, 1, 1])  # x flipped, the one orientation Analyze stores
+    with zipfile.ZipFile(io.BytesIO(AnalyzeImage(DATA, kept).to_bytes())) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
 
 

@@ -82,7 +82,8 @@ def test_single_file_images_load_from_streams_that_cannot_seek(tmp_path, name, k
 
 
 def test_pair_loads_from_two_pipes(tmp_path):
-    vx.save(vx.AnalyzeImage(DATA, np.eye(4)), str(tmp_path / "p.hdr"))
+    # x flipped, the one orientation Analyze stores
+    vx.save(vx.AnalyzeImage(DATA, np.diag([-1.0, 1, 1, 1])), str(tmp_path / "p.hdr"))
     header = _pipe_with((tmp_path / "p.hdr").read_bytes())
     image = _pipe_with((tmp_path / "p.img").read_bytes())
     img = vx.AnalyzeImage.from_file_map(

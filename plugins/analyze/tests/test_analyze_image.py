@@ -21,10 +21,19 @@ from analyze_samples import (
 from numpy.testing import assert_array_equal
 
 import voxelio as vx
-from voxelio.errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
+from voxelio.errors import (
+    ConversionWarning,
+    HeaderDataError,
+    ImageFileError,
+    VoxelioError,
+    WriterError,
+)
 from voxelio.filemaps import FileHolder
 from voxelio_analyze.header import AnalyzeHeader
 from voxelio_analyze.image import AnalyzeImage
+
+#: x flipped, as Analyze stores it: saving an image with this affine loses nothing
+FLIPPED = np.diag([-1.0, 1, 1, 1])
 
 
 def _image(dtype, order="<", shape=SHAPE):
@@ -151,7 +160,8 @@ def test_no_affine_gives_the_centred_flipped_default(tmp_path):
 def test_rotations_are_lost_but_sizes_and_origin_kept(tmp_path):
     c, s = np.cos(0.3), np.sin(0.3)
     affine = np.array([[2 * c, -3 * s, 0, 4], [2 * s, 3 * c, 0, -5], [0, 0, 4, 6], [0, 0, 0, 1]])
-    AnalyzeImage(np.zeros((3, 4, 5), np.uint8), affine).to_filename(tmp_path / "x.hdr")
+    with pytest.warns(ConversionWarning, match=re.escape("the full affine (voxel sizes kept)")):
+        AnalyzeImage(np.zeros((3, 4, 5), np.uint8), affine).to_filename(tmp_path / "x.hdr")
     img = AnalyzeImage.from_filename(tmp_path / "x.hdr")
     assert np.allclose(img.header.get_zooms(), (2, 3, 4))
     assert img.header.origin_is_usable()
@@ -160,7 +170,7 @@ def test_rotations_are_lost_but_sizes_and_origin_kept(tmp_path):
 # -- scaling -----------------------------------------------------------------------------------
 def test_float_data_saved_as_int16_use_the_spm_scale_factor(tmp_path):
     data = np.linspace(0, 1, 60).reshape((3, 4, 5))
-    AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "x.hdr", dtype=np.int16)
+    AnalyzeImage(data, FLIPPED).to_filename(tmp_path / "x.hdr", dtype=np.int16)
     img = AnalyzeImage.from_filename(tmp_path / "x.hdr")
     slope, inter = img.header.get_slope_inter()
     assert slope != 1 and inter == 0
@@ -170,7 +180,7 @@ def test_float_data_saved_as_int16_use_the_spm_scale_factor(tmp_path):
 
 def test_resaving_a_scaled_file_keeps_stored_values_and_scale(tmp_path):
     data = np.linspace(0, 1, 60).reshape((3, 4, 5))
-    AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "a.hdr", dtype=np.int16)
+    AnalyzeImage(data, FLIPPED).to_filename(tmp_path / "a.hdr", dtype=np.int16)
     first = AnalyzeImage.from_filename(tmp_path / "a.hdr")
     first.to_filename(tmp_path / "b.hdr")
     assert (tmp_path / "a.img").read_bytes() == (tmp_path / "b.img").read_bytes()
@@ -180,27 +190,27 @@ def test_resaving_a_scaled_file_keeps_stored_values_and_scale(tmp_path):
 def test_data_needing_an_intercept_refuse_to_save_with_a_clear_error(tmp_path):
     data = np.linspace(-5, 10, 60).reshape((3, 4, 5))
     with pytest.raises(WriterError, match="no intercept"):
-        AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "x.hdr", dtype=np.uint8)
+        AnalyzeImage(data, FLIPPED).to_filename(tmp_path / "x.hdr", dtype=np.uint8)
     assert not os.path.exists(tmp_path / "x.hdr")
 
 
 def test_negative_data_into_uint8_refuse_to_save(tmp_path):
     data = np.arange(-5, 55, dtype=np.int16).reshape((3, 4, 5))
     with pytest.raises(WriterError):
-        AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "x.hdr", dtype=np.uint8)
+        AnalyzeImage(data, FLIPPED).to_filename(tmp_path / "x.hdr", dtype=np.uint8)
 
 
 @pytest.mark.parametrize("dtype", [np.int8, np.uint16, np.int64, np.float16, np.complex128])
 def test_unsupported_dtypes_raise_a_voxelio_error_naming_the_supported(tmp_path, dtype):
     with pytest.raises(HeaderDataError, match="supported: uint8, int16, int32"):
-        AnalyzeImage(np.zeros((2, 2), dtype), np.eye(4))
-    img = AnalyzeImage(np.zeros((2, 2), np.int16), np.eye(4))
+        AnalyzeImage(np.zeros((2, 2), dtype), FLIPPED)
+    img = AnalyzeImage(np.zeros((2, 2), np.int16), FLIPPED)
     with pytest.raises(HeaderDataError, match="supported: uint8, int16, int32"):
         img.to_filename(tmp_path / "x.hdr", dtype=dtype)
 
 
 def test_float64_data_stay_float64_on_disk(tmp_path):
-    AnalyzeImage(np.ones((2, 2)), np.eye(4)).to_filename(tmp_path / "x.hdr")
+    AnalyzeImage(np.ones((2, 2)), FLIPPED).to_filename(tmp_path / "x.hdr")
     assert AnalyzeImage.from_filename(tmp_path / "x.hdr").get_data_dtype() == np.float64
 
 
@@ -264,7 +274,7 @@ def test_compressed_image_file_shorter_than_its_data_still_loads(tmp_path):
     # the stored size of a compressed file says nothing exact about its data:
     # the load must not refuse it (nor inflate it to find out)
     data = np.zeros((20, 30, 40), np.int16)
-    AnalyzeImage(data, np.eye(4)).to_filename(tmp_path / "x.img.gz")
+    AnalyzeImage(data, FLIPPED).to_filename(tmp_path / "x.img.gz")
     assert (tmp_path / "x.img.gz").stat().st_size < data.nbytes
     img = vx.load(tmp_path / "x.hdr.gz")
     assert_array_equal(img.get_fdata(), data)

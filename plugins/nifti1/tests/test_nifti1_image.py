@@ -172,6 +172,16 @@ def test_int64_policy():
     assert Nifti1Image.from_bytes(compat.to_bytes()).get_data_dtype() == np.uint8
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
+def test_compat_refuses_floats_beyond_float32_without_a_numpy_warning():
+    data = np.array([[[1.0, 1e300]]])
+    img = Nifti1Image(data, np.eye(4), dtype="compat")
+    with pytest.raises(HeaderDataError, match="cannot hold 1e[+]300"):
+        img.to_bytes()
+    fits = Nifti1Image(data / 1e290, np.eye(4), dtype="compat")
+    assert Nifti1Image.from_bytes(fits.to_bytes()).get_data_dtype() == np.float32
+
+
 def test_unsupported_dtypes_refused_clearly():
     with pytest.raises(HeaderDataError, match="supported"):
         Nifti1Image(np.zeros((2, 2, 2), bool), np.eye(4))

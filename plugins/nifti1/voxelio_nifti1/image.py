@@ -255,7 +255,9 @@ def _resolve_alias(alias: str, data: np.ndarray) -> np.dtype:
         finite = np.abs(data[np.isfinite(data)]) if data.size else data
         biggest = float(np.max(finite.view(finite.real.dtype) if kind == "c" else finite,
                                initial=0))
-        if biggest > np.finfo(np.float32).max:
+        # both as Python floats: numpy would cast ``biggest`` to float32 for the
+        # comparison, and warn of the overflow the test is there to catch
+        if biggest > float(np.finfo(np.float32).max):
             raise AliasDataError(
                 f"'compat' stores floating point data as float32, which cannot hold "
                 f"{biggest:g}; pass dtype=np.float64 explicitly"
