@@ -348,9 +348,28 @@ def _show_header_alone(name: str, args: argparse.Namespace, width: int, out: Tex
     gone = ", ".join(missing)
     print(f"{name.ljust(width)}  {summary}  (header only: {gone} does not exist)", file=out)
     if args.verbose:
-        for line in _header_details(header):
+        for line in _header_alone_details(name, format_name, header, missing):
             print(f"    {line}", file=out)
     return True
+
+
+def _header_alone_details(
+    name: str, format_name: str, header: Any, missing: list[str]
+) -> list[str]:
+    """:func:`_details` for a header whose data file is missing: what a load would give."""
+    from .api import _image_class
+    from .registry.store import get_registry
+
+    klass = _image_class(get_registry().entries[format_name], get_registry())
+    best = getattr(header, "get_best_affine", None)
+    files = [
+        (file_type, os.fspath(holder.filename))
+        for file_type, holder in sorted(klass.filespec_to_file_map(name).items())
+    ]
+    return _details_of(
+        klass, header.get_data_dtype(), best() if callable(best) else None, files, header,
+        missing=set(missing),
+    )
 
 
 def _summary(img: Any) -> str:
@@ -397,19 +416,29 @@ def _scaling(slope: Any, inter: Any) -> str:
 
 
 def _details(img: Any) -> list[str]:
+    files = [(file_type, holder.filename)
+             for file_type, holder in sorted(getattr(img, "file_map", {}).items())]
+    return _details_of(type(img), img.get_data_dtype(), getattr(img, "affine", None), files,
+                       img.header)
+
+
+def _details_of(
+    klass: type, dtype: Any, affine: Any, files: list[tuple[str, Any]], header: Any,
+    missing: frozenset[str] | set[str] = frozenset(),
+) -> list[str]:
     lines = [
-        f"class {type(img).__module__}:{type(img).__qualname__}",
-        f"stored as {_dtype_label(img.get_data_dtype(), byte_order=True)}",
+        f"class {klass.__module__}:{klass.__qualname__}",
+        f"stored as {_dtype_label(dtype, byte_order=True)}",
     ]
-    affine = getattr(img, "affine", None)
     if affine is None:
         lines.append("affine unknown")
     else:
         lines.append("affine")
         lines += ["  " + "  ".join(f"{v:10.4f}" for v in row) for row in affine]
-    for file_type, holder in sorted(getattr(img, "file_map", {}).items()):
-        lines.append(f"{file_type} file {holder.filename}")
-    return lines + _header_details(img.header)
+    for file_type, filename in files:
+        gone = " (does not exist)" if filename in missing else ""
+        lines.append(f"{file_type} file {filename}{gone}")
+    return lines + _header_details(header)
 
 
 def _header_details(header: Any) -> list[str]:

@@ -98,3 +98,22 @@ def test_advice_to_choose_a_dtype_is_in_the_callers_words(tmp_path):
     refused = voxelio("convert", str(wide), str(tmp_path / "f64.mgz"))
     assert refused.stderr.rstrip().endswith(
         "it stores float32, int16, int32, uint16, uint8. Choose one: --dtype ...")
+
+
+@pytest.mark.parametrize("klass", ["AnalyzeImage", "Nifti1Pair", "Nifti2Pair"])
+def test_info_v_on_a_header_without_its_image_file_shows_what_a_load_would(tmp_path, klass):
+    hdr, img = tmp_path / "p.hdr", tmp_path / "p.img"
+    vx.save(getattr(vx, klass)(DATA, np.diag([-2.0, 3, 4, 1])), hdr)
+    whole = voxelio("info", "-v", str(hdr)).stdout.splitlines()
+    img.unlink()
+    done = voxelio("info", "-v", str(hdr))
+    assert done.returncode == 0, done.stderr
+    alone = done.stdout.splitlines()
+    assert alone[0].endswith(f"(header only: {img} does not exist)")
+    # class, stored type, affine and files as with the data file there; the header
+    # fields follow (as stored: a load moves the scaling to the image's proxy)
+    marked = {f"    image file {img}": f"    image file {img} (does not exist)"}
+    fields = whole.index("    header fields")
+    assert alone[1:fields] == [marked.get(line, line) for line in whole[1:fields]]
+    assert alone[fields] == "    header fields" and len(alone) == len(whole)
+    assert any(line.startswith("    class ") for line in alone) and "    affine" in alone

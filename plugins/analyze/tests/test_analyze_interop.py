@@ -162,6 +162,21 @@ def test_voxelio_info_shows_the_header_only_file_and_says_so(tmp_path):
     assert f"(header only: {tmp_path / 'analyze.img'} does not exist)" in out.stdout
 
 
+def test_voxelio_info_v_shows_the_header_only_files_class_affine_and_files(tmp_path):
+    shutil.copy(NIB_ANALYZE_HDR, tmp_path / "analyze.hdr")
+    cli = os.path.join(os.path.dirname(sys.executable), "voxelio")
+    out = subprocess.run([cli, "info", "-v", str(tmp_path / "analyze.hdr")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert "    class voxelio_analyze.image:AnalyzeImage" in lines
+    start = lines.index("    affine") + 1
+    shown = np.array([[float(v) for v in line.split()] for line in lines[start:start + 4]])
+    assert np.allclose(shown, nib.load(NIB_ANALYZE_HDR).affine)  # what NiBabel makes of it
+    assert f"    header file {tmp_path / 'analyze.hdr'}" in lines
+    assert f"    image file {tmp_path / 'analyze.img'} (does not exist)" in lines
+
+
 def test_shipped_analyze_hdr_round_trips_its_header_through_voxelio(tmp_path):
     img = vx.load(_with_image_file(tmp_path))
     img.to_filename(tmp_path / "copy.hdr")
