@@ -89,6 +89,56 @@ def test_single_problems(fields, fragment):
     assert fragment in str(info.value)
 
 
+# every field that names something: (its fields given the white space a copied
+# name may carry, the start of the problem reported with that value)
+NAMED_FIELDS = {
+    "name": (lambda w: {"name": "fmt" + w}, lambda w: f"name {'fmt' + w!r} must be"),
+    "image_class": (lambda w: {"image_class": "pkg.mod:Image" + w},
+                    lambda w: f"image_class {'pkg.mod:Image' + w!r} must"),
+    "extensions": (lambda w: {"extensions": (".fmt" + w,)},
+                   lambda w: f"extensions entry {'.fmt' + w!r} must be a suffix"),
+    "aliases": (lambda w: {"aliases": (".fmz" + w,)},
+                lambda w: f"aliases entry {'.fmz' + w!r} must be a suffix"),
+    "compressed_suffixes": (lambda w: {"compressed_suffixes": (".gz" + w,)},
+                            lambda w: f"compressed_suffixes entry {'.gz' + w!r} must be"),
+    "files_types extension": (lambda w: {"files_types": (("image", ".fmt" + w),)},
+                              lambda w: f"files_types entry {('image', '.fmt' + w)!r}: "),
+    "files_types file type": (lambda w: {"files_types": (("image" + w, ".fmt"),)},
+                              lambda w: f"files_types entry {('image' + w, '.fmt')!r}: "),
+    "sniff_file_type": (lambda w: {"sniff_file_type": "image" + w},
+                        lambda w: f"sniff_file_type {'image' + w!r} is not one of"),
+    "exports name": (lambda w: {"exports": {"Header" + w: "pkg.mod:Header"}},
+                     lambda w: f"exports entry {('Header' + w, 'pkg.mod:Header')!r} must"),
+    "exports reference": (lambda w: {"exports": {"Header": "pkg.mod:Header" + w}},
+                          lambda w: f"exports entry {('Header', 'pkg.mod:Header' + w)!r}"),
+    "supersedes": (lambda w: {"supersedes": ("other" + w,)},
+                   lambda w: f"supersedes entry {'other' + w!r} must name another format"),
+    "nibabel_class": (lambda w: {"nibabel_class": "nibabel.x:Y" + w},
+                      lambda w: f"nibabel_class {'nibabel.x:Y' + w!r} must"),
+}
+
+
+@pytest.mark.parametrize("field", list(NAMED_FIELDS))
+@pytest.mark.parametrize("space", ["\n", " ", "\t", "\r\n"], ids=repr)
+def test_white_space_in_a_named_field_is_refused_naming_the_field(field, space):
+    fields, problem = NAMED_FIELDS[field]
+    with pytest.raises(InvalidSpecError) as info:
+        make(**fields(space))
+    assert f"  - {problem(space)}" in str(info.value)
+
+
+@pytest.mark.parametrize("field", list(NAMED_FIELDS))
+def test_the_same_fields_without_the_white_space_are_valid(field):
+    fields, _ = NAMED_FIELDS[field]
+    make(**fields(""))
+
+
+def test_white_space_around_a_dtype_is_dropped():
+    spec = make(dtypes=(" int16\n", "<f4\t"))
+    assert spec.dtypes == ("int16", "<f4")
+    assert validate_spec(spec) == []
+
+
 def test_dtypes_are_checked_with_numpy_later():
     spec = make(dtypes=("int16", "<f4", "[('R', 'u1'), ('G', 'u1'), ('B', 'u1')]", "int77"))
     problems = validate_spec(spec)

@@ -51,6 +51,10 @@ _LOWER = frozenset("abcdefghijklmnopqrstuvwxyz")
 _ASCII_WORD = _LOWER | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _NAME_CHARS = _LOWER | frozenset("0123456789_.+-")
 _SUFFIX_CHARS = _ASCII_WORD | frozenset("+-")
+_FILE_TYPE_CHARS = _ASCII_WORD | frozenset("-")
+# Every field that names something is checked whole: a trailing newline (or
+# any other white space) is refused with the field named, never let through
+# to become part of a suffix no file name ends in.
 
 
 def _is_name(text: str) -> bool:
@@ -66,6 +70,11 @@ def _is_ref(text: str) -> bool:
         and all(c == "." or c == "_" or c.isalnum() for c in part)
         for part in parts
     )
+
+
+def _is_file_type(text: str) -> bool:
+    """A file type of a format's file map: ``'image'``, ``'header'``."""
+    return bool(text) and _FILE_TYPE_CHARS.issuperset(text)
 
 
 def _is_suffix(text: str) -> bool:
@@ -208,7 +217,11 @@ class FormatSpec(FrozenRecord):
     Raises
     ------
     InvalidSpecError
-        Listing every problem when the declaration is malformed.
+        Listing every problem when the declaration is malformed. Names,
+        ``module:attr`` references, suffixes, file types and ``supersedes``
+        entries are taken whole: white space in them (a trailing newline
+        from a file or a heredoc) is such a problem, naming the field.
+        White space around a ``dtypes`` entry is dropped.
     """
 
     _fields = (
@@ -491,6 +504,12 @@ def _check_files(spec: FormatSpec, problems: list[str]) -> None:
         if not ok or not (item[1] is None or isinstance(item[1], str)):
             problems.append(f"files_types entry {item!r} must be (file_type, extension or None)")
             continue
+        if not _is_file_type(item[0]) or not (item[1] is None or _is_suffix(item[1])):
+            problems.append(
+                f"files_types entry {tuple(item)!r}: the file type must be a word (letters, "
+                "digits, '_', '-') and the extension a suffix like '.img' (leading dot)"
+            )
+            continue
         clean.append((item[0], item[1]))
     _set(spec, "files_types", tuple(clean))
     keys = [k for k, _ in clean]
@@ -544,10 +563,12 @@ def _check_flags(spec: FormatSpec, problems: list[str]) -> None:
     for value in dtypes:
         if not isinstance(value, str) or not value.strip():
             problems.append(f"dtypes entry {value!r} must be a numpy dtype name like 'int16'")
-    _set(spec, "dtypes", dtypes)
+    # white space around a dtype never mattered (parse_dtype strips it): stored
+    # without, so that tables and comparisons see the name alone
+    _set(spec, "dtypes", tuple(v.strip() if isinstance(v, str) else v for v in dtypes))
     supersedes = _as_tuple(spec.supersedes, "supersedes", problems)
     for value in supersedes:
-        if not isinstance(value, str) or value == spec.name:
+        if not isinstance(value, str) or value == spec.name or not _is_name(value):
             problems.append(f"supersedes entry {value!r} must name another format")
     _set(spec, "supersedes", supersedes)
     if type(spec.priority) is not int:
