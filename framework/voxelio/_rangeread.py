@@ -49,7 +49,7 @@ def readinto_exact_range(fobj: Any, start: int, buf: Any, where: str) -> None:
 def take_range(fobj: Any, start: int, length: int, align: int, where: str) -> Any | None:
     """The bytes from ``start`` as an array a compressed reader hands over, or None.
 
-    See :meth:`voxelio.codecs.reader.IndexedReader.take_range`; None for
+    See :meth:`voxelio.codecs.IndexedReader.take_range`; None for
     other file objects and whenever the reader cannot.
     """
     take = getattr(fobj, "take_range", None)

@@ -43,6 +43,8 @@ def test_the_pass_to_the_end_holds_the_stream_and_serves_reads(tmp_path, backend
 
 def test_a_large_read_takes_the_buffer_without_a_copy(tmp_path, backend):
     with codecs.open_indexed(_file(tmp_path, gzip.compress(DATA, mtime=0))) as reader:
+        # the public reader type, whose take_range the API reference documents
+        assert isinstance(reader, codecs.IndexedReader)
         _size_then(reader)
         tracemalloc.start()
         try:

@@ -31,7 +31,8 @@ The package's parts:
 - :mod:`~voxelio.codecs.gzip_reader`: ISA-L's gzip reader, inflating straight into a buffer.
 - :mod:`~voxelio.codecs.held`: a whole stream inflated into one buffer a read can take over.
 - :mod:`~voxelio.codecs.sources`: plain, blocked gzip and stream sources, and which to use.
-- :mod:`~voxelio.codecs.reader`: :class:`IndexedReader`, the file object over a source.
+- :mod:`~voxelio.codecs.reader`: :class:`IndexedReader`, the file object over a source
+  (what :func:`open_indexed` returns; its methods are public, its constructor is not).
 - :mod:`~voxelio.codecs.handoff`: a reader passed from a file's opener to its next reader.
 """
 
@@ -57,6 +58,7 @@ if TYPE_CHECKING:
     from .gzip_layout import DEFAULT_BLOCK_SIZE as GZIP_BLOCK_SIZE
     from .handoff import ReaderHandOff as ReaderHandOff  # documented in codecs.handoff
     from .opening import open_indexed, opened, read_into
+    from .reader import IndexedReader
 
 # The rest is imported on first use, so that code needing only the suffix
 # table (registry, file maps) does not load the codec machinery.
@@ -65,6 +67,7 @@ _LAZY = {
     "thread_pool": "voxelio.codecs.backends",
     "ReaderHandOff": "voxelio.codecs.handoff",
     "GZIP_BLOCK_SIZE": "voxelio.codecs.gzip_layout:DEFAULT_BLOCK_SIZE",
+    "IndexedReader": "voxelio.codecs.reader",
     "open_indexed": "voxelio.codecs.opening",
     "opened": "voxelio.codecs.opening",
     "read_into": "voxelio.codecs.opening",
@@ -75,6 +78,7 @@ __all__ = [
     "GZIP_BLOCK_SIZE",
     "SUFFIX_CODECS",
     "Compression",
+    "IndexedReader",
     "available_codecs",
     "compression_from_name",
     "detect_compression",

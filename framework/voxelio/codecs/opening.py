@@ -186,9 +186,10 @@ def open_indexed(fileish: Any, compression: str | None = "auto") -> Any:
         ``blocked``, the thread-safe positional reads
         ``read_range(offset, nbytes)`` and ``readinto_range(offset, buffer)``,
         and ``take_range(offset, nbytes, align)``, which hands over bytes a
-        pass to the end of the stream inflated whole, without a copy.
-        Its index (gzip members, decompressor checkpoints) lives as long as it
-        does. Usable as a context manager.
+        pass to the end of the stream inflated whole, without a copy (see
+        :class:`~voxelio.codecs.IndexedReader`). Its index (gzip members,
+        decompressor checkpoints) lives as long as it does. Usable as a
+        context manager.
 
     Raises
     ------

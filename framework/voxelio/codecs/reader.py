@@ -17,6 +17,9 @@ class IndexedReader(io.RawIOBase):
     the file position and may be called from several threads at once. Whatever
     index it builds (member offsets, decompressor checkpoints) lives as long as
     it does, so keep one open to make repeated reads cheap.
+
+    Made by :func:`~voxelio.codecs.open_indexed`, not directly: how it is
+    built is the codecs package's own business.
     """
 
     def __init__(self, source: Any, name: str, closers: list[Callable[[], None]]) -> None:
