@@ -317,3 +317,20 @@ def test_each_quick_key_has_a_small_file_and_old_ones_go(tmp_path, env, monkeypa
     assert cache.read(("quick", "last"), by="quick")["quick"] == ("quick", "last")
     assert cache.read(("quick", 0), by="quick") is None  # the oldest went
     assert cache.read(("quick", "other"), by="quick") is None
+
+
+def test_a_module_made_in_an_earlier_folder_that_shadows_a_plugin_is_seen(tmp_path, env):
+    site, front = tmp_path / "site", tmp_path / "front"
+    front.mkdir()
+    env = {**env, "PYTHONPATH": os.pathsep.join([str(front), env["PYTHONPATH"]])}
+    pip_install(build_wheel(tmp_path, PLUGIN), site)
+    assert run(PROBE, env)["rows"]["cachetest"][1] == "DESCRIPTION"
+    assert run(PROBE, env)["rows"]["cachetest"][1] == "DESCRIPTION"  # from the cache
+    # the same top-level name in a folder before the plugin's: Python imports it
+    # instead; the entry points, and so the full key, are unchanged
+    (front / "voxelio_cachetest").mkdir()
+    (front / "voxelio_cachetest" / "__init__.py").write_text("")
+    (front / "voxelio_cachetest" / "plugin.py").write_text(
+        PLUGIN.replace("DESCRIPTION", "SHADOW"))
+    assert run(PROBE, env)["rows"]["cachetest"][1] == "SHADOW"
+    assert run(PROBE, env)["rows"]["cachetest"][1] == "SHADOW"  # and stored so

@@ -43,12 +43,17 @@ class given as a class, a sniff function that cannot be named as
 ``module:attr``) make a discovery uncacheable: it then runs in full every
 time, as it does when the cache folder cannot be written.
 
+A module file made in a ``sys.path`` folder that comes before a stored
+plugin's, under the plugin's top-level name, would be imported instead of
+the plugin: it changes that folder's modification time, so the quick key
+misses, and a result the full key finds is used only if each stored
+plugin's top-level module is still found where it was
+(:func:`origins_hold`, a few stats per plugin on that slower path only).
+
 Not seen: modules outside a plugin's package that its entry module
 imports; a ``voxelio.plugins`` entry point written by hand into the
 ``entry_points.txt`` of an installed distribution that declared none (an
-installer replaces the distribution's folder instead); a new module file
-that would shadow a stored plugin's module from an earlier ``sys.path``
-folder, when the quick key missed for another reason.
+installer replaces the distribution's folder instead).
 ``voxelio.refresh_plugins()`` always rediscovers. The cache folder is
 ``VOXELIO_CACHE_DIR`` (empty: no cache), else the platform's user cache
 folder plus ``voxelio``.
@@ -65,7 +70,7 @@ from typing import Any
 
 ENV_CACHE_DIR = "VOXELIO_CACHE_DIR"
 #: Bump when what is stored changes shape.
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 #: Discoveries kept per interpreter (different environments, sys.path).
 MAX_ENTRIES = 8
 
@@ -297,6 +302,35 @@ def _prune_quick_files(folder: str) -> None:
     for _, path in sorted(found, reverse=True)[MAX_ENTRIES:]:
         with contextlib.suppress(OSError):
             os.unlink(path)
+
+
+def module_origin(module: str | None) -> tuple[str, str] | None:
+    """``(top-level name, its file)`` of an imported plugin module, or None."""
+    if not module:
+        return None
+    top = module.partition(".")[0]
+    path = getattr(sys.modules.get(top), "__file__", None)
+    return (top, os.path.abspath(path)) if path else None
+
+
+def origins_hold(stored: dict) -> bool:
+    """Whether an import would still find each stored plugin's top-level module in
+    the file it was found in (no module made since shadows it)."""
+    from importlib.util import find_spec
+
+    for item in stored.get("plugins", ()):
+        origin = item.get("origin") if isinstance(item, dict) else None
+        if not origin:
+            continue
+        top, path = origin
+        try:
+            found = find_spec(top)
+        except (ImportError, ValueError):
+            return False
+        where = getattr(found, "origin", None)
+        if not where or os.path.abspath(where) != path:
+            return False
+    return True
 
 
 def package_files(module: str | None) -> list[str]:

@@ -151,7 +151,9 @@ class Registry:
             eps = entry_points()
             key = cache.fingerprint(environ, eps) if caching else None
             stored = cache.read(key) if cached and key is not None else None
-            if stored is None or not self._replay(stored):
+            # the quick key missed: a folder on sys.path changed, perhaps by a
+            # module made there that now shadows a stored plugin's
+            if stored is None or not cache.origins_hold(stored) or not self._replay(stored):
                 self._reset()
                 self._discover(key, eps, quick)
             elif quick is not None:
@@ -380,6 +382,7 @@ class Registry:
 
 def _cache_item(record: PluginRecord, specs: list[FormatSpec], hooks: Any) -> dict | None:
     """``record`` and its specs as data for the discovery cache (None: not storable)."""
+    from . import cache
     from .cache import encode_spec
 
     encoded = [encode_spec(spec) for spec in specs]
@@ -398,6 +401,7 @@ def _cache_item(record: PluginRecord, specs: list[FormatSpec], hooks: Any) -> di
         # an import that failed is tried again in every process
         "retry": state.health is Health.BROKEN and record.plugin is None,
         "hooks": hooks.implemented(record),
+        "origin": cache.module_origin(record.module),
         "specs": encoded,
         "checked": [tuple(validate_spec(spec)) for spec in specs],
     }
