@@ -407,13 +407,13 @@ class ArrayProxy:
         # a named file's size is in its identity, checked unchanged just before
         identity = self._identity if isinstance(self.file_like, str) else None
         available = identity.size if identity is not None else stored_size(self.file_like)
-        if available is None:
-            return
+        needed = self.offset + self.nbytes
+        if available is None or needed <= available:
+            return  # no codec shrinks data: a file this long holds it either way
         if codec is False:
             codec = self._detect_compression()
         # a file object's codec is unknown until opened: use the most generous cap
         limit = available * MAX_EXPANSION.get(codec, max(MAX_EXPANSION.values()))
-        needed = self.offset + self.nbytes
         if needed > limit:
             what = {None: "the file", "auto": "the stream (even compressed)"}.get(
                 codec, f"the {codec}-compressed file"
@@ -575,30 +575,57 @@ class ArrayProxy:
             if held is not None and isinstance(self.file_like, str):
                 self._compression = held  # the loader's reader waits: no need to open
             elif isinstance(self.file_like, str):
-                try:
-                    with open_regular(self.file_like) as f:
-                        prefix = f.read(8)
-                except FileNotFoundError:
-                    raise ImageFileError(
-                        f"image data file {self.file_like!r} is missing"
-                    ) from None
-                except OSError as err:
-                    raise ImageFileError(f"cannot open {self.file_like!r}: {err}") from None
-                self._compression = codecs.detect_compression(prefix)
+                self._open_uncompressed().close()
             else:
                 self._compression = "auto"
         return self._compression  # type: ignore[return-value]
 
+    def _codec_unknown(self) -> bool:
+        """True while the named file's codec is known neither here nor to the loader."""
+        if self._compression is not False or not isinstance(self.file_like, str):
+            return False
+        return self._hand_off is None or self._hand_off.codec_of(self.file_like) is None
+
+    def _open_uncompressed(self) -> BinaryIO:
+        """Open the named file and learn its codec from its first bytes; open if it has none.
+
+        The first read of a plain file then opens it once: the bytes looked
+        at stay in the file's buffer. A compressed file comes back closed
+        (it is read through its codec, opened another way).
+        """
+        assert isinstance(self.file_like, str)
+        try:
+            fobj = open_regular(self.file_like)
+        except FileNotFoundError:
+            raise ImageFileError(f"image data file {self.file_like!r} is missing") from None
+        except OSError as err:
+            raise ImageFileError(f"cannot open {self.file_like!r}: {err}") from None
+        try:
+            self._compression = codecs.detect_compression(fobj.peek(8)[:8])
+        except OSError as err:
+            fobj.close()
+            raise ImageFileError(f"cannot read {self.file_like!r}: {err}") from None
+        except BaseException:
+            fobj.close()
+            raise
+        if self._compression is not None:
+            fobj.close()
+        return fobj
+
     def _memmap(self) -> np.ndarray | None:
         if self._mmap_mode is None or not isinstance(self.file_like, str):
             return None
+        writable = self._mmap_mode == "r+"
+        # the open that learns a plain file's codec is the one mapped
+        fobj = self._open_uncompressed() if self._codec_unknown() and not writable else None
         if self._detect_compression() is not None:
             return None
         needed = self.offset + self.nbytes
         # map the descriptor whose identity is checked, not whatever the name
         # points at a moment later
-        writable = self._mmap_mode == "r+"
-        with open(self.file_like, "r+b") if writable else open_regular(self.file_like) as fobj:
+        if fobj is None:
+            fobj = open(self.file_like, "r+b") if writable else open_regular(self.file_like)  # noqa: SIM115
+        with fobj:
             st = os.fstat(fobj.fileno())
             self._refuse_if_changed(FileIdentity.of_stat(st))
             if st.st_size < needed:
@@ -617,6 +644,14 @@ class ArrayProxy:
 
     @contextlib.contextmanager
     def _open(self) -> Iterator[BinaryIO]:
+        if self._codec_unknown() and self._keep_file_open is not True:
+            # usually a plain file: the open that tells is the one read through
+            fobj = self._open_uncompressed()
+            if not fobj.closed:
+                self._take_hand_off()  # (it holds no reader of this file)
+                with fobj:
+                    yield fobj
+                return
         compression = self._detect_compression()
         keep = self._keep_file_open
         if keep is None:
