@@ -623,8 +623,10 @@ class ArrayProxy:
         needed = self.offset + self.nbytes
         # map the descriptor whose identity is checked, not whatever the name
         # points at a moment later
-        if fobj is None:
-            fobj = open(self.file_like, "r+b") if writable else open_regular(self.file_like)  # noqa: SIM115
+        if fobj is None and writable:
+            fobj = open(self.file_like, "r+b")  # noqa: SIM115 (closed by the with below)
+        elif fobj is None:
+            fobj = open_regular(self.file_like)
         with fobj:
             st = os.fstat(fobj.fileno())
             self._refuse_if_changed(FileIdentity.of_stat(st))
