@@ -20,6 +20,7 @@ import libs
 import memory
 import numpy as np
 import process
+import settle
 import timing
 from datasets import DataSet
 
@@ -36,6 +37,8 @@ class Config:
     open_repeats: int = 20
     budget: float = 1.5  # seconds per library per case: fast operations repeat more
     user_venv: bool = True  # start-up measured with regular installs (benchmarks/uservenv.py)
+    save_repeats: int = 9  # saves take 0.05-1.7 s: a median of 5 moved with one slow pair
+    settle: bool = True  # written files flushed to disk before each case (see settle.py)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,7 @@ def run_all(data: Data, cfg: Config, only: str | None = None,
         if (only and only not in case_id) or (keep is not None and not keep(case_id)):
             continue
         log(f"case: {case_id}")
+        settled = settle.settle() if cfg.settle else None
         try:
             res = fn(data, cfg)
         except libs.NotInstalledError as exc:
@@ -110,6 +114,8 @@ def run_all(data: Data, cfg: Config, only: str | None = None,
         except Exception as exc:  # a broken case must not hide the others
             res = Result(case_id, title, target, status=f"error: {type(exc).__name__}: {exc}")
         res.id, res.title, res.target = case_id, title, target
+        if settled is not None:
+            res.notes["settled_before"] = settled
         yield res
 
 
@@ -119,6 +125,12 @@ def run_all(data: Data, cfg: Config, only: str | None = None,
 def _alternate(vx: Callable[[], Any], nib: Callable[[], Any], cfg: Config,
                repeats: int | None = None) -> timing.Pair:
     return timing.alternate(vx, nib, repeats or cfg.repeats, cfg.warmup, cfg.budget)
+
+
+def _alternate_with_floor(vx: Callable[[], Any], nib: Callable[[], Any],
+                          floor: Callable[[], Any], cfg: Config
+                          ) -> tuple[timing.Pair, timing.Stats]:
+    return timing.alternate(vx, nib, cfg.repeats, cfg.warmup, cfg.budget, floor=floor)
 
 
 def _repeat(fn: Callable[[], Any], cfg: Config) -> timing.Stats:
@@ -137,23 +149,26 @@ def _layout(path: str) -> tuple[int, np.dtype, tuple[int, ...]]:
     return int(proxy.offset), np.dtype(proxy.dtype), tuple(proxy.shape)
 
 
-def _read_pair(path: str, op: str, cfg: Config, **load_kw: Any) -> timing.Pair:
+def _read_pair(path: str, op: str, cfg: Config, floor: Callable[[], Any],
+               **load_kw: Any) -> tuple[timing.Pair, timing.Stats]:
+    """Both libraries' read of ``path`` and its floor, timed in turn."""
     libs.voxelio_format(libs.suffix_of(path))
     read = _read_op(op)
-    return _alternate(lambda: read(libs.load("voxelio", path, **load_kw)),
-                            lambda: read(libs.load("nibabel", path, **load_kw)), cfg)
+    return _alternate_with_floor(lambda: read(libs.load("voxelio", path, **load_kw)),
+                                 lambda: read(libs.load("nibabel", path, **load_kw)),
+                                 floor, cfg)
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.float64)
 
 
-def _inflate_floor(res: Result, path: str, op: str, cfg: Config, judge: bool = True) -> None:
+def _inflate_floor(path: str, op: str) -> tuple[str, Callable[[], Any]]:
+    """The label and callable of the one-thread inflate floor of reading ``path``."""
     offset, dtype, shape = _layout(path)
     then = _to_float if op == "fdata" else None
     name, fn = floors.inflate(path, offset, dtype, shape, then)
-    label = f"{name} inflate" + (" + astype" if then else "")
-    res.add_floor(label, _repeat(fn, cfg), judge)
+    return f"{name} inflate" + (" + astype" if then else ""), fn
 
 
 def _volume_index(shape: tuple[int, ...]) -> int:
@@ -180,12 +195,13 @@ def _register_gz_read(writer: str, name: str, suffix: str, op: str, how: str) ->
     @case(f"read-{short}-{name}{suffix}-{op}", title, target)
     def run(data: Data, cfg: Config) -> Result:
         path = data[name].path(writer, suffix)
-        pair = _read_pair(path, op, cfg)
+        label, floor = _inflate_floor(path, op)
+        pair, floor_stats = _read_pair(path, op, cfg, floor)
         res = Result("", "", "", pair=pair)
         res.checks.append(Check("vs NiBabel", pair.ratio, 0.5 if short == "nib" else 0.3))
         # voxelio's own files inflate in parallel and may beat the 1-thread floor:
         # that floor is shown for them, not judged
-        _inflate_floor(res, path, op, cfg, judge=short == "nib")
+        res.add_floor(label, floor_stats, judge=short == "nib")
         return res
 
 
@@ -216,7 +232,8 @@ def _register_save(name: str, suffix: str, order: str) -> None:
         vx_out = ds.path("nibabel", suffix).replace(".nib", ".vxsave")
         nib_out = ds.path("nibabel", suffix).replace(".nib", ".nibsave")
         pair = _alternate(lambda: libs.save("voxelio", vx_img, vx_out),
-                                lambda: libs.save("nibabel", nib_img, nib_out), cfg)
+                          lambda: libs.save("nibabel", nib_img, nib_out), cfg,
+                          cfg.save_repeats)
         sizes = {"voxelio": os.path.getsize(vx_out), "nibabel": os.path.getsize(nib_out)}
         size_ratio = sizes["voxelio"] / sizes["nibabel"]
         res = Result("", "", "", pair=pair, notes={"bytes": sizes, "size_ratio": size_ratio})
@@ -315,14 +332,14 @@ def _register_nii_read(op: str, how: str, mmap: bool) -> None:
     @case(f"nii-read-{op}", f"read t1_int16.nii: {how}", "<= 1.2x floor")
     def run(data: Data, cfg: Config) -> Result:
         path = data["t1_int16"].path("nibabel", ".nii")
-        res = Result("", "", "", pair=_read_pair(path, op, cfg, mmap=mmap))
         offset, dtype, shape = _layout(path)
         if op == "fdata":
-            floor = floors.astype_pass(path, offset, dtype, shape)
-            res.add_floor("astype pass", _repeat(floor, cfg))
+            label, floor = "astype pass", floors.astype_pass(path, offset, dtype, shape)
         else:
-            floor = floors.fromfile(path, offset, dtype, shape)
-            res.add_floor("fromfile", _repeat(floor, cfg))
+            label, floor = "fromfile", floors.fromfile(path, offset, dtype, shape)
+        pair, floor_stats = _read_pair(path, op, cfg, floor, mmap=mmap)
+        res = Result("", "", "", pair=pair)
+        res.add_floor(label, floor_stats)
         return res
 
 

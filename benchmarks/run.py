@@ -23,6 +23,7 @@ import cases  # noqa: E402
 import datasets  # noqa: E402
 import floors  # noqa: E402
 import report  # noqa: E402
+import settle  # noqa: E402
 import timing  # noqa: E402
 
 
@@ -43,11 +44,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def config(args: argparse.Namespace) -> cases.Config:
     if args.quick:
         cfg = cases.Config(repeats=2, warmup=1, process_repeats=2, memory_repeats=1,
-                           further_volumes=2, open_repeats=3, budget=0.0, user_venv=False)
+                           further_volumes=2, open_repeats=3, budget=0.0, user_venv=False,
+                           save_repeats=2, settle=False)
     else:
         cfg = cases.Config()
     if args.repeats:
-        cfg = cases.Config(**{**cfg.__dict__, "repeats": args.repeats})
+        cfg = cases.Config(**{**cfg.__dict__, "repeats": args.repeats,
+                              "save_repeats": args.repeats})
     return cfg
 
 
@@ -81,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     np.random.seed(0)
     data = datasets.prepare(cache, datasets.QUICK if args.quick else datasets.FULL)
     load_start = report.load_average()
+    if cfg.settle:
+        settle.settle()  # the data step's files on disk before anything is timed
     floors_table = floor_rows(data, cfg)
     modes = ["default", "stdlib"] if args.codecs == "both" else [args.codecs]
     by_mode: dict[str, list[cases.Result]] = {}

@@ -12,7 +12,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, overload
 
 
 @dataclass(frozen=True)
@@ -67,29 +67,60 @@ def repeat(fn: Callable[[], Any], repeats: int, warmup: int = 1,
     return Stats.of([clock(fn) for _ in range(repeats)])
 
 
+@overload
 def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
-              warmup: int = 1, budget: float = 0.0) -> Pair:
+              warmup: int = 1, budget: float = 0.0, floor: None = None) -> Pair: ...
+
+
+@overload
+def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
+              warmup: int, budget: float, floor: Callable[[], Any]
+              ) -> tuple[Pair, Stats]: ...
+
+
+def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
+              warmup: int = 1, budget: float = 0.0,
+              floor: Callable[[], Any] | None = None) -> Pair | tuple[Pair, Stats]:
     """Time ``vx`` and ``nib`` alternately; the first of each pair alternates too.
 
     Fast operations get more than ``repeats`` pairs, up to 50, so that each
     side runs for about ``budget`` seconds: medians of short calls need more
-    samples on a noisy machine.
+    samples on a noisy machine. With a ``floor``, it is timed once per pair,
+    among them (so a slow spell of the machine meets it as it meets the
+    libraries), the three taking turns at every place in the order, and
+    ``(pair, floor stats)`` is returned.
     """
     spent = 0.0
     for _ in range(max(warmup, 1 if budget else 0)):
         spent = clock(vx) + clock(nib)
+        if floor is not None:
+            clock(floor)
     if budget and spent:
         repeats = max(repeats, min(50, int(2 * budget / spent)))
     a: list[float] = []
     b: list[float] = []
+    if floor is None:
+        for i in range(repeats):
+            if i % 2:
+                b.append(clock(nib))
+                a.append(clock(vx))
+            else:
+                a.append(clock(vx))
+                b.append(clock(nib))
+        return pair_of(a, b)
+    c: list[float] = []
+    runs = {"vx": (vx, a), "nib": (nib, b), "floor": (floor, c)}
     for i in range(repeats):
-        if i % 2:
-            b.append(clock(nib))
-            a.append(clock(vx))
-        else:
-            a.append(clock(vx))
-            b.append(clock(nib))
-    return pair_of(a, b)
+        for name in _TURNS[i % len(_TURNS)]:
+            fn, samples = runs[name]
+            samples.append(clock(fn))
+    return pair_of(a, b), Stats.of(c)
+
+
+#: the orders of a round of three: over six rounds each runs first, second and
+#: last twice, and before each other one three times
+_TURNS = (("vx", "nib", "floor"), ("nib", "vx", "floor"), ("floor", "vx", "nib"),
+          ("floor", "nib", "vx"), ("vx", "floor", "nib"), ("nib", "floor", "vx"))
 
 
 def pair_of(a: list[float], b: list[float]) -> Pair:
