@@ -289,8 +289,9 @@ _UNIT_TILE_ROWS = 512
 #: 8 runs = 128 bytes of each source row: the pair of cache lines a read
 #: brings in is used whole). Alone, 4 and 8 MiB slabs cost the same (16-18
 #: ms for 256^3 int16); beside the deflate on the codec threads, fewer and
-#: longer slabs cost less: 27 ms of the workers' CPU against 33-35 ms for
-#: 4 MiB slabs (and 24 ms for 16 MiB ones, which would hold twice the memory)
+#: longer slabs cost less: 26-28 ms of the workers' CPU against 31-38 ms for
+#: 4 MiB slabs (24 ms for 16 MiB ones, which would hold twice the memory).
+#: A C-order save of 256^3 int16 holds about 35 MiB (19 with 4 MiB slabs)
 _UNIT_SLAB_CHUNKS = 4
 
 
@@ -328,10 +329,9 @@ def _transposing_steps(arr: np.ndarray) -> Iterator[Callable[[], np.ndarray]]:
         # the last axis's first ``grouped`` values in runs of ``per_unit``
         units = arr[..., :grouped].view(np.dtype(f"V{_UNIT_BYTES}"))
         slab_values = _UNIT_SLAB_CHUNKS * CHUNK_ELEMENTS
-        scratch = _Scratch()
         for part, tiles in _slabs(units, per_unit, slab_values, _UNIT_TILE_FIRST,
                                   _UNIT_TILE_ROWS):
-            yield functools.partial(_spread, part, tiles, arr.dtype, per_unit, scratch)
+            yield functools.partial(_spread, part, tiles, arr.dtype, per_unit)
     if grouped < last:
         for part, tiles in _slabs(arr[..., grouped:], 1, CHUNK_ELEMENTS, _TILE_FIRST,
                                   _TILE_ROWS):
@@ -396,44 +396,12 @@ def _slabs(
         yield arr[..., z0 : z0 + step], tiles
 
 
-def _tiled_copy(
-    part: np.ndarray, tiles: list[tuple[slice, ...]], buf: np.ndarray | None = None
-) -> np.ndarray:
-    """An F-order copy of ``part``, made tile by tile (into ``buf`` if given)."""
-    if buf is None:
-        buf = np.empty(part.shape, dtype=part.dtype, order="F")
+def _tiled_copy(part: np.ndarray, tiles: list[tuple[slice, ...]]) -> np.ndarray:
+    """An F-order copy of ``part``, made tile by tile."""
+    buf = np.empty(part.shape, dtype=part.dtype, order="F")
     for tile in tiles:
         buf[tile] = part[tile]
     return buf
-
-
-class _Scratch:
-    """F-order buffers the slabs of one write gather into, used again slab after slab.
-
-    A gathered slab is spread into a new array at once, so its buffer is
-    free again when the step ends: one write allocates (and the system
-    zeroes) at most one per worker thread instead of one per slab.
-    """
-
-    def __init__(self) -> None:
-        self._free: collections.deque[np.ndarray] = collections.deque()
-        self.made = 0  # buffers allocated (tests count them)
-
-    def take(self, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
-        """An F-order buffer of ``shape``: a free one cut to size, or a new one."""
-        while True:
-            try:
-                buf = self._free.pop()  # atomic: steps run on several threads
-            except IndexError:
-                break
-            if buf.dtype == dtype and buf.shape[:-1] == shape[:-1] and buf.shape[-1] >= shape[-1]:
-                return buf[..., : shape[-1]]  # slowest axis cut: still F-contiguous
-        self.made += 1
-        return np.empty(shape, dtype=dtype, order="F")
-
-    def give_back(self, buf: np.ndarray) -> None:
-        """Make ``buf`` (as :meth:`take` gave it) available to the next slab."""
-        self._free.append(buf.base if buf.base is not None else buf)
 
 
 def _flat_copy(part: np.ndarray, tiles: list[tuple[slice, ...]]) -> np.ndarray:
@@ -442,24 +410,20 @@ def _flat_copy(part: np.ndarray, tiles: list[tuple[slice, ...]]) -> np.ndarray:
 
 
 def _spread(
-    part: np.ndarray, tiles: list[tuple[slice, ...]], dtype: np.dtype, per_unit: int,
-    scratch: _Scratch | None = None,
+    part: np.ndarray, tiles: list[tuple[slice, ...]], dtype: np.dtype, per_unit: int
 ) -> np.ndarray:
     """The F-order values of a slab of runs of ``per_unit`` last-axis values.
 
     In ``part`` the ``per_unit`` values of a run sit side by side, one
     element; in the result each of them belongs to its own slice of the
-    last axis. The runs are gathered into a buffer of ``scratch``.
+    last axis.
     """
-    buf = scratch.take(part.shape, part.dtype) if scratch is not None else None
-    slab = _tiled_copy(part, tiles, buf)
+    slab = _tiled_copy(part, tiles)
     runs = slab.shape[-1]
     rows = slab.size // max(runs, 1)
     values = slab.reshape(-1, order="F").view(dtype).reshape(runs, rows, per_unit)
     out = np.empty((runs, per_unit, rows), dtype=dtype)
     out[...] = values.transpose(0, 2, 1)
-    if scratch is not None:
-        scratch.give_back(slab)
     return out.reshape(-1)
 
 

@@ -75,9 +75,9 @@ def test_runs_of_the_last_axis_move_as_one_element(monkeypatch):
     seen = []
     real = writing._tiled_copy
 
-    def spy(part, tiles, buf=None):
+    def spy(part, tiles):
         seen.append((part.dtype.itemsize, part.shape))
-        return real(part, tiles, buf)
+        return real(part, tiles)
 
     monkeypatch.setattr(writing, "_tiled_copy", spy)
     pieces = list(writing._chunks_in_order(a, "F"))
@@ -92,9 +92,9 @@ def test_transposition_runs_on_the_worker_threads_a_few_slabs_ahead(monkeypatch)
     made: list[str] = []
     real = writing._tiled_copy
 
-    def spy(part, tiles, buf=None):
+    def spy(part, tiles):
         made.append(threading.current_thread().name)
-        return real(part, tiles, buf)
+        return real(part, tiles)
 
     monkeypatch.setattr(writing, "_tiled_copy", spy)
     pieces = []
@@ -115,9 +115,7 @@ def test_a_write_that_stops_early_leaves_no_transposition_running(monkeypatch):
     a = np.arange(8 * 8 * 64, dtype=np.int16).reshape(8, 8, 64)
     made: list[int] = []
     real = writing._tiled_copy
-    monkeypatch.setattr(
-        writing, "_tiled_copy", lambda p, t, b=None: made.append(1) or real(p, t, b)
-    )
+    monkeypatch.setattr(writing, "_tiled_copy", lambda p, t: made.append(1) or real(p, t))
     pieces = writing._chunks_in_order(a, "F")
     next(pieces)
     pieces.close()  # as a failing write or Ctrl-C would leave it
@@ -136,13 +134,13 @@ def test_a_failed_write_waits_for_the_pieces_made_ahead(monkeypatch):
     calls: list[int] = []
     real = writing._tiled_copy
 
-    def slow_copy(part, tiles, buf=None):
+    def slow_copy(part, tiles):
         calls.append(1)
         running.append(1)
         try:
             if len(calls) > 1:
                 time.sleep(0.2)  # the next pieces are still being made when the write fails
-            return real(part, tiles, buf)
+            return real(part, tiles)
         finally:
             running.pop()
 
@@ -157,38 +155,14 @@ def test_a_failed_write_waits_for_the_pieces_made_ahead(monkeypatch):
     assert running == []  # nothing still making a piece once write_array raised
 
 
-@pytest.mark.parametrize("threads", ["1", "2"])
-def test_slabs_are_gathered_into_one_buffer_per_worker(monkeypatch, threads):
-    # the gather buffer of a slab is free once the slab is spread out: the next
-    # slab on that thread uses it again (fresh memory costs page faults)
-    monkeypatch.setenv("VOXELIO_NUM_THREADS", threads)
-    monkeypatch.setattr(writing, "CHUNK_ELEMENTS", 64)
-    made: list[writing._Scratch] = []
-
-    class Counted(writing._Scratch):
-        def __init__(self):
-            super().__init__()
-            made.append(self)
-
-    monkeypatch.setattr(writing, "_Scratch", Counted)
-    a = np.arange(8 * 8 * 100, dtype=np.int16).reshape(8, 8, 100)  # 12 runs of 8, 4 left over
-    pieces = list(writing._chunks_in_order(a, "F"))
-    assert b"".join(p.tobytes() for p in pieces) == a.tobytes(order="F")
-    slabs = len(pieces) - 1  # the last piece holds the 4 values beyond the runs
-    assert slabs >= 6
-    assert len(made) == 1
-    assert 1 <= made[0].made <= int(threads)
-
-
 def test_a_c_order_write_holds_a_few_slabs_at_most(monkeypatch):
     import tracemalloc
 
     monkeypatch.setenv("VOXELIO_NUM_THREADS", "2")
-    a = np.ascontiguousarray(
-        np.arange(64 * 64 * 512, dtype=np.int16).reshape(64, 64, 512)
-    )  # 4 MiB: 4 slabs of 1 MiB with CHUNK_ELEMENTS at 1/4 of the default
     monkeypatch.setattr(writing, "CHUNK_ELEMENTS", writing.CHUNK_ELEMENTS // 4)
-    slab = writing._UNIT_SLAB_CHUNKS * writing.CHUNK_ELEMENTS * a.itemsize
+    slab = writing._UNIT_SLAB_CHUNKS * writing.CHUNK_ELEMENTS * 2
+    a = np.arange(64 * 64 * 1024, dtype=np.int16).reshape(64, 64, 1024)
+    assert a.nbytes >= 4 * slab  # several slabs, more than are ever made ahead
 
     class Drops:
         def write(self, data):
@@ -200,5 +174,15 @@ def test_a_c_order_write_holds_a_few_slabs_at_most(monkeypatch):
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    # made ahead (one per thread) and handed on, plus a gather buffer per thread
+    # made ahead (one per thread) and handed on, plus a slab being gathered per thread
     assert peak <= (2 + 1 + 2) * slab + (1 << 20)
+
+
+def test_a_slab_takes_two_cache_lines_of_each_source_row():
+    # 16-byte runs, 8 to a slab at least: each row of the C-order source gives
+    # the 128 bytes a read brings in (64-byte lines fetched in pairs)
+    a = np.zeros((256, 256, 256), dtype=np.int16)
+    depths = [part.shape[-1] * part.dtype.itemsize
+              for step in writing._transposing_steps(a) for part in step.args[:1]]
+    assert len(depths) == 4
+    assert all(depth == 128 for depth in depths)
