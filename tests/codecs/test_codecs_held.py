@@ -121,6 +121,24 @@ def test_a_stream_stating_more_than_the_bound_keeps_only_its_end(tmp_path, backe
         assert reader.read_range(0, len(DATA)) == DATA
 
 
+def test_a_read_up_to_the_kept_end_inflates_only_what_lies_before_it(
+    tmp_path, backend, monkeypatch
+):
+    # too large to hold whole, the stream's last WINDOW_MAX bytes are kept by the
+    # pass that found its size: a whole read copies them instead of inflating them again
+    monkeypatch.setattr(seek_index, "HOLD_MAX", len(DATA) - 1)
+    monkeypatch.setattr(seek_index, "WINDOW_MAX", 1_000_000)
+    with codecs.open_indexed(_file(tmp_path, gzip.compress(DATA, mtime=0))) as reader:
+        assert _size_then(reader) == len(DATA)
+        source = reader._source
+        kept_from = source._window.start
+        assert kept_from is not None and kept_from <= len(DATA) - 1_000_000
+        before = source.inflated
+        assert reader.read_range(7, len(DATA) - 7) == DATA[7:]
+        assert source.inflated - before <= kept_from + (256 << 10)  # (was the whole stream)
+        assert reader.read_range(kept_from - 10, 20) == DATA[kept_from - 10 : kept_from + 10]
+
+
 def test_release_cache_lets_the_buffer_go(tmp_path, backend):
     with codecs.open_indexed(_file(tmp_path, gzip.compress(DATA, mtime=0))) as reader:
         _size_then(reader)

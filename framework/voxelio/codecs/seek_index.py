@@ -180,6 +180,14 @@ class StreamSource:
             window_start = self._window.start
             if window_start is not None and window_start <= offset:
                 return self._window.readinto(offset, out)
+            if window_start is not None and offset + len(out) > window_start:
+                # the stream's end, kept by the pass that found its size (a
+                # stream too large to hold whole): inflate only up to it
+                head = window_start - offset
+                got = self.readinto_at(offset, out[:head])
+                if got < head:
+                    return got
+                return got + self.readinto_at(window_start, out[head:])
             kept = self._from_head(offset, out) or self._ahead.readinto(offset, out)
             if kept:
                 if kept == len(out):
