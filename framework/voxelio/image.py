@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextvars
 import io
 import os
+import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any, BinaryIO, ClassVar
@@ -572,7 +573,18 @@ class SpatialImage:
             On-disk dtype for the new image. By default the source's dtype is
             kept; if this format cannot store it, HeaderDataError says which
             dtypes it can store, rather than losing precision silently.
+
+        Notes
+        -----
+        A NiBabel image whose class a voxelio format names as its
+        counterpart first becomes that format's voxelio image through the
+        NiBabel bridge (:func:`voxelio.integrations.nibabel.from_nibabel`):
+        its header bytes, NIfTI extensions, MGH footer and scaling carry
+        over, and a NiBabel proxy becomes a voxelio proxy of the same file.
+        That image is then converted as any voxelio image is.
         """
+        if _is_nibabel_image(img):
+            img = _bridged_from_nibabel(img)
         header = cls.header_class.from_header(img.header)
         wanted = np.dtype(dtype) if dtype is not None else _source_dtype(img)
         if wanted is not None:
@@ -810,6 +822,26 @@ def check_image_mmap(mmap: Any) -> None:
 def _check_caching(caching: str) -> None:
     if caching not in ("fill", "unchanged"):
         raise ValueError(f"caching must be 'fill' or 'unchanged', not {caching!r}")
+
+
+def _is_nibabel_image(img: Any) -> bool:
+    """True for an instance of a NiBabel class (or a subclass of one).
+
+    NiBabel is never imported for this: its images exist only once it has been.
+    """
+    if "nibabel" not in sys.modules:
+        return False
+    return any(klass.__module__.startswith("nibabel.") for klass in type(img).__mro__)
+
+
+def _bridged_from_nibabel(nib_img: Any) -> Any:
+    """The voxelio image of ``nib_img``'s counterpart format; ``nib_img`` if none exists."""
+    from .integrations.nibabel import NibabelBridgeError, from_nibabel
+
+    try:
+        return from_nibabel(nib_img)
+    except NibabelBridgeError:
+        return nib_img  # no format claims its class: the generic conversion reads it
 
 
 def _source_dtype(img: Any) -> np.dtype | None:
