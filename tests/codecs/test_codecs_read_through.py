@@ -64,6 +64,25 @@ def test_a_large_read_goes_through_and_sequential_reads_continue_it(tmp_path, co
         assert reader.read_range(len(DATA) - BIG - 7, BIG + 7) == DATA[-BIG - 7 :]
 
 
+def test_a_proxy_reading_chunk_after_chunk_continues_the_reader(tmp_path, counted):
+    """The proxy lets go of kept bytes after every read; the reader must survive that,
+    or each large chunk of a front-to-back pass (a dask array's) inflates from the start."""
+    _needs_reader()
+    import numpy as np
+
+    from voxelio.proxy import ArrayProxy
+
+    path = _file(tmp_path, gzip.compress(DATA[: 6 * BIG], mtime=0))
+    proxy = ArrayProxy(path, ((BIG // 2, 6), np.dtype("<u2")))  # one column = BIG bytes
+    expected = np.frombuffer(DATA[: 6 * BIG], "<u2").reshape((BIG // 2, 6), order="F")
+    for col in range(6):
+        assert np.array_equal(proxy.read((slice(None), slice(col, col + 1))),
+                              expected[:, col : col + 1])
+    assert len(counted) == 1  # one reader, continued across the proxy's reads
+    assert proxy._kept._source.inflated == 6 * BIG  # every byte inflated once
+    proxy.close()
+
+
 def test_a_large_read_a_little_further_on_continues_the_reader(tmp_path, counted):
     _needs_reader()
     path = _file(tmp_path, gzip.compress(DATA, mtime=0))

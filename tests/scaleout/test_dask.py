@@ -189,6 +189,53 @@ def cluster_client():
         yield client
 
 
+@pytest.mark.parametrize("volumes", [4, 20])  # chunks of 1.3 MB, and of 6.6 MB (ISA-L's reader)
+def test_distributed_single_stream_chunks_inflate_each_byte_once(tmp_path, cluster_client,
+                                                                 volumes):
+    data = _data(shape=(64, 64, 40, 40))
+    img = vx.load(_save_kinds(tmp_path, data)["stream"])
+    arr = img.to_dask(chunks=(64, 64, 40, volumes))
+    assert not any(str(k[0]).startswith("inflate-") for k in arr.__dask_graph__())
+    cluster_client.run(count_inflated)
+    mean = cluster_client.compute(arr.mean(axis=-1)).result()
+    assert np.allclose(mean, (data * 0.5 + 10.0).mean(axis=-1))
+    per_worker = sorted(cluster_client.run(inflated_so_far).values())
+    stored = img.dataobj.nbytes + img.dataobj.offset
+    # read in turn by one worker, each chunk going on where the last stopped
+    assert per_worker[0] == 0
+    assert stored <= per_worker[1] <= stored + (256 << 10), (per_worker, stored)
+
+
+def _largest_result(arr):
+    """The most bytes any task's result held, summing ``arr`` in this thread."""
+    from dask.callbacks import Callback
+
+    largest = [0]
+
+    def posttask(key, result, dsk, state, worker_id):
+        arrays = result if isinstance(result, tuple) else (result,)
+        held = sum(a.nbytes for a in arrays if isinstance(a, np.ndarray))
+        largest[0] = max(largest[0], held)
+
+    with Callback(posttask=posttask):
+        arr.sum().compute(scheduler="sync")
+    return largest[0]
+
+
+def test_single_stream_chunks_hold_a_chunk_not_the_file(tmp_path):
+    data = _data(shape=(64, 64, 40, 40))
+    img = vx.load(_save_kinds(tmp_path, data)["stream"])
+    chunk_bytes = 64 * 64 * 40 * 4 * 8  # four volumes, as float64
+    # runs of the stream (whole volumes, or parts of one volume): read in turn
+    assert _largest_result(img.to_dask(chunks=(64, 64, 40, 4))) == chunk_bytes
+    assert _largest_result(img.to_dask(chunks=(64, 64, 10, 1))) == chunk_bytes // 16
+    # chunks that interleave in the stream: one task inflates it all, then chunks are cut
+    interleaved = img.to_dask(chunks=(32, 64, 40, 40))
+    assert any(str(k[0]).startswith("inflate-") for k in interleaved.__dask_graph__())
+    assert _largest_result(interleaved) >= data.nbytes
+    assert np.array_equal(interleaved.compute(), data * 0.5 + 10.0)
+
+
 @pytest.mark.parametrize("kind", ["stream", "blocked"])
 def test_distributed_full_pass_inflates_the_file_about_once(tmp_path, cluster_client, kind):
     data = _data(shape=(64, 64, 40, 40))

@@ -299,10 +299,15 @@ class StreamSource:
             return self.size
 
     def release_cache(self) -> None:
-        """Drop the decompressed bytes kept from a pass to the end (and a kept gzip reader)."""
+        """Drop the decompressed bytes kept from a pass to the end.
+
+        A kept gzip reader stays (a few hundred KB of state, no decompressed
+        data): a proxy releases after every read, and the next read of a
+        front-to-back pass (chunk after chunk of a dask array) goes on with it
+        instead of inflating the stream again from its start.
+        """
         self._window.clear()
         self._held = None
-        self._through = None
 
     def take_range(self, offset: int, nbytes: int, align: int = 1) -> Any | None:
         """The held bytes ``[offset, offset + nbytes)``, handed over without a copy, or None.

@@ -16,11 +16,17 @@ How the default chunks follow the storage
 - One compressed stream (a ``.nii.gz`` from most other tools, bz2, zstd):
   the bytes can only be inflated front to back, and a chunk read on its
   own would inflate everything before it, again for every chunk and on
-  every worker. The graph therefore inflates the file **once**, in one
-  task, and the chunks are cut from its result (the values are scaled in
-  the chunk tasks, in parallel). The whole stored array passes through one
-  worker's memory; for files too large for that, rewrite them once with
-  voxelio (blocked gzip) to get independent chunks.
+  every worker. When every chunk is one run of the stream (whole slabs of
+  the slowest axis, as by default, or parts of one slab), the chunks are
+  read **in turn** by a chain of tasks: each reads its chunk (scaled) with
+  the proxy the one before used, whose decompressor goes on from where the
+  last chunk ended, so the stream is inflated once, one chunk at a time,
+  and consumers start on the first chunks while the rest inflates. Chunks
+  that interleave in the stream (a split of a faster axis across several
+  slabs) are cut instead from one task that inflates the whole file; the
+  whole stored array then passes through one worker's memory. Either way,
+  for files read often, rewriting them once with voxelio (blocked gzip)
+  gives independent chunks.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import glob as _glob
 import math
+import operator
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -36,6 +43,7 @@ import numpy as np
 
 from ..errors import ImageDataError, ImageFileError
 from ..proxy import is_proxy
+from ..slicing import layout_strides
 
 #: decompressed bytes aimed at per default chunk
 CHUNK_BYTES = 64 << 20
@@ -157,19 +165,85 @@ def _proxy_array(
     token = tokenize(filename or id(proxy), proxy.offset, proxy.shape, str(proxy.dtype),
                      proxy.slope, proxy.inter, out_dtype.str, chunks)
     prefix = f"{name or 'voxelio-' + os.path.basename(filename or 'array')}-{token}"
-    graph: dict[Any, Any] = {}
-    if kind == STREAM:
-        whole = (f"inflate-{prefix}",)
-        graph[whole] = (_read_stored, proxy)
-    for index in np.ndindex(*(len(c) for c in chunks)):
-        box = tuple(
+    boxes = {
+        index: tuple(
             slice(sum(c[:i]), sum(c[: i + 1])) for c, i in zip(chunks, index, strict=True)
         )
-        if kind == STREAM:
-            graph[(prefix, *index)] = (_cut, whole, box, proxy.slope, proxy.inter, out_dtype)
-        else:
+        for index in np.ndindex(*(len(c) for c in chunks))
+    }
+    graph: dict[Any, Any] = {}
+    if kind == RANDOM:
+        for index, box in boxes.items():
             graph[(prefix, *index)] = (_read_box, proxy, box, out_dtype)
+    elif all(_is_run(box, proxy.shape, proxy.order) for box in boxes.values()):
+        _read_in_turn(graph, prefix, proxy, boxes, out_dtype)
+    else:
+        _inflate_once(graph, prefix, proxy, boxes, out_dtype)
     return da.Array(graph, prefix, chunks, dtype=out_dtype)
+
+
+def _is_run(box: tuple[slice, ...], shape: Sequence[int], order: str) -> bool:
+    """True if ``box`` is one contiguous run of an array stored in ``order``."""
+    axes = range(len(shape)) if order == "F" else reversed(range(len(shape)))
+    cut = False  # an axis faster than this one is not whole
+    for axis in axes:
+        count = box[axis].stop - box[axis].start
+        if cut and count != 1:
+            return False
+        cut = cut or count != shape[axis]
+    return True
+
+
+def _read_in_turn(
+    graph: dict[Any, Any], prefix: str, proxy: Any, boxes: dict[tuple[int, ...], Any],
+    dtype: np.dtype,
+) -> None:
+    """Chunks that are runs of one stream, read in stream order by a chain of tasks.
+
+    Each task reads its chunk with the proxy the task before it used and
+    hands it on with the chunk: in one process the proxy's decompressor
+    simply goes on from where the last chunk ended, so the stream is
+    inflated once, a chunk at a time (only a chunk or two held at once, and
+    chunks ready for their consumers while the rest still inflates).
+    Schedulers keep a task with the result it depends on; should one move a
+    link to another process anyway, the proxy travels as its file name and
+    offsets and that process inflates from the start of the stream (slower,
+    still right).
+    """
+    strides = layout_strides(proxy.shape, 1, proxy.order)
+    def start(index: tuple[int, ...]) -> int:
+        return sum(b.start * s for b, s in zip(boxes[index], strides, strict=True))
+
+    ordered = sorted(boxes, key=start)
+    previous: Any = proxy
+    for n, index in enumerate(ordered):
+        link = (f"read-{prefix}", n)
+        graph[link] = (_read_next, previous, boxes[index], dtype, n == len(ordered) - 1)
+        graph[(prefix, *index)] = (operator.getitem, link, 1)
+        previous = link
+
+
+def _read_next(
+    before: Any, box: tuple[slice, ...], dtype: np.dtype, last: bool
+) -> tuple[Any, np.ndarray]:
+    """(proxy, chunk): ``box`` read by the proxy of the link before (or ``before`` itself)."""
+    proxy = before[0] if isinstance(before, tuple) else before
+    try:
+        return proxy, np.asarray(proxy.read(box, dtype=dtype))
+    finally:
+        if last:
+            proxy.close()
+
+
+def _inflate_once(
+    graph: dict[Any, Any], prefix: str, proxy: Any, boxes: dict[tuple[int, ...], Any],
+    dtype: np.dtype,
+) -> None:
+    """Chunks that interleave in the stream: one task inflates it all, chunks are cut."""
+    whole = (f"inflate-{prefix}",)
+    graph[whole] = (_read_stored, proxy)
+    for index, box in boxes.items():
+        graph[(prefix, *index)] = (_cut, whole, box, proxy.slope, proxy.inter, dtype)
 
 
 def _read_box(proxy: Any, box: tuple[slice, ...], dtype: np.dtype) -> np.ndarray:
