@@ -149,3 +149,13 @@ def test_from_image_of_voxelio_images_never_imports_nibabel():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_vx_save_of_a_nibabel_image_keeps_what_the_bridge_keeps(tmp_path):
+    theirs = nib_load(os.path.join(nib_testing.data_path, "example4d.nii.gz"))
+    out = str(tmp_path / "saved.nii")
+    vx.save(theirs, out)  # converts through from_image
+    assert _records(vx.load(out).header.extensions) == _records(theirs.header.extensions)
+    assert len(theirs.header.extensions) == 2
+    with pytest.warns(vx.ConversionWarning, match=r"2 extension\(s\)"):
+        vx.save(theirs, str(tmp_path / "saved.mgz"))  # MGH keeps none, and says so
