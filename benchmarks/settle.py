@@ -3,13 +3,15 @@
 The data step rewrites the voxelio-written files (hundreds of MB) and every
 save case writes its outputs; the kernel writes those back to disk some
 time later (after ``vm.dirty_expire_centisecs``, 30 s here), which then
-falls into whatever case runs at that moment. A save timed while a
-writeback of that size runs took 20-30 ms longer for each library here
-(voxelio's C-order save 69 -> 89 ms, NiBabel's 515 -> 544 ms): alike in
-milliseconds, but it moves voxelio's ratio by a fifth and NiBabel's by a
-twentieth of its time. Flushing before each case gives both libraries the
-same, quiet start; within a case, each repeat still meets the writeback of
-the repeats before it, as a program saving in a loop does.
+falls into whatever case runs at that moment. Saves of the 256^3 int16
+T1 from a C-order array, timed under real-time priority while 1.5 GB were
+written back (an ``fsync`` on another thread, nothing else running), took
+63-183 ms (median about 95) with voxelio instead of 61-71, and 556-651 ms
+with NiBabel instead of 501-545: both slower, and a ratio measured then
+depends on which repeats the writeback happened to meet. Flushing before
+each case gives both libraries the same, quiet start; within a case, each
+repeat still meets the writeback of the repeats before it, as a program
+saving in a loop does.
 """
 
 from __future__ import annotations
