@@ -27,8 +27,8 @@ def lazy_attributes(
         The module's ``globals()``; a resolved name is stored there, so later
         lookups do not come back to ``__getattr__``.
     where : mapping of str to str
-        Name -> ``"module"`` (the attribute of the same name) or
-        ``"module:attr"``.
+        Name -> ``"module"`` (the attribute of the same name),
+        ``"module:attr"``, or ``"module:"`` (the module itself).
     fallback : callable, optional
         Called with a name the table does not have; raises AttributeError
         (the default) or returns the value.
@@ -46,8 +46,10 @@ def lazy_attributes(
             if fallback is not None:
                 return fallback(name)
             raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
-        module, _, attr = ref.partition(":")
-        value = getattr(import_module(module), attr or name)
+        module, colon, attr = ref.partition(":")
+        value = import_module(module)
+        if attr or not colon:
+            value = getattr(value, attr or name)
         namespace[name] = value
         return value
 

@@ -16,7 +16,6 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from .errors import HeaderDataError
-from .geometry import shape_zoom_affine
 
 
 class Header:
@@ -119,6 +118,8 @@ class Header:
         """Affine from shape and zooms alone: centred, x axis flipped."""
         shape = self.get_data_shape()
         zooms = self.get_zooms()
+        from .geometry import shape_zoom_affine  # here: a load never needs it
+
         return shape_zoom_affine(shape[:3], zooms[:3], flip_x=True)
 
     get_best_affine = get_base_affine

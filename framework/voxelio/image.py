@@ -29,7 +29,6 @@ from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
 from .errors import ConversionWarning, HeaderDataError, ImageDataError, ImageFileError
 from .filemaps import FileHolder, FileMap
-from .geometry import affine_losses, slice_affine, voxel_sizes
 from .header import Header
 from .proxy import is_proxy
 from .slicing import is_fancy, plan_index
@@ -264,6 +263,8 @@ class SpatialImage:
         hdr = self._header
         zooms = list(hdr.get_zooms())
         n = min(3, len(zooms))
+        from .geometry import voxel_sizes  # here: the geometry helpers serve saves and slicing
+
         zooms[:n] = voxel_sizes(self._affine)[:n]
         hdr.set_zooms(zooms)
 
@@ -618,6 +619,8 @@ class SpatialImage:
             stored = best()
         except Exception:  # a header that cannot build an affine: nothing to compare
             return ()
+        from .geometry import affine_losses
+
         return affine_losses(self._affine, stored)
 
     def to_nibabel(self) -> Any:
@@ -796,6 +799,8 @@ class ImageSlicer:
         spatial = min(3, self.img.ndim)
         starts = [p.last if p.flip else p.start for p in plan.picks[:spatial]]
         steps = [-p.step if p.flip else p.step for p in plan.picks[:spatial]]
+        from .geometry import slice_affine
+
         return slice_affine(self.img.affine, starts, steps)
 
 

@@ -71,7 +71,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import limits
 from ._lazy import lazy_attributes
 from .codecs.detect import COMPRESSED_SUFFIXES, detect_compression
 from .codecs.handoff import ReaderHandOff
@@ -84,7 +83,6 @@ from .errors import (
     WriterError,
 )
 from .filemaps import FileHolder
-from .limits import MetadataBudget, read_upto
 from .registry.spec import (
     API_VERSION,
     NO,
@@ -100,12 +98,14 @@ from .registry.spec import (
 )
 
 if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
+    from . import limits
     from .codes import Code, CodeTable, DtypeTable
     from .dtypes import RGB, RGBA
     from .geometry import voxel_sizes
     from .header import Header
     from .hookspecs import hookimpl
     from .image import SpatialImage
+    from .limits import MetadataBudget, read_upto
     from .proxy import ArrayProxy, is_proxy
     from .structheader import (
         CRITICAL,
@@ -121,10 +121,17 @@ if TYPE_CHECKING:  # the lazy names, for type checkers and IDEs
     )
     from .writing import StoragePlan, plan_storage
 
-#: name -> module of the names imported on first use: those that import numpy,
-#: and the hook marker (a reader module never needs it, only an entry module)
-_LAZY = {
+#: names imported on first use that need no numpy: the hook marker (entry
+#: modules only) and the memory bounds (readers of variable-length metadata)
+_DEFERRED = {
     "hookimpl": "voxelio.hookspecs",
+    "limits": "voxelio.limits:",
+    "MetadataBudget": "voxelio.limits",
+    "read_upto": "voxelio.limits",
+}
+
+#: name -> module of the names that import numpy, imported on first use
+_NEEDS_NUMPY = {
     "SpatialImage": "voxelio.image",
     "Header": "voxelio.header",
     "StructHeader": "voxelio.structheader",
@@ -199,5 +206,8 @@ __all__ = [
     "voxel_sizes",
 ]
 
+
+#: every name imported on first use
+_LAZY = {**_DEFERRED, **_NEEDS_NUMPY}
 
 __getattr__, __dir__ = lazy_attributes(globals(), _LAZY)

@@ -23,8 +23,10 @@ for name in module.__all__:
     if ref is None:
         out[name] = "eager" if name in before else "missing"
         continue
-    where, _, attr = ref.partition(":")
-    defined = getattr(importlib.import_module(where), attr or name)
+    where, colon, attr = ref.partition(":")
+    defined = importlib.import_module(where)
+    if attr or not colon:  # "module:" names the module itself
+        defined = getattr(defined, attr or name)
     out[name] = "same" if value is defined else "other"
     # resolved once: later lookups find the module attribute itself
     assert name in vars(module), name

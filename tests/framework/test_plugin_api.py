@@ -23,9 +23,8 @@ PLUGINS = {
     "voxelio_toy": (),
 }
 
-#: the names voxelio.plugin promises without numpy: all but the lazy ones, and the
-#: hook marker (lazy too: only entry modules need it, reader modules never do)
-CHEAP = [name for name in api.__all__ if name not in api._LAZY or name == "hookimpl"]
+#: the names voxelio.plugin promises without numpy (some imported on first use too)
+CHEAP = [name for name in api.__all__ if name not in api._NEEDS_NUMPY]
 
 
 def run(code: str) -> list[str]:
@@ -61,6 +60,7 @@ def test_every_name_is_the_framework_object():
         filemaps,
         hookspecs,
         image,
+        limits,
         proxy,
         registry,
         structheader,
@@ -68,7 +68,7 @@ def test_every_name_is_the_framework_object():
     )
 
     assert {"FormatSpec", "SniffResult", "YES", "WEAK", "NO", "hookimpl"} <= set(CHEAP)
-    assert {"SpatialImage", "StructHeader", "ArrayProxy", "DtypeTable"} <= set(api._LAZY)
+    assert {"SpatialImage", "StructHeader", "ArrayProxy", "DtypeTable"} <= set(api._NEEDS_NUMPY)
     assert set(api.__all__) <= set(dir(api))
     for name in api.__all__:
         assert getattr(api, name) is not None, name
@@ -80,6 +80,8 @@ def test_every_name_is_the_framework_object():
     assert api.plan_storage is writing.plan_storage
     assert api.FileHolder is filemaps.FileHolder
     assert api.hookimpl is hookspecs.hookimpl
+    assert api.limits is limits and api.MetadataBudget is limits.MetadataBudget
+    assert {"hookimpl", "limits", "MetadataBudget"} <= set(api._DEFERRED)
     assert api.FormatSpec is registry.FormatSpec
     assert api.ImageFileError is errors.ImageFileError
     assert (api.YES, api.WEAK, api.NO) == ("yes", "weak", "no")

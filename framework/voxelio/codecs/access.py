@@ -12,9 +12,6 @@ from typing import Any
 from ..errors import ImageFileError
 
 CHUNK = 256 * 1024  # compressed bytes fetched per read from the file
-#: files up to this size are read whole, in one system call, when voxelio opens them
-#: by name: format detection, the member scan and the inflater then share those bytes
-SMALL_FILE = CHUNK
 #: decompressed bytes kept from the start of a stream, so that reading it again
 #: (format detection, then the header, then a small file's data) inflates it once;
 #: a single gzip member no larger is inflated whole when opened

@@ -14,9 +14,13 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from ..errors import ImageFileError
-from .access import is_seekable, read_full
 from .detect import Compression, compression_from_name, detect_compression, normalise
 from .handoff import SHARED, ReaderHandOff
+
+#: files up to this size are read whole, in one system call, when voxelio opens them
+#: by name: format detection, the member scan and the inflater then share those
+#: bytes (one fetch of the compressed-byte reader: ``access.CHUNK``)
+SMALL_FILE = 256 * 1024
 
 
 def _describe(fileish: Any) -> str:
@@ -125,8 +129,6 @@ def _open_named(path: Any, codec: str | None, where: str) -> tuple[Any, Any, Any
     bytes), read without reading any byte twice, which the member scan and
     the inflater share; None otherwise.
     """
-    from .access import SMALL_FILE
-
     fobj, identity = _open_identified(path)
     try:
         small = identity.size <= SMALL_FILE
@@ -149,6 +151,9 @@ def _open_named(path: Any, codec: str | None, where: str) -> tuple[Any, Any, Any
 
 def _sniff(fobj: Any, where: str) -> tuple[Compression | None, Any]:
     """Detect compression from the first bytes without consuming them."""
+    # here: a file opened by name peeks its own buffer (access is for file objects)
+    from .access import is_seekable, read_full
+
     try:
         if is_seekable(fobj):
             here = fobj.tell()

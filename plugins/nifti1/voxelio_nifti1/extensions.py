@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
-from voxelio.plugin import WARNING, HeaderDataError, MetadataBudget, Report
+from voxelio.plugin import WARNING, HeaderDataError, Report
 
 from ._layout import SINGLE_VOX_OFFSET
 from .codes import EXTENSION_CODES
@@ -235,6 +235,8 @@ class Nifti1Extensions(list):
             When the records pass :mod:`voxelio.limits` (too many, or too
             many bytes).
         """
+        from voxelio.plugin import MetadataBudget  # here: most files have no extensions
+
         budget = MetadataBudget("NIfTI extensions")
         exts = cls()
         reports: list[Report] = []

@@ -16,7 +16,6 @@ import numpy as np
 
 from voxelio.plugin import HeaderDataError
 
-from .affines import decompose_for_qform, qform_affine
 from .codes import XFORM_CODES
 
 
@@ -81,6 +80,8 @@ class XformMixin:
             raise HeaderDataError(f"qfac (pixdim[0]) is {qfac}, should be 1 or -1")
         bcd = (self["quatern_b"], self["quatern_c"], self["quatern_d"])
         offsets = (self["qoffset_x"], self["qoffset_y"], self["qoffset_z"])
+        from .affines import qform_affine  # here: most files are read by their sform
+
         affine = qform_affine(bcd, qfac, pixdim[1:4], offsets, self._quaternion_precision())
         return (affine, code) if coded else affine
 
@@ -103,6 +104,8 @@ class XformMixin:
         self["qform_code"] = new_code
         if affine is None:
             return
+        from .affines import decompose_for_qform
+
         quat, qfac, zooms, offsets = decompose_for_qform(_as_affine(affine), strip_shears)
         self["qoffset_x"], self["qoffset_y"], self["qoffset_z"] = offsets
         pixdim = self["pixdim"].copy()
