@@ -15,7 +15,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
 from . import codecs
-from ._streams import SequentialWriter, is_seekable, make_seekable
 from .codecs.detect import strip_compression
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageFileError
@@ -93,6 +92,9 @@ def reading(
         For a holder with neither name nor object.
     """
     if holder.fileobj is not None:
+        # here, as every use of the stream wrappers: a file read by name needs none
+        from ._streams import make_seekable
+
         make_seekable(holder)  # a pipe: what is read is kept, for going back
         fobj = holder.fileobj
         with contextlib.suppress(AttributeError, OSError):
@@ -192,6 +194,8 @@ class _PositionedStream:
 
 
 def _from_pos(fobj: BinaryIO, pos: int) -> BinaryIO:
+    from ._streams import SequentialWriter, is_seekable
+
     if not is_seekable(fobj):
         # a pipe or socket: written front to back, from where it is now
         return SequentialWriter(fobj)  # type: ignore[return-value]

@@ -39,7 +39,6 @@ from ._rangeread import (
     stored_size,
     take_range,
 )
-from ._streams import SpooledStream, is_seekable, make_seekable
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
@@ -122,8 +121,12 @@ class ArrayProxy:
             raise ValueError(f"keep_file_open must be None, True or False; not {keep_file_open!r}")
         if isinstance(file_like, os.PathLike):
             file_like = os.fspath(file_like)
-        elif not isinstance(file_like, str) and not is_seekable(file_like):
-            file_like = SpooledStream(file_like)  # a pipe: keep what is read, to go back
+        elif not isinstance(file_like, str):
+            # here: a file read by name needs no stream wrapper
+            from ._streams import SpooledStream, is_seekable
+
+            if not is_seekable(file_like):
+                file_like = SpooledStream(file_like)  # a pipe: keep what is read, to go back
         self._file_like = file_like
         self._shape = shape
         self._dtype = dtype
@@ -170,7 +173,10 @@ class ArrayProxy:
         file object, its ``pos`` is added. A ``slope``/``inter`` of None
         means no scaling.
         """
-        make_seekable(holder)  # the loader's header read may have wrapped it already
+        if holder.fileobj is not None:
+            from ._streams import make_seekable
+
+            make_seekable(holder)  # the loader's header read may have wrapped it already
         start = offset + (holder.pos if holder.fileobj is not None else 0)
         spec = (tuple(shape), dtype, start, slope, inter)
         return cls(

@@ -45,7 +45,6 @@ from ._layout import (
 )
 from .codes import DATATYPES, INTENT_CODES, SLICE_ORDER_CODES, XFORM_CODES
 from .conversion import ConversionMixin, adopt_foreign
-from .extensions import Nifti1Extensions
 from .metadata import MetadataMixin
 from .qsform import XformMixin
 
@@ -161,8 +160,28 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         check: bool = True,
         extensions: Any = (),
     ) -> None:
-        self.extensions = Nifti1Extensions(extensions)
+        if extensions:
+            from .extensions import Nifti1Extensions
+
+            self.extensions = Nifti1Extensions(extensions)
         super().__init__(binaryblock, endianness, check)
+
+    @property
+    def extensions(self) -> Any:
+        """The extension records (a :class:`~voxelio_nifti1.extensions.Nifti1Extensions`)."""
+        try:
+            return self.__dict__["_extensions"]
+        except KeyError:
+            # made on first use: most files have none, and loading them then
+            # never imports the extension code
+            from .extensions import Nifti1Extensions
+
+            made = self.__dict__["_extensions"] = Nifti1Extensions()
+            return made
+
+    @extensions.setter
+    def extensions(self, value: Any) -> None:
+        self.__dict__["_extensions"] = value
 
     @classmethod
     def default_structarr(cls, endianness: str | None = None) -> np.ndarray:
@@ -276,6 +295,8 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         if len(flag) == EXTENSION_FLAG_SIZE and flag[0] != 0:
             start = cls.single_vox_offset()
             room = _extension_room(stored_offset, start) if hdr.is_single else None
+            from .extensions import Nifti1Extensions
+
             found = Nifti1Extensions.from_fileobj(fileobj, room, hdr.endianness, start)
             if room is not None:
                 _refuse_offset_past_end(fileobj, base, stored_offset, found.ended)
@@ -334,6 +355,8 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         if extensions:
             raw = io.BytesIO()
             extensions.write_to(raw, hdr.endianness != NATIVE)
+            from .extensions import Nifti1Extensions
+
             hdr.extensions, _ = Nifti1Extensions.from_bytes(raw.getvalue(), hdr.endianness)
         return hdr
 
