@@ -45,6 +45,10 @@ class Code(FrozenRecord):
         vars(self).update(code=code, label=label, value=value, aliases=aliases)
 
 
+#: what a table builds from its entries on first use
+_INDEXES = frozenset({"_entries", "_by_code", "_codes", "_by_label"})
+
+
 class CodeTable:
     """Bidirectional table of ``Code`` entries.
 
@@ -53,12 +57,32 @@ class CodeTable:
     name : str
         What the codes mean, used in error messages ("data type").
     entries : iterable of Code
-        The entries; codes and labels must be unique.
+        The entries; codes and labels must be unique. They are read, and
+        indexed, when the table is first used: a format declares several
+        tables and a load consults one or two, so a plugin may pass a
+        generator that makes the entries then.
     """
 
     def __init__(self, name: str, entries: Iterable[Code]) -> None:
         self.name = name
-        self._entries = tuple(entries)
+        self._given = entries
+
+    def __getattr__(self, attr: str) -> Any:
+        # only while the indexes are not built: they are then plain attributes
+        if attr in _INDEXES and "_given" in self.__dict__:
+            self._index()
+            return self.__dict__[attr]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {attr!r}")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # copies and pickles hold the entries (a generator cannot be copied)
+        if "_given" in self.__dict__:
+            self._index()
+        return self.__dict__
+
+    def _index(self) -> None:
+        self._entries = tuple(self.__dict__["_given"])
+        del self.__dict__["_given"]
         self._by_code = {e.code: e for e in self._entries}
         # asked for by header checks on every load
         self._codes = tuple(e.code for e in self._entries)
@@ -136,19 +160,21 @@ class DtypeTable(CodeTable):
             Dtype name -> numpy type (or None) for names whose meaning
             depends on the platform, such as 128-bit floats.
         """
-        from .registry.spec import parse_dtype
-
         values = values or {}
-        entries = []
-        for code, label, dtype_name, aliases in rows:
-            if dtype_name is None:
-                value = None
-            elif dtype_name in values:
-                value = values[dtype_name]
-            else:
-                value = parse_dtype(dtype_name)
-            entries.append(Code(code, label, value, tuple(aliases)))
-        return cls(name, entries)
+
+        def entries() -> Iterator[Code]:  # made on the table's first use
+            from .registry.spec import parse_dtype
+
+            for code, label, dtype_name, aliases in rows:
+                if dtype_name is None:
+                    value = None
+                elif dtype_name in values:
+                    value = values[dtype_name]
+                else:
+                    value = parse_dtype(dtype_name)
+                yield Code(code, label, value, tuple(aliases))
+
+        return cls(name, entries())
 
     def dtype(self, key: Any) -> np.dtype:
         """Numpy dtype (native byte order) for a code or label."""

@@ -1,10 +1,14 @@
 """Code tables of the NIfTI-1 standard (nifti1.h).
 
 Data types, transform codes, units, slice orders, intents and extension
-codes, each as a :class:`voxelio.codes.CodeTable`.
+codes, each as a :class:`voxelio.codes.CodeTable`. The tables a load does not
+consult (units, slice orders, intents, extension codes) take their entries
+from generators, so their entries are made when a table is first used.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -48,9 +52,10 @@ XFORM_CODES = CodeTable(
     ],
 )
 
-UNIT_CODES = CodeTable(
-    "NIfTI-1 unit code",
-    [
+
+def _unit_entries() -> Iterator[Code]:
+    """The entries of :data:`UNIT_CODES` (read when the table is first used)."""
+    yield from [
         Code(0, "unknown", None, ("NIFTI_UNITS_UNKNOWN",)),
         Code(1, "meter", None, ("NIFTI_UNITS_METER", "m")),
         Code(2, "mm", None, ("NIFTI_UNITS_MM",)),
@@ -61,16 +66,19 @@ UNIT_CODES = CodeTable(
         Code(32, "hz", None, ("NIFTI_UNITS_HZ",)),
         Code(40, "ppm", None, ("NIFTI_UNITS_PPM",)),
         Code(48, "rads", None, ("NIFTI_UNITS_RADS",)),
-    ],
-)
+    ]
+
+
+UNIT_CODES = CodeTable("NIfTI-1 unit code", _unit_entries())
 #: unit codes of the spatial axes (bits 0-2 of xyzt_units)
 SPACE_UNITS = (0, 1, 2, 3)
 #: unit codes of the time axis (bits 3-5 of xyzt_units)
 TIME_UNITS = (0, 8, 16, 24, 32, 40, 48)
 
-SLICE_ORDER_CODES = CodeTable(
-    "NIfTI-1 slice order code",
-    [
+
+def _slice_order_entries() -> Iterator[Code]:
+    """The entries of :data:`SLICE_ORDER_CODES` (read when the table is first used)."""
+    yield from [
         Code(0, "unknown", None),
         Code(1, "sequential increasing", None, ("seq inc", "NIFTI_SLICE_SEQ_INC")),
         Code(2, "sequential decreasing", None, ("seq dec", "NIFTI_SLICE_SEQ_DEC")),
@@ -78,18 +86,19 @@ SLICE_ORDER_CODES = CodeTable(
         Code(4, "alternating decreasing", None, ("alt dec", "NIFTI_SLICE_ALT_DEC")),
         Code(5, "alternating increasing 2", None, ("alt inc 2", "NIFTI_SLICE_ALT_INC2")),
         Code(6, "alternating decreasing 2", None, ("alt dec 2", "NIFTI_SLICE_ALT_DEC2")),
-    ],
-)
+    ]
+
+
+SLICE_ORDER_CODES = CodeTable("NIfTI-1 slice order code", _slice_order_entries())
 
 
 def _intent(code: int, label: str, params: tuple[str, ...], *names: str) -> Code:
     return Code(code, label, params, names)
 
 
-#: intent codes; each entry's ``value`` names its parameters (p1, p2, p3)
-INTENT_CODES = CodeTable(
-    "NIfTI-1 intent code",
-    [
+def _intent_entries() -> Iterator[Code]:
+    """The entries of :data:`INTENT_CODES` (read when the table is first used)."""
+    yield from [
         _intent(0, "none", (), "NIFTI_INTENT_NONE"),
         _intent(2, "correlation", ("degrees of freedom",), "NIFTI_INTENT_CORREL"),
         _intent(3, "t test", ("degrees of freedom",), "NIFTI_INTENT_TTEST"),
@@ -146,12 +155,16 @@ INTENT_CODES = CodeTable(
             2017, "topup quad spline coef", (), "FSL_TOPUP_QUADRATIC_SPLINE_COEFFICIENTS"
         ),
         _intent(2018, "topup field", (), "FSL_TOPUP_FIELD"),
-    ],
-)
+    ]
 
-EXTENSION_CODES = CodeTable(
-    "NIfTI extension code",
-    [
+
+#: intent codes; each entry's ``value`` names its parameters (p1, p2, p3)
+INTENT_CODES = CodeTable("NIfTI-1 intent code", _intent_entries())
+
+
+def _extension_entries() -> Iterator[Code]:
+    """The entries of :data:`EXTENSION_CODES` (read when the table is first used)."""
+    yield from [
         Code(0, "ignore", None, ("NIFTI_ECODE_IGNORE",)),
         Code(2, "dicom", None, ("NIFTI_ECODE_DICOM",)),
         Code(4, "afni", "text", ("NIFTI_ECODE_AFNI",)),
@@ -175,5 +188,7 @@ EXTENSION_CODES = CodeTable(
         Code(40, "matlab", None, ("NIFTI_ECODE_MATLAB",)),
         Code(42, "quantiphyse", None, ("NIFTI_ECODE_QUANTIPHYSE",)),
         Code(44, "mrs", "text", ("NIFTI_ECODE_MRS",)),
-    ],
-)
+    ]
+
+
+EXTENSION_CODES = CodeTable("NIfTI extension code", _extension_entries())
