@@ -19,7 +19,7 @@ from .errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
 from .registry import dispatch
 from .registry.dispatch import Candidate
 from .registry.health import Cause, describe_exception, warn_once
-from .registry.spec import FormatSpec, spec_from_class
+from .registry.spec import FormatSpec
 from .registry.store import (
     FormatEntry,
     Registry,
@@ -31,6 +31,7 @@ from .registry.store import (
 
 if TYPE_CHECKING:
     from .registry.info import FormatInfo
+    from .registry.validation import spec_from_class
 
 LOGGER_NAME = "voxelio"
 
@@ -578,6 +579,8 @@ def register_format(obj: Any = None, /, *, replace: bool = False, **fields: Any)
 
         spec = dataclasses.replace(obj, **fields) if fields else obj
     elif isinstance(obj, type):
+        from .registry.validation import spec_from_class
+
         spec = spec_from_class(obj, **fields)
     else:
         raise TypeError(f"register_format needs a FormatSpec or an image class, not {obj!r}")
@@ -657,6 +660,10 @@ def __getattr__(name: str) -> Any:
         from .registry.info import FormatInfo
 
         return FormatInfo
+    if name == "spec_from_class":  # with the spec checks, which a load never runs
+        from .registry.validation import spec_from_class
+
+        return spec_from_class
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -23,7 +23,7 @@ from .discovery import (
     load_reference,
 )
 from .health import OK, Cause, Health, Status, broken, one_line, warn_broken
-from .spec import API_VERSION, FormatSpec, InvalidSpecError, validate_spec
+from .spec import API_VERSION, FormatSpec, InvalidSpecError
 
 
 class FormatEntry:
@@ -285,7 +285,11 @@ class Registry:
                 f"this voxelio speaks version {API_VERSION}"
             )
         # ``checked``: what validate_spec said when the discovery cache stored the spec
-        problems.extend(validate_spec(spec) if checked is None else checked)
+        if checked is None:
+            from .validation import validate_spec  # a cached discovery stored the answer
+
+            checked = validate_spec(spec)
+        problems.extend(checked)
         if problems:
             entry.own_state = broken("; ".join(problems))
             warn_broken(record.label, f"format {spec.name!r}: " + "; ".join(problems))
@@ -403,7 +407,7 @@ def _cache_item(record: PluginRecord, specs: list[FormatSpec], hooks: Any) -> di
         "hooks": hooks.implemented(record),
         "origin": cache.module_origin(record.module),
         "specs": encoded,
-        "checked": [tuple(validate_spec(spec)) for spec in specs],
+        "checked": [tuple(_validate(spec)) for spec in specs],
     }
 
 
@@ -474,3 +478,9 @@ def remove_format(name: str) -> FormatSpec:
         reg = get_registry()
         _runtime_specs.pop(name, None)
         return reg.remove(name).spec
+
+
+def _validate(spec: FormatSpec) -> list[str]:
+    from .validation import validate_spec
+
+    return validate_spec(spec)
