@@ -1,7 +1,8 @@
 """The facts of the Analyze 7.5 format, stated once, as plain data (no numpy).
 
-The entry module (:mod:`voxelio_analyze.plugin`: the sniff and the
-FormatSpec), the header and the image all read them from here; the
+The entry module (:mod:`voxelio_analyze.plugin`: the FormatSpec), the
+sniffer (:mod:`voxelio_analyze.sniffing`), the header and the image all read
+them from here; the
 conformance kit checks that the spec and the image class agree. NIfTI-1
 (voxelio-nifti1) keeps this layout and reads the shared facts from here
 too.

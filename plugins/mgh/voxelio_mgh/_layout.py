@@ -1,8 +1,8 @@
 """The facts of the MGH/MGZ format, stated once, as plain data (no numpy).
 
-The entry module (:mod:`voxelio_mgh.plugin`: the sniff and the FormatSpec),
-the header and the image all read them from here, so that they cannot
-disagree; the conformance kit checks that the spec and the image class do.
+The entry module (:mod:`voxelio_mgh.plugin`: the FormatSpec), the sniffer
+(:mod:`voxelio_mgh.sniffing`), the header and the image all read them from
+here, so that they cannot disagree; the conformance kit checks that the spec and the image class do.
 """
 
 from __future__ import annotations

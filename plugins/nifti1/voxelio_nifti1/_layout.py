@@ -1,8 +1,8 @@
 """The facts of the NIfTI-1 formats, stated once, as plain data (no numpy).
 
-The entry module (:mod:`voxelio_nifti1.plugin`: the sniffs and the two
-FormatSpecs), the header, its checks and the images all read them from
-here; the conformance kit checks that each spec and its image class agree.
+The entry module (:mod:`voxelio_nifti1.plugin`: the two FormatSpecs), the
+sniffers (:mod:`voxelio_nifti1.sniffing`), the header, its checks and the
+images all read them from here; the conformance kit checks that each spec and its image class agree.
 What NIfTI-1 shares with Analyze 7.5 (the 348-byte layout, the place and
 values of the magic, the pair's file names) is read from
 :mod:`voxelio_analyze._layout`.
