@@ -86,8 +86,7 @@ def load(
         format, why it declined or failed, broken plugins, and which
         distribution to install when a known plugin would read the name.
     """
-    from . import _loading
-    from .openfiles import load_hand_off
+    from .openfiles import load_hand_off, loading
 
     if _maybe_source(path):
         from . import sources  # here: plain file names never need it (nor shutil, tempfile)
@@ -100,7 +99,7 @@ def load(
     dispatch.check_readable_file(filename)
     reg = get_registry()
     # the file is opened (and a compressed one inflated) once for detection and header
-    with load_hand_off(), _loading.loading(filename):
+    with load_hand_off(), loading(filename):
         if format is not None:
             entry = _entry_for(format, reg, "read")
             img = _read(entry, reg, filename, mmap, keep_file_open)

@@ -65,6 +65,33 @@ def current_load_hand_off() -> ReaderHandOff | None:
     return _LOAD_HAND_OFF.get()
 
 
+#: the file the load in progress reads, for messages raised without it
+_LOADING_FILE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "voxelio_loading_file", default=None
+)
+
+
+@contextlib.contextmanager
+def loading(name: str) -> Iterator[None]:
+    """Within the block, :func:`current_file` is ``name``.
+
+    A header's checks log what they find while the header is parsed from a
+    stream that may not know its name; the log line should still say which
+    file it is about. :func:`voxelio.load` sets the name for the time of the
+    load (a context variable: threads and tasks each see their own).
+    """
+    token = _LOADING_FILE.set(name)
+    try:
+        yield
+    finally:
+        _LOADING_FILE.reset(token)
+
+
+def current_file() -> str | None:
+    """The file the load in progress reads, or None outside a load."""
+    return _LOADING_FILE.get()
+
+
 @contextlib.contextmanager
 def reading(
     holder: FileHolder, what: str = "file", hand_off: ReaderHandOff | None = None

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 import numpy as np
 
-# imported here, not when a problem is found: a save out of file descriptors
-# cannot import a module (and must still say why it failed)
-from ._loading import current_file
 from ._records import Record
 from .errors import HeaderDataError
 from .header import Header
+
+# imported here, not when a problem is found: a save out of file descriptors
+# cannot import a module (and must still say why it failed)
+from .openfiles import current_file
 
 if TYPE_CHECKING:
     import logging
