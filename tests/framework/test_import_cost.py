@@ -110,12 +110,13 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 #: (mmap: the memory-mapped data; errno and __future__ are small, and already
 #: imported at start-up in an editable install)
 ALLOWED_OTHERS = {"__future__", "errno", "mmap"}
-#: voxelio and plugin modules a tiny .nii load imports (47 at the time of writing,
-#: 48 with the loading file's name in a module of its own, 51 with the stream wrappers and the extension records, 55 with geometry, range reads, quaternions, limits and file-object access
-#: imported by the modules that use them on other paths, 57 with the plugins'
-#: entry modules imported for their sniffers, 60 with the
-#: writing, stream and archive code imported by every load, 77 before dataclasses
-#: and named tuples left the import); each costs a process 0.05-0.5 ms, so a new
+#: voxelio and plugin modules a tiny .nii load imports (47 at the time of writing;
+#: 48 with the loading file's name in a module of its own, 51 with the stream
+#: wrappers and the extension records, 55 with geometry, range reads, quaternions,
+#: limits and file-object access imported by the modules that use them on other
+#: paths, 57 with the plugins' entry modules imported for their sniffers, 60 with
+#: the writing, stream and archive code imported by every load, 77 before
+#: dataclasses and named tuples left the import); each costs a process 0.05-0.5 ms, so a new
 #: one on this path should be a choice
 MAX_VOXELIO_MODULES = 47
 #: code a load never runs: saves, streams and URLs, ZIP archives of pairs, the

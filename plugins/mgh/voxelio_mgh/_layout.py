@@ -2,7 +2,8 @@
 
 The entry module (:mod:`voxelio_mgh.plugin`: the FormatSpec), the sniffer
 (:mod:`voxelio_mgh.sniffing`), the header and the image all read them from
-here, so that they cannot disagree; the conformance kit checks that the spec and the image class do.
+here, so that they cannot disagree; the conformance kit checks that the spec
+and the image class do.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The entry module (:mod:`voxelio_nifti1.plugin`: the two FormatSpecs), the
 sniffers (:mod:`voxelio_nifti1.sniffing`), the header, its checks and the
-images all read them from here; the conformance kit checks that each spec and its image class agree.
+images all read them from here; the conformance kit checks that each spec
+and its image class agree.
 What NIfTI-1 shares with Analyze 7.5 (the 348-byte layout, the place and
 values of the magic, the pair's file names) is read from
 :mod:`voxelio_analyze._layout`.
