@@ -110,22 +110,20 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 #: (mmap: the memory-mapped data; errno and __future__ are small, and already
 #: imported at start-up in an editable install)
 ALLOWED_OTHERS = {"__future__", "errno", "mmap"}
-#: voxelio and plugin modules a tiny .nii load imports (47 at the time of writing;
-#: 48 with the loading file's name in a module of its own, 51 with the stream
-#: wrappers and the extension records, 55 with geometry, range reads, quaternions,
-#: limits and file-object access imported by the modules that use them on other
-#: paths, 57 with the plugins' entry modules imported for their sniffers, 60 with
-#: the writing, stream and archive code imported by every load, 77 before
-#: dataclasses and named tuples left the import); each costs a process 0.05-0.5 ms, so a new
+#: voxelio and plugin modules a tiny .nii load imports (48 at the time of writing;
+#: 57 with the plugins' entry modules imported for their sniffers and the modules
+#: of other paths imported by the modules that use them there, 60 with the
+#: writing, stream and archive code imported by every load, 77 before dataclasses
+#: and named tuples left the import); each costs a process 0.05-0.5 ms, so a new
 #: one on this path should be a choice
-MAX_VOXELIO_MODULES = 47
+MAX_VOXELIO_MODULES = 48
 #: code a load never runs: saves, streams and URLs, ZIP archives of pairs, the
 #: plugins' entry modules (their format declarations: the sniffers have modules
 #: of their own), the hook marker, the codec threads (a small read has none);
-#: affine helpers of saves and slicing, reads of file objects and of files not
-#: memory-mapped, the qform's quaternion maths (this file has an sform), the
-#: metadata limits and the extension records (it has no extensions), the wrappers
-#: of streams that cannot seek (it is read by name)
+#: affine helpers of saves and slicing, reads of file objects, the qform's
+#: quaternion maths (this file has an sform), the metadata limits and the
+#: extension records (it has no extensions), the wrappers of streams that cannot
+#: seek (it is read by name)
 NOT_FOR_A_TINY_LOAD = {
     "voxelio.writing",
     "voxelio.imagestreams",
@@ -136,7 +134,6 @@ NOT_FOR_A_TINY_LOAD = {
     "voxelio.hookspecs",
     "voxelio.codecs.backends",
     "voxelio.geometry",
-    "voxelio._rangeread",
     "voxelio.codecs.access",
     "voxelio.limits",
     "voxelio_nifti1.affines",
