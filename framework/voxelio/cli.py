@@ -152,8 +152,11 @@ def _describe(exc: BaseException, about: str | None = None) -> str:
         return "no such file" if missing == about else f"no such file: {missing}"
     name = type(exc).__name__
     text = str(exc)
-    if about is not None and text.startswith(f"cannot read {about!r}: "):
-        text = text[len(f"cannot read {about!r}: "):]  # "voxelio: x.nii: cannot read 'x.nii'"
+    if about is not None:  # "voxelio: x.nii: cannot read 'x.nii'" names it twice
+        if text.startswith(f"cannot read {about!r}: "):
+            text = text[len(f"cannot read {about!r}: "):]
+        elif text.startswith(f"cannot read {about!r} as "):
+            text = "cannot read as " + text[len(f"cannot read {about!r} as "):]
     return f"{name}: {text}" if text else name
 
 

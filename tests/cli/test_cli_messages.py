@@ -172,6 +172,18 @@ def test_info_on_a_known_format_says_what_it_looks_like(tmp_path):
     assert "NIfTI" not in done.stderr.split("formats that declined")[0]
 
 
+def test_a_pair_without_its_image_file_is_named_once_with_the_claiming_format(tmp_path):
+    header = tmp_path / "p.hdr"
+    vx.save(vx.Nifti1Pair(np.zeros((2, 2, 2), np.int16), np.eye(4)), header)
+    (tmp_path / "p.img").unlink()
+    done = voxelio("convert", str(header), str(tmp_path / "out.nii"))
+    assert done.returncode == 1
+    first = next(line for line in done.stderr.splitlines() if "ImageFileError" in line)
+    assert first.startswith(f"voxelio: {header}: ImageFileError: cannot read as nifti1-pair: ")
+    assert first.count("p.hdr") == 1 and "p.img' does not exist" in first
+    assert not (tmp_path / "out.nii").exists()
+
+
 def test_a_nifti2_pair_header_is_named_when_its_plugin_is_missing(tmp_path):
     header = bytearray(nifti2_header())
     header[344:348] = b"ni2\x00"
