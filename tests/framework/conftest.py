@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -25,3 +27,22 @@ def toy_file(tmp_path, data, affine) -> str:
     path = str(tmp_path / "sample.toy")
     ToyImage(data, affine).to_filename(path)
     return path
+
+
+@pytest.fixture
+def calls_on(monkeypatch):
+    """``calls_on("open", path)``: a list that gets each ``os.<name>`` call made on ``path``."""
+
+    def watch(function: str, path: str) -> list:
+        made = []
+        real = getattr(os, function)
+
+        def counting(name, *args, **kwargs):
+            if not isinstance(name, int) and os.fspath(name) == path:
+                made.append(name)
+            return real(name, *args, **kwargs)
+
+        monkeypatch.setattr(os, function, counting)
+        return made
+
+    return watch

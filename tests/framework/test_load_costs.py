@@ -6,8 +6,6 @@ made loading many small files slower than it needs to be.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 
@@ -50,17 +48,9 @@ def test_the_image_keeps_the_header_it_read_and_copies_one_given(small_nii_gz):
     assert other.header == hdr
 
 
-def test_a_load_looks_the_file_up_a_few_times_only(small_nii_gz, monkeypatch):
+def test_a_load_looks_the_file_up_a_few_times_only(small_nii_gz, calls_on):
     path, arr = small_nii_gz
-    looked_up = []
-    real_stat = os.stat
-
-    def counting_stat(name, *args, **kwargs):
-        if not isinstance(name, int) and os.fspath(name) == path:
-            looked_up.append(name)
-        return real_stat(name, *args, **kwargs)
-
-    monkeypatch.setattr(os, "stat", counting_stat)
+    looked_up = calls_on("stat", path)
     img = voxelio.load(path)
     np.testing.assert_array_equal(img.get_fdata(), arr)
     # the name's own check, the reader handed from detection to the header and
@@ -69,19 +59,11 @@ def test_a_load_looks_the_file_up_a_few_times_only(small_nii_gz, monkeypatch):
     assert len(looked_up) <= 7
 
 
-def test_a_load_opens_the_file_once_at_the_system_level(small_nii_gz, monkeypatch):
+def test_a_load_opens_the_file_once_at_the_system_level(small_nii_gz, calls_on):
     """The descriptor format detection opened serves the header, the data, and the
     check that no save replaced the file during the load (voxelio._settled)."""
     path, arr = small_nii_gz
-    opened = []
-    real_open = os.open
-
-    def counting_open(name, *args, **kwargs):
-        if not isinstance(name, int) and os.fspath(name) == path:
-            opened.append(name)
-        return real_open(name, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", counting_open)
+    opened = calls_on("open", path)
     img = voxelio.load(path)
     np.testing.assert_array_equal(img.get_fdata(), arr)
     assert len(opened) == 1  # was 2: the load-settled check opened it again

@@ -27,26 +27,13 @@ def plain_nii(tmp_path):
     return str(path), arr
 
 
-def _count_opens(monkeypatch, path):
-    opened = []
-    real_open = os.open
-
-    def counting_open(name, *args, **kwargs):
-        if not isinstance(name, int) and os.fspath(name) == path:
-            opened.append(name)
-        return real_open(name, *args, **kwargs)
-
-    monkeypatch.setattr(os, "open", counting_open)
-    return opened
-
-
 @pytest.mark.parametrize("mmap", [False, True])
-def test_a_full_read_opens_a_plain_file_once(plain_nii, monkeypatch, mmap):
+def test_a_full_read_opens_a_plain_file_once(plain_nii, calls_on, mmap):
     # the open that finds no compression is the one read through (or mapped);
     # it was opened a second time to look at its first bytes
     path, arr = plain_nii
     img = voxelio.load(path, mmap=mmap)
-    opened = _count_opens(monkeypatch, path)
+    opened = calls_on("open", path)
     np.testing.assert_array_equal(np.asarray(img.dataobj), arr)
     assert len(opened) == 1
     np.testing.assert_array_equal(np.asarray(img.dataobj), arr)  # later reads: one each
