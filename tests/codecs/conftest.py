@@ -11,11 +11,7 @@ def payload() -> bytes:
     return smooth_noise(3 * 512 * 1024 + 12345)
 
 
-@pytest.fixture(params=["fast", "stdlib"])
-def backend(request, monkeypatch) -> str:
-    """Run a test with the optional fast codecs and with the standard library only."""
-    if request.param == "stdlib":
-        monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
-    else:
-        monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
-    return request.param
+@pytest.fixture
+def backend(codec_mode) -> str:
+    """The codec tests' name for the shared ``codec_mode`` fixture ("fast" or "stdlib")."""
+    return codec_mode

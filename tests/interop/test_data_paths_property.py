@@ -14,7 +14,6 @@ import tempfile
 
 import nibabel as nib
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,15 +47,6 @@ def _same(read: np.ndarray, data: np.ndarray) -> bool:
     same_type = read.dtype.newbyteorder("=") == data.dtype.newbyteorder("=")
     same_shape = _trim(read.shape) == _trim(data.shape)
     return same_type and same_shape and np.array_equal(read.reshape(data.shape), data)
-
-
-@pytest.fixture(params=["default", "stdlib"])
-def codec_mode(request, monkeypatch):
-    if request.param == "stdlib":
-        monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
-    else:
-        monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
-    return request.param
 
 
 @settings(max_examples=25, deadline=None,

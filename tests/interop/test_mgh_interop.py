@@ -142,15 +142,6 @@ def test_good_ras_flag_not_positive_follows_freesurfer(tmp_path, flag):
 
 
 # -- a .mgz load inflates once, into the array a full read returns ------------------------
-@pytest.fixture(params=["fast", "stdlib"])
-def codec_mode(request, monkeypatch) -> str:
-    if request.param == "stdlib":
-        monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
-    else:
-        monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
-    return request.param
-
-
 def load_and_read(path, read):
     """``read(vx.load(path))`` and the peak of memory traced meanwhile."""
     import tracemalloc
