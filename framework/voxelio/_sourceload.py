@@ -105,7 +105,10 @@ def load_from(
             failures.append((spec.name, f"cannot read {examined!r}: {describe_exception(exc)}"))
             continue
         if examined not in prefixes or len(prefixes[examined]) < spec.sniff_bytes:
-            prefixes[examined] = _prefix(fobj, max(spec.sniff_bytes, 512))
+            # as much as any candidate needs, in one read: each read opens the
+            # file's decompression again (over a network, requests again)
+            most = max((e.spec.sniff_bytes for e in entries), default=0)
+            prefixes[examined] = _prefix(fobj, max(spec.sniff_bytes, most, 512))
         try:
             said = content_verdict(spec, prefixes[examined], name)
         except Exception as exc:

@@ -14,6 +14,7 @@ from codec_helpers import compress
 
 from voxelio import codecs
 from voxelio.codecs import gzip_layout, writers
+from voxelio.errors import ImageFileError
 
 
 def _members(raw: bytes) -> list[tuple[int, int, int]]:
@@ -96,7 +97,10 @@ def test_blocked_file_is_indexed_without_streaming(payload):
     with codecs.open_indexed(io.BytesIO(compress(payload, "gzip"))) as r:
         assert r.blocked
         assert r.codec == "gzip"
-        assert r.size == len(payload)
+        assert r.size is None  # the members are indexed as reads reach them
+        assert r.read_range(100, 10) == payload[100:110]
+        r.seek(0, io.SEEK_END)
+        assert r.size == r.tell() == len(payload)
 
 
 def test_single_stream_file_is_read_as_a_stream(payload):
@@ -135,8 +139,9 @@ def test_bgzf_files_are_indexed_too(payload):
     raw = _bgzf(payload[:300_000], 65280)
     with codecs.open_indexed(io.BytesIO(raw)) as r:
         assert r.blocked
-        assert r.size == 300_000
         assert r.read_range(200_000, 1000) == payload[200_000:201_000]
+        assert r.read_range(0, 400_000) == payload[:300_000]
+        assert r.size == 300_000
 
 
 def test_blocked_file_with_a_plain_member_appended(payload):
@@ -327,3 +332,53 @@ def test_a_member_holding_other_than_its_declared_size_is_corrupt(payload, lie, 
     stream = io.BytesIO(bytes(raw))
     with pytest.raises(ImageFileError, match="corrupt"), codecs.opened(stream) as f:
         f.read()
+
+
+class _CountingFile(io.BytesIO):
+    """A BytesIO that counts the reads made of it and the bytes they return."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__(raw)
+        self.reads = self.bytes_read = 0
+
+    def read(self, n=-1):
+        data = super().read(n)
+        self.reads += 1
+        self.bytes_read += len(data)
+        return data
+
+
+def test_blocked_members_are_indexed_as_reads_reach_them(payload):
+    raw = compress(payload * 4, "gzip", gzip_blocks=256 * 1024)  # ~25 members
+    f = _CountingFile(raw)
+    with codecs.open_indexed(f) as r:
+        assert r.read_range(10, 100) == payload[10:110]
+        # the first member's header and the start of its data: not the member table
+        assert f.reads <= 4 and f.bytes_read < 48 * 1024, (f.reads, f.bytes_read)
+        f.reads = f.bytes_read = 0
+        assert r.read_range(0, len(raw) * 8) == payload * 4
+        # the rest in one fetch-ahead (index and data together), within 1/8 of the file
+        assert f.reads <= 4, f.reads
+        assert f.bytes_read <= len(raw) * 1.125, (f.bytes_read, len(raw))
+        assert r.size == len(payload) * 4
+
+
+def test_a_small_read_at_the_start_of_a_large_member_inflates_only_its_start(payload):
+    raw = compress(payload, "gzip", gzip_blocks=len(payload))  # one large member
+    f = _CountingFile(raw)
+    with codecs.open_indexed(f) as r:
+        assert r.read_range(0, 600) == payload[:600]
+        assert f.bytes_read < 48 * 1024 < len(raw) // 4
+        # then all of it, through the member inflated whole
+        assert r.read_range(500, 10**7) == payload[500:]
+
+
+def test_a_member_shorter_than_its_header_says_is_corrupt_on_a_partial_read(payload):
+    from voxelio.codecs import gzip_layout
+
+    raw = bytearray(compress(payload, "gzip", gzip_blocks=len(payload)))
+    _, usize = gzip_layout.parse_member_header(bytes(raw[:64]))
+    # claims far more bytes than it holds: a partial read stops at its real end
+    raw[20:24] = (usize * 64).to_bytes(4, "little")
+    with codecs.open_indexed(io.BytesIO(bytes(raw))) as r, pytest.raises(ImageFileError):
+        r.read_range(len(payload) - 10, 20)

@@ -197,3 +197,71 @@ def test_https_with_a_trusted_certificate_and_refused_otherwise(https_files):
     assert np.array_equal(np.asarray(img.dataobj[..., 1]), data[..., 1])
     with pytest.raises(ImageFileError, match=r"cannot reach .*t\.nii.*certificate"):
         vx.load(url)  # the default context does not trust a self-signed certificate
+
+
+# -- blocked gzip over http: the member index is built as reads need it ---------------------
+def _members(path):
+    from voxelio.codecs import gzip_layout
+
+    with open(path, "rb") as f:
+        raw = f.read()
+    coffs, uoffs, csizes = gzip_layout.scan_members(lambda o, n: raw[o : o + n], len(raw))
+    assert coffs[-1] + csizes[-1] == len(raw)  # every member indexed: voxelio's blocked gzip
+    return coffs, uoffs, csizes
+
+
+def _span(byte_range):
+    """The number of bytes a ``bytes=a-b`` range asks for."""
+    first, _, last = byte_range[len("bytes="):].partition("-")
+    return int(last) + 1 - int(first)
+
+
+@pytest.mark.parametrize("name", ["a.nii.gz", "a.mgz"])
+def test_loading_a_blocked_gzip_file_fetches_no_data_member(served, name):
+    server, _ = served
+    coffs, _, csizes = _members(f"{server.root}/{name}")
+    server.reset()
+    img = vx.load(f"{server.url}/{name}")
+    server.settled()
+    gets = [r for m, _, r in server.requests if m == "GET"]
+    if name == "a.nii.gz":
+        # was one request per member (33 for 3.2 MB) and a whole data member (~350 KB) for
+        # the format's leading bytes: now the first two headers and the start of member 1
+        assert len(server.requests) <= 10, server.requests
+        assert server.sent < 48 * 1024, server.sent
+    else:
+        # MGH's footer lies at the end of the data: hops to the last member, which is read
+        assert len(gets) <= len(coffs) + 9, server.requests  # was 3 opens x every member
+        assert server.sent < csizes[-1] + 48 * 1024
+        local = vx.load(f"{server.root}/{name}")
+        assert img.header.get_zooms()[:3] == local.header.get_zooms()[:3]
+    # nothing is fetched twice as a whole member
+    whole = [r for r in gets if r and _span(r) > 64 * 1024]
+    assert len(whole) == len(set(whole))
+
+
+def test_a_read_of_a_blocked_gzip_file_fetches_its_members_in_one_request(served):
+    server, expected = served
+    coffs, uoffs, csizes = _members(f"{server.root}/a.nii.gz")
+    img = vx.load(f"{server.url}/a.nii.gz")
+    server.reset()
+    vol = np.asarray(img.dataobj[..., 6])
+    server.settled()
+    nbytes = int(np.prod(SHAPE[:3])) * 2
+    offset = 352 + 6 * nbytes
+    first = next(k for k in range(len(coffs)) if uoffs[k + 1] > offset)
+    last = next(k for k in range(len(coffs)) if uoffs[k + 1] >= offset + nbytes)
+    needed = coffs[last] + csizes[last] - coffs[first]
+    # the members before it are hopped (a header each), the ones it needs come in one range
+    big = [r for _, _, r in server.requests if r and _span(r) > 4096]
+    assert len(big) == 1, server.requests
+    assert len(server.requests) <= first + 3, server.requests
+    assert needed <= server.sent <= needed * 1.1 + 8192, (server.sent, needed)
+    assert np.allclose(vol, expected[..., 6])
+    img = vx.load(f"{server.url}/a.nii.gz")
+    server.reset()
+    assert np.allclose(img.get_fdata(), expected)
+    # all members in one range after the first header (was a header request per member,
+    # then the members)
+    assert len(server.settled().requests) <= 4, server.requests
+    assert server.sent <= os.path.getsize(f"{server.root}/a.nii.gz") + 1024

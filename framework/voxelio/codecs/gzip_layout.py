@@ -101,6 +101,71 @@ def parse_member_header(head: bytes) -> tuple[int, int | None] | None:
     return None
 
 
+def member_at(
+    pread: Callable[[int, int], bytes], pos: int, file_size: int
+) -> tuple[int, int] | None:
+    """``(member size, uncompressed size)`` of the blocked member at ``pos``, read by ``pread``.
+
+    None when no blocked member starts there (a plain gzip member, other
+    bytes, the end of the file) or its declared size does not fit the file.
+    """
+    head = pread(pos, 64)
+    if len(head) >= 12 and head[:2] == GZIP_MAGIC and head[3] & _FEXTRA:
+        (xlen,) = struct.unpack_from("<H", head, 10)
+        if 12 + xlen > len(head):
+            head = pread(pos, 12 + xlen)
+    parsed = parse_member_header(head)
+    if parsed is None:
+        return None
+    total, usize = parsed
+    if total < 12 + _TRAILER.size or pos + total > file_size:
+        return None
+    if usize is None:  # BGZF: the size is in the trailer
+        trailer = pread(pos + total - 4, 4)
+        if len(trailer) < 4:
+            return None
+        (usize,) = struct.unpack("<I", trailer)
+    return total, usize
+
+
+def members_in(
+    window: bytes | memoryview, pos: int, file_size: int
+) -> tuple[list[tuple[int, int]], bool]:
+    """The blocked members whose headers ``window`` (the file's bytes from ``pos``) holds.
+
+    Returns ``(members, ended)``: each member's ``(size, uncompressed size)``
+    in file order, the first at ``pos``, and whether parsing stopped because
+    no blocked member starts after the last (``ended``), rather than
+    because the window ran out. A member whose header is in the window but
+    whose size must be read from its trailer beyond it (BGZF) is left for
+    :func:`member_at`.
+    """
+    members: list[tuple[int, int]] = []
+    at = 0
+    while pos + at < file_size:
+        head = window[at : at + 12]
+        if len(head) < 12:
+            break
+        if head[:2] != GZIP_MAGIC or not head[3] & _FEXTRA:
+            return members, True
+        (xlen,) = struct.unpack_from("<H", head, 10)
+        if at + 12 + xlen > len(window):
+            break
+        parsed = parse_member_header(window[at : at + 12 + xlen])
+        if parsed is None:
+            return members, True
+        total, usize = parsed
+        if total < 12 + _TRAILER.size or pos + at + total > file_size:
+            return members, True
+        if usize is None:
+            if at + total > len(window):
+                break
+            (usize,) = struct.unpack_from("<I", window, at + total - 4)
+        members.append((total, usize))
+        at += total
+    return members, pos + at >= file_size
+
+
 def scan_members(
     pread: Callable[[int, int], bytes], file_size: int
 ) -> tuple[list[int], list[int], list[int]]:
@@ -111,28 +176,18 @@ def scan_members(
     entry, the uncompressed end of the indexed part. Scanning stops at the
     first member without a size subfield or whose size does not fit the
     file; the caller streams from ``coffs[-1] + csizes[-1]`` (or 0) onward.
+    One read per member: sources index lazily instead (see
+    :class:`~voxelio.codecs.sources.BlockedGzipSource`).
     """
     coffs: list[int] = []
     csizes: list[int] = []
     uoffs = [0]
     pos = 0
     while pos < file_size:
-        head = pread(pos, 64)
-        if len(head) >= 12 and head[:2] == GZIP_MAGIC and head[3] & _FEXTRA:
-            (xlen,) = struct.unpack_from("<H", head, 10)
-            if 12 + xlen > len(head):
-                head = pread(pos, 12 + xlen)
-        parsed = parse_member_header(head)
-        if parsed is None:
+        found = member_at(pread, pos, file_size)
+        if found is None:
             break
-        total, usize = parsed
-        if total < 12 + _TRAILER.size or pos + total > file_size:
-            break
-        if usize is None:
-            trailer = pread(pos + total - 4, 4)
-            if len(trailer) < 4:
-                break
-            (usize,) = struct.unpack("<I", trailer)
+        total, usize = found
         coffs.append(pos)
         csizes.append(total)
         uoffs.append(uoffs[-1] + usize)
