@@ -515,34 +515,12 @@ class ArrayProxy:
             if cuts:
                 self._read_run_split(fobj, executor, start, cuts, flat_out, slope, inter)
                 return
-        # Two buffers: while one chunk is converted on a worker thread, the
-        # next one is read (and decompressed) into the other.
-        bufs = [np.empty(min(per_chunk, flat_out.size), dtype=stored)
-                for _ in range(1 if executor is None else 2)]
-        pending: list[Any] = [None] * len(bufs)
-        done = 0
-        fobj.seek(start)
-        try:
-            while done < flat_out.size:
-                n = min(per_chunk, flat_out.size - done)
-                slot = (done // per_chunk) % len(bufs)
-                if pending[slot] is not None:
-                    pending[slot].result()
-                    pending[slot] = None
-                buf = bufs[slot][:n]
-                readinto_exact(fobj, None, buf.view(np.uint8), self._describe())
-                part = flat_out[done : done + n]
-                if executor is None:
-                    _scale_into(buf, flat_out.dtype, slope, inter, out=part)
-                else:
-                    pending[slot] = executor.submit(
-                        _scale_into, buf, flat_out.dtype, slope, inter, part
-                    )
-                done += n
-        finally:
-            for future in pending:
-                if future is not None:
-                    future.result()
+        from ._pipeline import read_converting
+
+        def convert(values: np.ndarray, part: np.ndarray) -> None:
+            _scale_into(values, flat_out.dtype, slope, inter, out=part)
+
+        read_converting(fobj, start, flat_out, stored, convert, executor, self._describe())
 
     def _read_plain_in_parts(self, fobj: BinaryIO, start: int, raw: np.ndarray) -> bool:
         """Read a large run of an uncompressed named file on every codec thread; False if not.

@@ -66,6 +66,21 @@ class IndexedReader(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         return self._source.readinto_at(offset, view) if len(view) else 0
 
+    def expect_read(self, offset: int, nbytes: int) -> None:
+        """Say that ``[offset, offset + nbytes)`` will now be read front to back, in pieces.
+
+        A hint, never needed for correct results: each piece is then
+        decompressed the way one read of all that is left would be (a single
+        gzip stream read in small pieces otherwise misses the fastest
+        inflater, which only a large read restarts). The hint lasts until a
+        read reaches the end of that range or another hint is given;
+        ``nbytes = 0`` withdraws it. Sources that need no hint ignore it.
+        """
+        self._check_open()
+        expect = getattr(self._source, "expect", None)
+        if expect is not None:
+            expect(offset, nbytes)
+
     def take_range(self, offset: int, nbytes: int, align: int = 1) -> Any | None:
         """The decompressed bytes ``[offset, offset + nbytes)``, handed over without a copy.
 

@@ -165,10 +165,33 @@ class StreamSource:
         # stopped: a read that goes on from there continues it (see _read_through)
         self._through: tuple[Any, int] | None = None
         self._held: HeldStream | None = None  # the whole stream, from a pass to its end
+        # [start, end) a caller said it reads front to back in pieces (see expect)
+        self._expected: tuple[int, int] | None = None
 
     # public -------------------------------------------------------------------------
+    def expect(self, offset: int, nbytes: int) -> None:
+        """Note that ``[offset, offset + nbytes)`` will be read front to back, in pieces.
+
+        The reads inside it choose their inflater as one read of what is left
+        of it would (a piece too small to restart ISA-L's pass from the start
+        alone would otherwise go on with the copyable inflater); the note ends
+        with the read that reaches its end, or with the next note.
+        """
+        with self._lock:
+            self._expected = (offset, offset + nbytes) if nbytes > 0 else None
+
+    def _planned(self, offset: int, nbytes: int) -> int:
+        """Bytes a read of ``nbytes`` from ``offset`` stands for (see :meth:`expect`)."""
+        expected = self._expected
+        if expected is None or not expected[0] <= offset < expected[1]:
+            return nbytes
+        if offset + nbytes >= expected[1]:
+            self._expected = None
+        return max(nbytes, expected[1] - offset)
+
     def readinto_at(self, offset: int, out: memoryview) -> int:
         with self._lock:
+            planned = self._planned(offset, len(out))
             if self.size is not None and offset >= self.size:
                 return 0
             held = self._held
@@ -196,8 +219,8 @@ class StreamSource:
             through = self._continue_through(offset, out)
             if through is not None:
                 return through
-            st = self._choose(offset, len(out))
-            if self._can_read_through(st, len(out)):
+            st = self._choose(offset, planned)
+            if self._can_read_through(st, planned):
                 got = self._read_through(offset, out)
                 if got is not None:
                     return got
@@ -225,7 +248,7 @@ class StreamSource:
                     with self._cp_lock:
                         self._pass_from = None
                         self._pass_done.notify_all()
-            if jumped and len(out) < FAST_READ_MIN:
+            if jumped and planned < FAST_READ_MIN:
                 self._maybe_start_indexer(st)
             return got
 
