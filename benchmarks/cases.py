@@ -18,6 +18,7 @@ from typing import Any
 import floors
 import libs
 import memory
+import memwarm
 import numpy as np
 import process
 import settle
@@ -39,6 +40,7 @@ class Config:
     user_venv: bool = True  # start-up measured with regular installs (benchmarks/uservenv.py)
     save_repeats: int = 9  # saves take 0.05-1.7 s: a median of 5 moved with one slow pair
     settle: bool = True  # written files flushed to disk before each case (see settle.py)
+    warm_memory: bool = True  # reads get memory the guest holds (see memwarm.py)
 
 
 @dataclass(frozen=True)
@@ -128,9 +130,11 @@ def _alternate(vx: Callable[[], Any], nib: Callable[[], Any], cfg: Config,
 
 
 def _alternate_with_floor(vx: Callable[[], Any], nib: Callable[[], Any],
-                          floor: Callable[[], Any], cfg: Config
+                          floor: Callable[[], Any], cfg: Config,
+                          before: Callable[[], Any] | None = None,
                           ) -> tuple[timing.Pair, timing.Stats]:
-    return timing.alternate(vx, nib, cfg.repeats, cfg.warmup, cfg.budget, floor=floor)
+    return timing.alternate(vx, nib, cfg.repeats, cfg.warmup, cfg.budget, floor=floor,
+                            before=before)
 
 
 def _repeat(fn: Callable[[], Any], cfg: Config) -> timing.Stats:
@@ -151,12 +155,23 @@ def _layout(path: str) -> tuple[int, np.dtype, tuple[int, ...]]:
 
 def _read_pair(path: str, op: str, cfg: Config, floor: Callable[[], Any],
                **load_kw: Any) -> tuple[timing.Pair, timing.Stats]:
-    """Both libraries' read of ``path`` and its floor, timed in turn."""
+    """Both libraries' read of ``path`` and its floor, timed in turn.
+
+    Before each call, twice the output's size of memory is touched and
+    freed (untimed): see :mod:`memwarm`.
+    """
     libs.voxelio_format(libs.suffix_of(path))
     read = _read_op(op)
+    before = memwarm.warmer(2 * _output_bytes(path, op)) if cfg.warm_memory else None
     return _alternate_with_floor(lambda: read(libs.load("voxelio", path, **load_kw)),
                                  lambda: read(libs.load("nibabel", path, **load_kw)),
-                                 floor, cfg)
+                                 floor, cfg, before)
+
+
+def _output_bytes(path: str, op: str) -> int:
+    """Bytes of the array a full read of ``path`` returns."""
+    _, dtype, shape = _layout(path)
+    return int(np.prod(shape)) * (8 if op == "fdata" else dtype.itemsize)
 
 
 def _to_float(arr: np.ndarray) -> np.ndarray:
@@ -363,9 +378,13 @@ def nii_read_fdata32(data: Data, cfg: Config) -> Result:
     def read32(lib: str) -> Callable[[], np.ndarray]:
         return lambda: libs.load(lib, path).get_fdata(dtype=np.float32)
 
-    pair = _alternate(read32("voxelio"), read32("nibabel"), cfg)
+    float32_bytes = 4 * int(np.prod(_layout(path)[2]))
+    warm = memwarm.warmer(2 * float32_bytes) if cfg.warm_memory else None
+    pair = timing.alternate(read32("voxelio"), read32("nibabel"), cfg.repeats, cfg.warmup,
+                            cfg.budget, before=warm)
     res = Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 1.2)])
-    twice = _repeat(lambda: libs.load("voxelio", path).get_fdata().astype(np.float32), cfg)
+    twice = timing.repeat(lambda: libs.load("voxelio", path).get_fdata().astype(np.float32),
+                          cfg.repeats, cfg.warmup, cfg.budget, before=warm)
     res.add_floor("voxelio get_fdata().astype(float32)", twice, judge=False)
     ours = libs.load("voxelio", path)
     res.notes["equals_float64_rounded"] = bool(np.array_equal(

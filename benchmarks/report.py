@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 import libs
+import memwarm
 from cases import Result
 
 
@@ -43,7 +44,9 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem / 2**30, 1),
             "load_average_at_end": [round(x, 2) for x in load], "commit": revision(),
             "os": platform.platform(), "python": sys.version.split()[0],
-            "versions": libs.versions()}
+            "versions": libs.versions(),
+            # freed memory handed back to a host (virtual machine): see memwarm.py
+            "page_reporting_bytes": memwarm.page_reporting()}
 
 
 def _fmt_time(seconds: float, unit: str) -> str:
@@ -81,7 +84,9 @@ def describe(info: dict[str, Any]) -> str:
                                               "indexed_gzip"))
     return (f"commit {info['commit']}; {info['cpu']}, {info['cores']} cores, "
             f"{info['memory_gib']} GiB, {info['os']}, Python {info['python']}; {libs_}; "
-            f"load average at end {info['load_average_at_end'][0]}")
+            f"load average at end {info['load_average_at_end'][0]}"
+            + (f"; freed memory reported to the host in {reported >> 20} MiB blocks"
+               if (reported := info.get("page_reporting_bytes")) else ""))
 
 
 def markdown(results: list[Result], floors_table: list[dict[str, Any]], mode: str) -> str:

@@ -46,9 +46,14 @@ class Pair:
         return self.voxelio.median / self.nibabel.median
 
 
-def clock(fn: Callable[[], Any]) -> float:
-    """Seconds one call of ``fn`` takes; its result is dropped before returning."""
+def clock(fn: Callable[[], Any], before: Callable[[], Any] | None = None) -> float:
+    """Seconds one call of ``fn`` takes; its result is dropped before returning.
+
+    ``before`` runs first, untimed (see :mod:`memwarm`).
+    """
     gc.collect()
+    if before is not None:
+        before()
     start = time.perf_counter()
     result = fn()
     elapsed = time.perf_counter() - start
@@ -57,30 +62,32 @@ def clock(fn: Callable[[], Any]) -> float:
 
 
 def repeat(fn: Callable[[], Any], repeats: int, warmup: int = 1,
-           budget: float = 0.0) -> Stats:
+           budget: float = 0.0, before: Callable[[], Any] | None = None) -> Stats:
     """Stats of ``repeats`` timed calls (more if fast, see :func:`alternate`)."""
     spent = 0.0
     for _ in range(max(warmup, 1 if budget else 0)):
-        spent = clock(fn)
+        spent = clock(fn, before)
     if budget and spent:
         repeats = max(repeats, min(50, int(budget / spent)))
-    return Stats.of([clock(fn) for _ in range(repeats)])
+    return Stats.of([clock(fn, before) for _ in range(repeats)])
 
 
 @overload
 def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
-              warmup: int = 1, budget: float = 0.0, floor: None = None) -> Pair: ...
+              warmup: int = 1, budget: float = 0.0, floor: None = None,
+              before: Callable[[], Any] | None = None) -> Pair: ...
 
 
 @overload
 def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
-              warmup: int, budget: float, floor: Callable[[], Any]
-              ) -> tuple[Pair, Stats]: ...
+              warmup: int, budget: float, floor: Callable[[], Any],
+              before: Callable[[], Any] | None = None) -> tuple[Pair, Stats]: ...
 
 
 def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
               warmup: int = 1, budget: float = 0.0,
-              floor: Callable[[], Any] | None = None) -> Pair | tuple[Pair, Stats]:
+              floor: Callable[[], Any] | None = None,
+              before: Callable[[], Any] | None = None) -> Pair | tuple[Pair, Stats]:
     """Time ``vx`` and ``nib`` alternately; the first of each pair alternates too.
 
     Fast operations get more than ``repeats`` pairs, up to 50, so that each
@@ -88,13 +95,14 @@ def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
     samples on a noisy machine. With a ``floor``, it is timed once per pair,
     among them (so a slow spell of the machine meets it as it meets the
     libraries), the three taking turns at every place in the order, and
-    ``(pair, floor stats)`` is returned.
+    ``(pair, floor stats)`` is returned. ``before`` runs, untimed, before
+    every call of each of them.
     """
     spent = 0.0
     for _ in range(max(warmup, 1 if budget else 0)):
-        spent = clock(vx) + clock(nib)
+        spent = clock(vx, before) + clock(nib, before)
         if floor is not None:
-            clock(floor)
+            clock(floor, before)
     if budget and spent:
         repeats = max(repeats, min(50, int(2 * budget / spent)))
     a: list[float] = []
@@ -102,18 +110,18 @@ def alternate(vx: Callable[[], Any], nib: Callable[[], Any], repeats: int,
     if floor is None:
         for i in range(repeats):
             if i % 2:
-                b.append(clock(nib))
-                a.append(clock(vx))
+                b.append(clock(nib, before))
+                a.append(clock(vx, before))
             else:
-                a.append(clock(vx))
-                b.append(clock(nib))
+                a.append(clock(vx, before))
+                b.append(clock(nib, before))
         return pair_of(a, b)
     c: list[float] = []
     runs = {"vx": (vx, a), "nib": (nib, b), "floor": (floor, c)}
     for i in range(repeats):
         for name in _TURNS[i % len(_TURNS)]:
             fn, samples = runs[name]
-            samples.append(clock(fn))
+            samples.append(clock(fn, before))
     return pair_of(a, b), Stats.of(c)
 
 
