@@ -38,17 +38,21 @@ def read_converting(
     convert: Callable[[np.ndarray, np.ndarray], Any],
     executor: Any,
     where: str,
+    serial_bytes: int,
 ) -> None:
     """Fill ``flat_out`` with ``convert(values, out_part)`` of the stored values from ``start``.
 
     ``fobj`` is read front to back from byte ``start`` in pieces of
     :data:`PIECE_BYTES`; with an ``executor`` each piece is converted on it
-    while the next is read (here, with none). A reader that takes hints
+    while the next is read. With none, nothing overlaps: pieces of
+    ``serial_bytes`` are read and converted here (fewer, larger reads, which
+    a remote file serves in fewer requests). A reader that takes hints
     (``expect_read``) learns the whole range first, so it decompresses as
     for one large read. ``where`` names the file in errors.
     """
     total = flat_out.size
-    per_piece = max(1, PIECE_BYTES // stored.itemsize)
+    piece_bytes = PIECE_BYTES if executor is not None else serial_bytes
+    per_piece = max(1, piece_bytes // stored.itemsize)
     expect = getattr(fobj, "expect_read", None)
     if expect is not None:
         expect(start, total * stored.itemsize)

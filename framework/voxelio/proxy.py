@@ -520,7 +520,8 @@ class ArrayProxy:
         def convert(values: np.ndarray, part: np.ndarray) -> None:
             _scale_into(values, flat_out.dtype, slope, inter, out=part)
 
-        read_converting(fobj, start, flat_out, stored, convert, executor, self._describe())
+        read_converting(fobj, start, flat_out, stored, convert, executor, self._describe(),
+                        serial_bytes=CHUNK_BYTES)
 
     def _read_plain_in_parts(self, fobj: BinaryIO, start: int, raw: np.ndarray) -> bool:
         """Read a large run of an uncompressed named file on every codec thread; False if not.

@@ -208,3 +208,22 @@ def test_the_hint_is_ignored_by_sources_that_need_none(tmp_path):
     with codecs.open_indexed(str(path)) as reader:
         reader.expect_read(0, len(data))
         assert reader.read_range(10, 20) == data[10:30]
+
+
+def test_without_codec_threads_pieces_are_the_large_serial_chunks(tmp_path, small_pieces,
+                                                                  monkeypatch):
+    """Nothing overlaps on one thread: fewer, larger reads (a remote file: fewer requests)."""
+    monkeypatch.setenv("VOXELIO_NUM_THREADS", "1")
+    data = np.arange(50_000, dtype="<i2")
+    path = _gzip_file(tmp_path, data, 0)
+    sizes: list[int] = []
+    real = proxy._scale_into
+
+    def spy(raw, dtype, slope, inter, out=None):
+        sizes.append(raw.size)
+        return real(raw, dtype, slope, inter, out=out)
+
+    monkeypatch.setattr(proxy, "_scale_into", spy)
+    got = ArrayProxy(path, ((50_000,), np.dtype("<i2"))).read((), np.float64)
+    np.testing.assert_array_equal(got, data.astype(np.float64))
+    assert sizes[0] == 4096 // 2 and len(sizes) == -(-50_000 // 2048)  # proxy.CHUNK_BYTES
