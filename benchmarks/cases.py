@@ -41,6 +41,9 @@ class Config:
     save_repeats: int = 9  # saves take 0.05-1.7 s: a median of 5 moved with one slow pair
     settle: bool = True  # written files flushed to disk before each case (see settle.py)
     warm_memory: bool = True  # reads get memory the guest holds (see memwarm.py)
+    # full reads with a floor: at least this many rounds (the budget gave the 256^3 reads
+    # 5-9, and a slow spell of the host moved a median of so few)
+    read_repeats: int = 11
 
 
 @dataclass(frozen=True)
@@ -133,8 +136,8 @@ def _alternate_with_floor(vx: Callable[[], Any], nib: Callable[[], Any],
                           floor: Callable[[], Any], cfg: Config,
                           before: Callable[[], Any] | None = None,
                           ) -> tuple[timing.Pair, timing.Stats]:
-    return timing.alternate(vx, nib, cfg.repeats, cfg.warmup, cfg.budget, floor=floor,
-                            before=before)
+    return timing.alternate(vx, nib, max(cfg.repeats, cfg.read_repeats), cfg.warmup,
+                            cfg.budget, floor=floor, before=before)
 
 
 def _repeat(fn: Callable[[], Any], cfg: Config) -> timing.Stats:

@@ -45,12 +45,12 @@ def config(args: argparse.Namespace) -> cases.Config:
     if args.quick:
         cfg = cases.Config(repeats=2, warmup=1, process_repeats=2, memory_repeats=1,
                            further_volumes=2, open_repeats=3, budget=0.0, user_venv=False,
-                           save_repeats=2, settle=False)
+                           save_repeats=2, settle=False, read_repeats=2)
     else:
         cfg = cases.Config()
     if args.repeats:
         cfg = cases.Config(**{**cfg.__dict__, "repeats": args.repeats,
-                              "save_repeats": args.repeats})
+                              "save_repeats": args.repeats, "read_repeats": args.repeats})
     return cfg
 
 
