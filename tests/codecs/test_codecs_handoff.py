@@ -88,4 +88,6 @@ def test_close_stops_the_indexer(single, monkeypatch):
     assert r.read_range(280_000, 100) == DATA[280_000:280_100]
     indexer = r._source._indexer
     r.close()
-    assert indexer is not None and not indexer.is_alive()
+    assert indexer is not None and r._source._stopped
+    indexer.join(30)  # close does not wait: the pass ends at its next step
+    assert not indexer.is_alive()

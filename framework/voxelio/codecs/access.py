@@ -64,6 +64,34 @@ class Access:
         self._buf_start = 0
         self._whole = whole if whole is not None and self._base == 0 else None
 
+    def duplicate(self) -> Access | None:
+        """An Access of its own on the same file, for a thread that may outlive the reader.
+
+        It reads through a duplicate of voxelio's own descriptor, which it
+        closes in :meth:`close`: the reader's file can be closed while that
+        thread still runs. None when the file is not read through voxelio's
+        own descriptor (a caller's file object: not closed by voxelio).
+        """
+        if self._fd is None or self._whole is not None:
+            return None
+        try:
+            fd = os.dup(self._fd)
+        except OSError:
+            return None
+        clone = Access.__new__(Access)
+        clone.__dict__.update(self.__dict__)
+        clone._lock = _thread.allocate_lock()
+        clone._fd = fd
+        clone._owned_fd = fd
+        return clone
+
+    def close(self) -> None:
+        """Close the descriptor a :meth:`duplicate` opened (nothing for the others)."""
+        fd, self._owned_fd = getattr(self, "_owned_fd", None), None
+        if fd is not None:
+            self._fd = None
+            os.close(fd)
+
     def pread(self, offset: int, n: int) -> bytes:
         """Up to ``n`` bytes at ``offset`` (fewer only at the end of the file)."""
         whole = self._whole

@@ -103,7 +103,7 @@ class _State:
 
     # a plain class: a dataclass costs every process that opens a gzip file
     # its creation at import
-    __slots__ = ("cin", "d", "fast", "inbuf", "pending", "u")
+    __slots__ = ("access", "cin", "d", "fast", "inbuf", "pending", "u")
 
     def __init__(
         self,
@@ -116,6 +116,9 @@ class _State:
     ) -> None:
         self.d, self.cin, self.u, self.fast = d, cin, u, fast
         self.inbuf, self.pending = inbuf, pending
+        #: what this pass reads the file through, when not the source's own Access
+        #: (the indexing pass: a descriptor of its own)
+        self.access: Any = None
 
 
 class StreamSource:
@@ -152,6 +155,7 @@ class StreamSource:
         self._pass_from: int | None = None
         self._pass_done = threading.Condition(self._cp_lock)
         self._indexer: threading.Thread | None = None
+        self._indexer_detached = False  # whether it reads through a descriptor of its own
         self._indexed_to = u  # how far the indexing pass got (decompressed offset)
         self._indexing = False
         self._stopped = False
@@ -352,6 +356,11 @@ class StreamSource:
             self._pass_done.notify_all()
         indexer = self._indexer
         if indexer is not None and indexer is not threading.current_thread():
+            if self._indexer_detached:
+                # it reads through a descriptor of its own, which it closes when it
+                # stops at its next step: close need not wait for a pass that a busy
+                # machine runs late (it runs at a lower priority)
+                return
             indexer.join()
 
     # a pass to the end, into one buffer -----------------------------------------------
@@ -537,6 +546,8 @@ class StreamSource:
         """Run the indexing pass from ``st`` (a state of its own) to the end of the stream."""
         if not self._can_index():
             return
+        st.access = self._access.duplicate()
+        self._indexer_detached = st.access is not None
         with self._cp_lock:
             self._indexing = True
             self._indexed_to = st.u
@@ -546,19 +557,23 @@ class StreamSource:
         self._indexer.start()
 
     def _index(self, st: _State) -> None:
-        _lower_priority_of_this_thread()
+        own = st.access
         try:
+            _lower_priority_of_this_thread()
             step = min(_SKIP_STEP, self.spacing)
             while not self._stopped:
                 if not len(self._produce(st, step)):
                     break
                 st = self._catch_up(st)
+                st.access = own
         except Exception:  # the reads that need these bytes report it themselves
             pass
         finally:
             with self._cp_lock:
                 self._indexing = False
                 self._ahead.clear()
+            if own is not None:
+                own.close()
 
     def _catch_up(self, st: _State) -> _State:
         """Record how far the indexing pass got; skip what reads have indexed ahead of it.
@@ -610,7 +625,7 @@ class StreamSource:
             left = None if self._csize is None else self._csize - st.cin
             if left is not None and left >= at_least:
                 n = min(n, left)  # a small file: no buffer larger than what is left of it
-            st.inbuf = memoryview(self._access.pread(st.cin, n))
+            st.inbuf = memoryview((st.access or self._access).pread(st.cin, n))
 
     def _small_stream_size(self, st: _State) -> int | None:
         """The decompressed size of a small stream, as its gzip trailer tells it: when ``st``
