@@ -4,7 +4,9 @@ reads copy from and a large read takes over (voxelio.codecs.held)."""
 from __future__ import annotations
 
 import gzip
+import io
 import tracemalloc
+import zlib
 
 import numpy as np
 import pytest
@@ -182,3 +184,22 @@ def test_the_fast_pass_inflates_straight_into_the_buffer(tmp_path, monkeypatch):
         _size_then(reader)
     assert filled == [len(DATA)]  # one call filled the whole buffer
     assert sum(produced) == 0  # no chunk inflated by the ordinary pass
+
+
+@pytest.mark.parametrize("junk_mib", [40, 120])  # held whole / too large to hold
+def test_keep_below_bounds_what_a_pass_to_the_end_keeps(junk_mib):
+    head = bytes(range(256)) * 40
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+    parts = [comp.compress(head)]
+    parts += [comp.compress(bytes(1 << 20)) for _ in range(junk_mib)]
+    raw = b"".join(parts) + comp.flush()
+    with codecs.open_indexed(io.BytesIO(raw)) as r:
+        r.keep_below(len(head) + 100)
+        assert r.seek(0, io.SEEK_END) == len(head) + (junk_mib << 20)  # the size, all inflated
+        source = r._source
+        held = source._held
+        kept = source._window.nbytes + (0 if held is None else held.filled)
+        assert kept <= len(head) + 100  # was all of it (<= HOLD_MAX) or WINDOW_MAX of zeros
+        assert r.read_range(0, len(head)) == head
+        assert r.read_range((junk_mib << 20) + len(head) - 10, 100) == bytes(10)
+    assert seek_index.WINDOW_MAX >= 40 << 20

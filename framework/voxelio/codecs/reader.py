@@ -54,6 +54,20 @@ class IndexedReader(io.RawIOBase):
             return []
         return self._source.boundaries(offset, offset + nbytes)
 
+    def keep_below(self, offset: int) -> None:
+        """Say that reads stop before decompressed byte ``offset``.
+
+        A later seek to the end (which inflates the whole stream to learn its
+        size) then keeps none of the bytes from ``offset`` on in memory: a
+        stream far longer than its header says, such as a decompression bomb
+        after the data, costs no more than what the header describes. Reads
+        beyond ``offset`` still work (they inflate again). No effect on
+        uncompressed files and blocked gzip, which keep nothing of the kind.
+        """
+        keep = getattr(self._source, "keep_below", None)
+        if keep is not None:
+            keep(offset)
+
     def readinto_range(self, offset: int, buffer: Any) -> int:
         """Fill ``buffer`` with the decompressed bytes from ``offset``.
 

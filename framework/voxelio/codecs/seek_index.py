@@ -171,6 +171,8 @@ class StreamSource:
         self._held: HeldStream | None = None  # the whole stream, from a pass to its end
         # [start, end) a caller said it reads front to back in pieces (see expect)
         self._expected: tuple[int, int] | None = None
+        #: decompressed offset from which a pass to the end keeps nothing (keep_below)
+        self._keep_limit: int | None = None
 
     # public -------------------------------------------------------------------------
     def expect(self, offset: int, nbytes: int) -> None:
@@ -206,8 +208,14 @@ class StreamSource:
                 return got + self.readinto_at(offset + got, out[got:])
             window_start = self._window.start
             if window_start is not None and window_start <= offset:
-                return self._window.readinto(offset, out)
-            if window_start is not None and offset + len(out) > window_start:
+                got = self._window.readinto(offset, out)
+                if got == len(out) or (got and self.size is not None
+                                       and offset + got >= self.size):
+                    return got
+                if got:
+                    return got + self.readinto_at(offset + got, out[got:])
+                # past what the window keeps (keep_below): inflated below
+            elif window_start is not None and offset + len(out) > window_start:
                 # the stream's end, kept by the pass that found its size (a
                 # stream too large to hold whole): inflate only up to it
                 head = window_start - offset
@@ -321,9 +329,30 @@ class StreamSource:
                     chunk = self._produce(st, _SKIP_STEP // 2)
                     if not len(chunk):
                         break
-                    self._window.add(u, chunk)
+                    self._keep_window(u, chunk)
             assert self.size is not None
             return self.size
+
+    def keep_below(self, offset: int) -> None:
+        """Keep no decompressed bytes from ``offset`` on when a pass goes to the end.
+
+        A pass to the end (to learn the size) keeps the stream whole, or its
+        last :data:`WINDOW_MAX` bytes, for the reads that follow. A caller
+        that knows its reads stop at ``offset`` (a format whose header says
+        where the data and a bounded footer end) says so here: bytes beyond
+        are inflated to learn the size but not kept, so a stream far longer
+        than its header says (junk, a decompression bomb) costs no memory.
+        """
+        self._keep_limit = offset
+
+    def _keep_window(self, u: int, chunk: memoryview) -> None:
+        """Keep ``chunk`` (from offset ``u``) in the window, up to the keep limit."""
+        limit = self._keep_limit
+        if limit is not None:
+            if u >= limit:
+                return
+            chunk = chunk[: limit - u]
+        self._window.add(u, chunk)
 
     def release_cache(self) -> None:
         """Drop the decompressed bytes kept from a pass to the end.
@@ -384,7 +413,7 @@ class StreamSource:
                 # one-byte probe first, as a large read allocates its size at once
                 chunk = reader.read(1)
                 while chunk:
-                    self._window.add(u, memoryview(chunk))
+                    self._keep_window(u, memoryview(chunk))
                     u += len(chunk)
                     chunk = reader.read(_SKIP_STEP // 2)
             except gzip_reader.reader_errors():
@@ -407,6 +436,8 @@ class StreamSource:
         seen = max(self._cp_u[-1], self._state.u, self._start[0] + len(self._head))
         if not seen - self._start[0] < stated <= min(HOLD_MAX, _MAX_RATIO * compressed):
             return None
+        if self._keep_limit is not None:  # no buffer for bytes no read will want
+            stated = max(0, min(stated, self._keep_limit - self._start[0]))
         return stated
 
     def _pass_into(self, held: HeldStream) -> None:
@@ -420,7 +451,7 @@ class StreamSource:
                 return
             n = held.append(chunk) if self._window.start is None else 0
             if n < len(chunk):
-                self._window.add(u + n, chunk[n:])
+                self._keep_window(u + n, chunk[n:])
 
     # bytes kept decompressed ------------------------------------------------------------
     def _from_head(self, offset: int, out: memoryview) -> int:

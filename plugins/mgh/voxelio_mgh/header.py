@@ -43,6 +43,9 @@ from . import _layout, affines
 from ._layout import DATA_OFFSET, FOOTER_SIZE, HEADER_SIZE, MAX_DIMS, VERSION
 from .tags import MGHTags
 
+#: decompressed bytes kept past the footer and OPAQUE_BYTES (the record heads around them)
+_TAGS_SLACK = 64 * 1024
+
 UNUSED_SIZE = DATA_OFFSET - HEADER_SIZE
 
 header_dtype = np.dtype(
@@ -184,6 +187,14 @@ class MGHHeader(StructHeader):
             # unchecked (``voxelio check`` of a header that does not load): the
             # footer's place depends on the very fields the checks will report
             return hdr
+        keep_below = getattr(fileobj, "keep_below", None)
+        if keep_below is not None:
+            from voxelio import limits
+
+            # a compressed stream: what a load reads ends with the footer and the tags
+            # voxelio keeps (at most OPAQUE_BYTES of what it cannot delimit), so the
+            # pass that learns the size below keeps no more than that in memory
+            keep_below(base + data_end + FOOTER_SIZE + limits.OPAQUE_BYTES + _TAGS_SLACK)
         size = _stream_size(fileobj, base)
         if size is not None and size < data_end:
             raise ImageFileError(
