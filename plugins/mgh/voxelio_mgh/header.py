@@ -189,7 +189,7 @@ class MGHHeader(StructHeader):
             return hdr
         keep_below = getattr(fileobj, "keep_below", None)
         if keep_below is not None:
-            from voxelio import limits
+            from voxelio.plugin import limits
 
             # a compressed stream: what a load reads ends with the footer and the tags
             # voxelio keeps (at most OPAQUE_BYTES of what it cannot delimit), so the
