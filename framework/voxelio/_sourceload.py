@@ -132,10 +132,8 @@ def load_from(
     refusals: dict[str, BaseException] = {}
     for _, entry, names in ranked:
         try:
-            file_map = {
-                ft: FileHolder(fileobj=get(path), pos=starts[path]) for ft, path in names.items()
-            }
             klass = _image_class(entry, reg)
+            file_map = _file_map(klass, names, get, starts)
             img = klass.from_file_map(file_map, mmap=mmap, keep_file_open=keep)
         except (VoxelioError, FileNotFoundError) as exc:
             failures.append((entry.spec.name, describe_exception(exc)))
@@ -156,6 +154,43 @@ def load_from(
     lines = [f"no installed format could read {shown}"]
     lines += [f"  {fmt}: {why}" for fmt, why in failures]
     raise ImageFileError("\n".join(lines))
+
+
+def _file_map(
+    klass: Any, names: dict[str, str], get: Callable[[str], BinaryIO], starts: dict[str, int]
+) -> dict[str, FileHolder]:
+    """The file map of ``names``, each opened; a missing data file is refused as by name.
+
+    A load by file name of a header whose data file is missing says which
+    file and what it should hold (the proxy's check); here the partner
+    cannot even be opened, so the header is read to say the same.
+    """
+    file_map: dict[str, FileHolder] = {}
+    missing: tuple[str, FileNotFoundError] | None = None
+    for ft, path in names.items():
+        try:
+            file_map[ft] = FileHolder(fileobj=get(path), pos=starts[path])
+        except FileNotFoundError as exc:
+            if missing is not None:
+                raise
+            missing = (ft, exc)
+    if missing is None:
+        return file_map
+    ft, exc = missing
+    if ft != "image" or "header" not in file_map:
+        raise exc
+    try:
+        header = klass._read_header(file_map)
+        shape, dtype = header.get_data_shape(), header.get_data_dtype()
+    except Exception:
+        raise exc from None  # the header's own problem is for another load to find
+    import numpy as np
+
+    from .proxy import _missing_data_file_message
+
+    name = exc.filename if isinstance(exc.filename, str) else names[ft]
+    nbytes = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    raise ImageFileError(_missing_data_file_message("image file", name, nbytes, dtype, shape))
 
 
 def _close(files: list[BinaryIO]) -> None:

@@ -382,16 +382,17 @@ class ArrayProxy:
         data may be compressed: the loader's reader or the name tells the
         codec (a short plain-named file is opened once to look); its
         decompressed size is unknown without inflating, so only the largest
-        expansion the codec allows is checked. File objects are not
-        checked here (their reads say what is missing).
+        expansion the codec allows is checked. A seekable file object is
+        checked the same way (:meth:`_refuse_short_object`); a stream spooled
+        from a pipe is not (its reads say what is missing).
         """
         if not isinstance(self.file_like, str):
+            self._refuse_short_object()
             return
         if self._identity is None:
             raise ImageFileError(
-                f"{what} {self.file_like!r} does not exist: the header describes "
-                f"{self.nbytes} bytes of {self._dtype} data {self._shape} stored there (put "
-                "that file beside the header)"
+                _missing_data_file_message(what, self.file_like, self.nbytes, self._dtype,
+                                          self._shape)
             )
         needed = self.offset + self.nbytes
         if self._identity.size >= needed:
@@ -404,6 +405,40 @@ class ArrayProxy:
                 f"{self.file_like!r} is truncated: the header describes {self.nbytes} bytes of "
                 f"{self._dtype} data {self._shape} from byte {self.offset}, but the file has "
                 f"only {self._identity.size} bytes"
+            )
+        self._check_plausible_size(codec)
+
+    def _refuse_short_object(self) -> None:
+        """Raise ImageFileError now if a file object plainly cannot hold the data.
+
+        Checked only when it costs nothing in the usual case: a seekable
+        object (its end is a seek away; a stream spooled from a pipe is not
+        read ahead for it) long enough for the data is not looked at. A
+        shorter one is read at its start: uncompressed, it is truncated;
+        compressed, the codec's largest expansion is the bound.
+        """
+        from ._streams import SpooledStream, is_seekable
+
+        fobj = self.file_like
+        if isinstance(fobj, SpooledStream) or not is_seekable(fobj):
+            return
+        available = stored_size(fobj)
+        needed = self.offset + self.nbytes
+        if available is None or needed <= available:
+            return
+        try:
+            here = fobj.tell()
+            fobj.seek(0)  # a compressed object is read from 0 (as the kept reader does)
+            head = fobj.read(4)
+            fobj.seek(here)
+        except (OSError, ValueError):
+            return  # its reads will say what is wrong
+        codec = codecs.detect_compression(bytes(head or b""))
+        if codec is None:
+            raise ImageFileError(
+                f"{self._describe()} is truncated: the header describes {self.nbytes} bytes of "
+                f"{self._dtype} data {self._shape} from byte {self.offset}, but it has only "
+                f"{available} bytes"
             )
         self._check_plausible_size(codec)
 
@@ -726,6 +761,16 @@ class ArrayProxy:
     def __del__(self) -> None:
         with contextlib.suppress(Exception):
             self.close()
+
+
+def _missing_data_file_message(
+    what: str, name: str, nbytes: int, dtype: Any, shape: Sequence[int]
+) -> str:
+    """What a load says when the file that should hold the data does not exist."""
+    return (
+        f"{what} {name!r} does not exist: the header describes {nbytes} bytes of "
+        f"{np.dtype(dtype)} data {tuple(shape)} stored there (put that file beside the header)"
+    )
 
 
 def is_proxy(obj: Any) -> bool:

@@ -162,19 +162,72 @@ def test_a_compressed_image_file_too_small_for_any_expansion_is_refused(tmp_path
         vx.load(hdr)
 
 
-# -- paths the check leaves alone ------------------------------------------------------------
-def test_file_objects_are_checked_when_read_not_at_load():
+def test_a_compressed_pair_header_without_its_image_file_is_refused_at_load(tmp_path):
+    # it used to load as a single-file NIfTI-1 image (the header's 'ni1' stream read
+    # as .nii: a compressed file's size does not show the data are missing)
+    hdr, img = _pair(tmp_path, "nifti1-pair", ".img.gz")
+    os.remove(img)
+    with pytest.raises(ImageFileError, match=re.escape(
+            f"image file {str(img)!r} does not exist: the header describes 48 bytes")):
+        vx.load(hdr)
+    with pytest.raises(ImageFileError, match="magic .ni1. says this is the header of a NIfTI"):
+        vx.load(hdr, format="nifti1")
+
+
+@pytest.mark.parametrize("suffix", [".nii", ".nii.gz"])
+def test_a_single_file_with_the_pair_magic_and_its_data_still_loads(tmp_path, suffix):
+    stored = bytearray(vx.Nifti1Image(DATA, np.eye(4)).to_bytes())
+    stored[344:348] = b"ni1\0"  # a wrong magic, as some writers leave it
+    path = tmp_path / f"x{suffix}"
+    path.write_bytes(gzip.compress(bytes(stored)) if suffix.endswith(".gz") else stored)
+    loaded = vx.load(path)
+    assert type(loaded).__name__ == "Nifti1Image"
+    assert np.array_equal(loaded.get_fdata(), DATA)
+
+
+def test_file_objects_short_of_their_data_are_refused_at_load():
     img = vx.Nifti1Pair(DATA, np.eye(4))
     hdr, data = io.BytesIO(), io.BytesIO()
     img.to_file_map({"header": FileHolder(fileobj=hdr), "image": FileHolder(fileobj=data)})
     short = io.BytesIO(data.getvalue()[:-2])
-    loaded = vx.Nifti1Pair.from_file_map(
-        {"header": FileHolder(fileobj=io.BytesIO(hdr.getvalue())),
-         "image": FileHolder(fileobj=short)})
-    with pytest.raises(ImageFileError):
-        loaded.get_fdata()
+    # its size is a seek away: refused at load, as a named file is (was at the first read)
+    with pytest.raises(ImageFileError, match=re.escape(
+            "the BytesIO object is truncated: the header describes 48 bytes of int16 data "
+            "(2, 3, 4) from byte 0, but it has only 46 bytes")):
+        vx.Nifti1Pair.from_file_map(
+            {"header": FileHolder(fileobj=io.BytesIO(hdr.getvalue())),
+             "image": FileHolder(fileobj=short)})
     whole = vx.Nifti1Pair.from_bytes(img.to_bytes())
     assert np.array_equal(whole.get_fdata(), DATA)
+    # compressed: only what no expansion can give is refused; the rest is read lazily
+    packed = io.BytesIO(gzip.compress(data.getvalue()[:-2]))
+    loaded = vx.Nifti1Pair.from_file_map(
+        {"header": FileHolder(fileobj=io.BytesIO(hdr.getvalue())),
+         "image": FileHolder(fileobj=packed)})
+    with pytest.raises(ImageFileError):
+        loaded.get_fdata()
+
+
+# -- paths the check leaves alone ------------------------------------------------------------
+def test_an_unseekable_stream_is_checked_when_read_not_at_load():
+    from voxelio._streams import SpooledStream
+
+    class Pipe(io.RawIOBase):  # read only, like a pipe
+        def __init__(self, raw: bytes) -> None:
+            self._src = io.BytesIO(raw)
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer) -> int:
+            return self._src.readinto(buffer)
+
+    raw = vx.Nifti1Image(DATA, np.eye(4)).to_bytes()[:-2]
+    stream = SpooledStream(Pipe(raw))
+    loaded = vx.Nifti1Image.from_file_map({"image": FileHolder(fileobj=stream)})
+    assert stream.tell() < len(raw)  # not spooled to its end by the load
+    with pytest.raises(ImageFileError):
+        loaded.get_fdata()
 
 
 def test_an_image_file_removed_after_the_load_is_named_when_read(tmp_path):

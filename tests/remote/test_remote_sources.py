@@ -48,6 +48,51 @@ def test_pair_over_url_without_partner_names_it(memfs):
         vx.load("memory://bucket/p.img")
 
 
+@pytest.mark.parametrize("header", ["p.hdr", "p.hdr.gz"])
+def test_pair_header_url_without_its_image_names_the_image_at_load(memfs, tmp_path, header):
+    image = header.replace("hdr", "img")
+    vx.save(_image(), f"memory://bucket/{image}")
+    memfs.rm(f"/bucket/{image}")
+    local = tmp_path / header
+    local.write_bytes(memfs.cat(f"/bucket/{header}"))
+    # as for a file name: the missing image file named, and what it should hold
+    with pytest.raises(ImageFileError) as by_name:
+        vx.load(str(local))
+    with pytest.raises(ImageFileError) as by_url:
+        vx.load(f"memory://bucket/{header}")  # was a Nifti1Image failing at the data read
+    text = str(by_url.value)
+    assert text.startswith(f"cannot read 'memory://bucket/{header}' as nifti1-pair: image file ")
+    assert f"bucket/{image}' does not exist" in text
+    assert "240 bytes of int16 data (4, 5, 6)" in text
+    assert text.split("does not exist")[1].split("\n")[0] == str(by_name.value).split(
+        "does not exist")[1].split("\n")[0]
+
+
+def test_pair_header_as_a_file_object_is_refused_at_load_saying_what_it_is(tmp_path):
+    vx.save(_image(), str(tmp_path / "p.img"))
+    raw = (tmp_path / "p.hdr").read_bytes()
+    with pytest.raises(ImageFileError) as info:
+        vx.load(io.BytesIO(raw))  # was a Nifti1Image failing at the data read
+    text = str(info.value)
+    assert "magic 'ni1'" in text and "NIfTI pair" in text and ".img" in text, text
+    with open(tmp_path / "p.hdr", "rb") as named, pytest.raises(ImageFileError) as info:
+        vx.load(named)  # a name: the pair claims it, and says what it needs
+    assert "p.img" in str(info.value) and "file name or URL" in str(info.value)
+    # the pair from two objects: the supported way
+    from voxelio import FileHolder
+
+    with open(tmp_path / "p.hdr", "rb") as hdr, open(tmp_path / "p.img", "rb") as img:
+        pair = vx.Nifti1Pair.from_file_map(
+            {"header": FileHolder(fileobj=hdr), "image": FileHolder(fileobj=img)})
+        assert np.array_equal(np.asarray(pair.dataobj), _image().get_fdata())
+
+
+def test_a_file_object_too_short_for_its_data_is_refused_at_load():
+    raw = _image().to_bytes()
+    with pytest.raises(ImageFileError, match="truncated|can hold"):
+        vx.load(io.BytesIO(raw[:-100]))  # was refused only at the data read
+
+
 def test_missing_url_is_file_not_found(memfs):
     with pytest.raises(FileNotFoundError):
         vx.load("memory://bucket/none.nii")

@@ -27,6 +27,7 @@ import numpy as np
 from voxelio.plugin import (
     FileHolder,
     HeaderDataError,
+    ImageFileError,
 )
 from voxelio_analyze.image import AnalyzeImage
 
@@ -221,6 +222,33 @@ class Nifti1Image(Nifti1Pair):
     header_class: ClassVar[type[Nifti1Header]] = Nifti1Header
     files_types: ClassVar[tuple[tuple[str, str | None], ...]] = _layout.SINGLE_FILES_TYPES
     valid_exts: ClassVar[tuple[str, ...]] = _layout.SINGLE_EXTENSIONS
+
+    @classmethod
+    def _data_proxy(cls, file_map: Mapping[str, FileHolder], header: Any, **kwargs: Any) -> Any:
+        """The data after the header; a pair's header (magic 'ni1') alone has none.
+
+        Such a header read as one file (an object or URL with no partner) fails
+        here, at load, saying where its data are, not at the first data read.
+        """
+        magic = bytes(getattr(header, "pair_magic", None) or b"").rstrip(b"\0")
+        pair_header = bool(magic) and bytes(header["magic"]).rstrip(b"\0") == magic
+        try:
+            proxy = super()._data_proxy(file_map, header, **kwargs)
+            if pair_header and proxy.shape and 0 not in proxy.shape:
+                # magic says "pair": are the data here all the same? (a compressed
+                # file's size does not tell; the rare file needs this one read)
+                proxy[tuple(n - 1 for n in proxy.shape)]
+            return proxy
+        except ImageFileError as err:
+            if not pair_header:
+                raise
+            magic = magic.decode("ascii", "replace")
+            raise ImageFileError(
+                f"{err}; its magic {magic!r} says this is the header of a NIfTI pair, whose "
+                "data are in a separate .img file; load the pair by the name or URL of the "
+                ".hdr (the .img beside it), or give both files: Nifti1Pair.from_file_map("
+                "{'header': FileHolder(fileobj=hdr), 'image': FileHolder(fileobj=img)})"
+            ) from err
 
     def _data_offset(self, header: Nifti1Header) -> int:
         """At least after header and extensions; a larger offset set by the user is kept."""
