@@ -834,6 +834,12 @@ def _unpack_spec(spec: Sequence[Any]) -> tuple[tuple[int, ...], np.dtype, int, f
             f"shape {shape} of {dtype} data from byte {offset} needs {end} bytes, more than "
             f"any file or array can hold (2**63 - 1): the header is corrupt"
         )
+    # numpy refuses even an empty array whose other lengths multiply past that
+    if 0 in shape and math.prod(n for n in shape if n) * dtype.itemsize > MAX_ADDRESSABLE:
+        raise ImageFileError(
+            f"shape {shape} of {dtype} data: the lengths besides the zero ones multiply to "
+            f"more than any array can index (2**63 - 1 bytes): the header is corrupt"
+        )
     slope = 1.0 if len(spec) < 4 or spec[3] is None else float(spec[3])
     inter = 0.0 if len(spec) < 5 or spec[4] is None else float(spec[4])
     return shape, dtype, offset, slope, inter

@@ -81,6 +81,22 @@ def test_proxy_shapes_beyond_64_bits_are_image_file_errors(shape):
         ArrayProxy(io.BytesIO(b"\0" * 64), (shape, np.int16, 0))
 
 
+@pytest.mark.parametrize(
+    "shape", [(2**40, 2**40, 0), (0, 2**62, 2), (32767,) * 6 + (0,)],
+    ids=["2^80x0", "0x2^63", "32767^6x0"],
+)
+def test_empty_shapes_whose_other_lengths_pass_64_bits_are_image_file_errors(shape):
+    # found by the fuzzer: no data to read, yet numpy refuses to make such an array
+    # ("array is too big"), so a full read used to fail with a ValueError
+    with pytest.raises(ImageFileError, match="besides the zero ones"):
+        ArrayProxy(io.BytesIO(b""), (shape, np.int16, 0))
+
+
+def test_empty_shapes_numpy_can_make_still_read():
+    proxy = ArrayProxy(io.BytesIO(b""), ((2**31, 2**31, 0), np.uint8, 0))
+    assert np.asarray(proxy).shape == (2**31, 2**31, 0)
+
+
 def test_proxy_size_is_exact_for_large_shapes():
     proxy = ArrayProxy(io.BytesIO(b""), ((2**31, 2**31), np.uint8, 0))
     assert proxy.size == 2**62 and proxy.nbytes == 2**62
