@@ -126,12 +126,21 @@ def _representable(slope, inter, mn, mx, info, sdt) -> tuple[float, float]:
     fi = np.finfo(sdt)
     inter = float(sdt.type(inter))
     slope = float(sdt.type(slope))
+    if slope == 0:
+        # a range narrower than the storage precision's smallest step (values of
+        # about 1e-45 in float32): the smallest factor it can store is the finest
+        slope = float(fi.smallest_subnormal)
     for _ in range(64):
+        if not np.isfinite(slope):
+            break
         lo = (mn - inter) / slope
         hi = (mx - inter) / slope
         if np.round(lo) >= info.min and np.round(hi) <= info.max:
             break
-        slope = float(sdt.type(slope * (1 + 4 * fi.eps)))
+        # at least one step of the storage type: near its smallest values a
+        # relative widening rounds back to the same number
+        slope = float(max(sdt.type(slope * (1 + 4 * fi.eps)),
+                          np.nextafter(sdt.type(slope), sdt.type(np.inf))))
     if not np.isfinite(slope) or slope == 0:
         raise WriterError(f"cannot find a scale factor for the range [{mn}, {mx}]")
     return slope, inter

@@ -73,6 +73,17 @@ def test_nan_with_scaling_reads_back_near_zero():
     assert abs(stored[0] * slope + inter) <= slope
 
 
+def test_a_range_below_the_smallest_scale_factor_still_gets_one():
+    # found by the fuzzer: a loaded image whose float32 slope was subnormal (1e-45)
+    # failed to save with a ZeroDivisionError (its slope rounded to 0 in float32)
+    data = np.array([-2.7255255e-43, 0.0, 1.4012985e-45])
+    slope, inter = choose_scaling(data, "i2")
+    assert slope == float(np.finfo(np.float32).smallest_subnormal)
+    stored = np.round((data - inter) / slope)
+    assert stored.min() >= -32768 and stored.max() <= 32767
+    assert np.allclose(stored * slope + inter, data, rtol=0, atol=slope)
+
+
 def test_complex_to_real_refused():
     with pytest.raises(WriterError, match="imaginary"):
         to_stored(np.array([1 + 2j]), np.dtype("f8"))
