@@ -1,10 +1,20 @@
 """voxelio's mutation fuzzer: mutated sample files must load or raise a voxelio error.
 
-Every case takes a sample voxelio writes itself (:mod:`fuzz_corpus`),
-changes it (:mod:`fuzz_mutate`: header fields set to extreme values, bit
-flips, truncation, junk appended, gzip truncated, corrupted or wrapped
-twice, a pair's file removed) and loads it in a worker process with a
-time and memory limit (:mod:`fuzz_pool`). Outcomes:
+Every case takes a sample (:mod:`fuzz_corpus`: files voxelio writes
+itself in every first-party format, plain and compressed with each codec
+-- single-stream gzip, voxelio's blocked gzip, BGZF, bzip2, zstd -- and
+NiBabel's shipped test files), changes it (:mod:`fuzz_mutate`: header
+fields set to extreme values, bit flips, truncation, junk appended,
+NIfTI extension records and MGH tags of odd sizes, ZIP entry fields;
+then the compressed bytes: truncated, corrupted, wrapped twice, a gzip
+bomb appended, and for blocked gzip the member table itself -- sizes,
+trailers, members cut, dropped, repeated or swapped -- and a pair's file
+removed) and runs it in a worker process with a time and memory limit
+(:mod:`fuzz_pool`). A case reaches its file by name, as an open file
+object, as a ``memory://`` URL, or through ``voxelio info`` and
+``voxelio check`` (:mod:`fuzz_worker`); what loads is read whole and by
+random indices of ``dataobj`` (each must equal the same index of the
+whole array), through ``get_fdata`` and saved again. Outcomes:
 
 ``ok``             loaded, the data read, and (small images) saved to bytes and read back
 ``voxelio-error``  a VoxelioError said why not (fine)
@@ -20,6 +30,8 @@ Usage::
     python tests/fuzz/fuzz.py --cases 300 --seed ci
     python tests/fuzz/fuzz.py --replay 7:123       # one case, in this process
     python tests/fuzz/fuzz.py --replay 7:123 --save DIR   # write its files
+    python tests/fuzz/fuzz.py --cases 20000 --workers 1 --coverage DIR
+                     # line+branch coverage of voxelio and its plugins (pip install coverage)
 
 Findings are written to ``--out`` (default ``fuzz-findings/``): one
 folder per case with its files and a ``case.txt`` saying how it was made,
@@ -33,6 +45,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import io
 import itertools
 import os
 import secrets
@@ -45,6 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from fuzz_corpus import Sample, build_corpus
 from fuzz_mutate import Case, make_case
 from fuzz_pool import GOOD, Result, WorkerPool
+from fuzz_worker import COVERAGE_ENV
 
 
 def cases(corpus: list[Sample], seed: str, count: int | None, deadline: float | None,
@@ -58,12 +72,54 @@ def cases(corpus: list[Sample], seed: str, count: int | None, deadline: float | 
 
 
 def run(seed: str, count: int | None = None, seconds: float | None = None, workers: int = 2,
-        timeout: float = 20.0, memory_mb: int = 1024) -> list[Result]:
-    """Run the cases of ``seed`` (``count`` of them, or for ``seconds``); return every result."""
+        timeout: float = 20.0, memory_mb: int = 1024, coverage_dir: str | None = None,
+        ) -> list[Result]:
+    """Run the cases of ``seed`` (``count`` of them, or for ``seconds``); return every result.
+
+    With ``coverage_dir`` the workers measure coverage into data files there
+    (see :func:`coverage_report`).
+    """
     corpus = build_corpus()
     deadline = None if seconds is None else time.monotonic() + seconds
-    pool = WorkerPool(workers=workers, timeout=timeout, memory_mb=memory_mb)
+    env = None
+    if coverage_dir is not None:
+        os.makedirs(coverage_dir, exist_ok=True)
+        data_file = os.path.join(os.path.abspath(coverage_dir), ".coverage")
+        env = {**os.environ, COVERAGE_ENV: data_file}
+    pool = WorkerPool(workers=workers, timeout=timeout, memory_mb=memory_mb, env=env)
     return list(pool.run(cases(corpus, seed, count, deadline)))
+
+
+def coverage_report(coverage_dir: str) -> str:
+    """Combine the workers' coverage data in ``coverage_dir``; a per-file text report.
+
+    The report (also written to ``coverage.txt`` there) ends with the
+    line and branch coverage of the framework and of each plugin.
+    """
+    import coverage
+
+    data_file = os.path.join(os.path.abspath(coverage_dir), ".coverage")
+    cov = coverage.Coverage(data_file=data_file, branch=True)
+    cov.combine(keep=True)
+    cov.save()
+    text = io.StringIO()
+    cov.report(file=text, show_missing=False, skip_empty=True)
+    totals = collections.defaultdict(lambda: [0, 0])  # package -> [covered, statements+branches]
+    data = cov.get_data()
+    for path in data.measured_files():
+        analysis = cov._analyze(path)
+        numbers = analysis.numbers
+        package = ("framework" if "/framework/" in path
+                   else path.split("/plugins/")[-1].split("/")[0])
+        totals[package][0] += numbers.n_executed + numbers.n_executed_branches
+        totals[package][1] += numbers.n_statements + numbers.n_branches
+    lines = [text.getvalue()]
+    for package, (hit, total) in sorted(totals.items()):
+        lines.append(f"{package}: {100 * hit / max(total, 1):.1f}% of lines+branches")
+    report = "\n".join(lines)
+    with open(os.path.join(coverage_dir, "coverage.txt"), "w") as f:
+        f.write(report + "\n")
+    return report
 
 
 def summary(results: list[Result], elapsed: float) -> str:
@@ -77,6 +133,8 @@ def summary(results: list[Result], elapsed: float) -> str:
     for name in sorted(by_sample):
         lines.append(f"  {name:<{width}}  " + ", ".join(
             f"{k} {v}" for k, v in sorted(by_sample[name].items())))
+    access = collections.Counter(r.case.access for r in results)
+    lines.append("access: " + ", ".join(f"{k} {v}" for k, v in sorted(access.items())))
     slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:3]
     if slowest:
         lines.append("slowest: " + ", ".join(
@@ -113,11 +171,12 @@ def replay(key: str, save: str | None) -> int:
     seed, _, index = key.rpartition(":")
     case = make_case(build_corpus(), seed, int(index))
     folder = save_case(case, save or tempfile.mkdtemp(prefix="voxelio-fuzz-replay-"))
-    print(f"case {case.key} ({case.sample}), files in {folder}")
+    print(f"case {case.key} ({case.sample}, {case.access}), files in {folder}")
     for step in case.steps:
         print("  step:", step)
     answer = run_case({"key": case.key, "mode": case.mode, "klass": case.klass,
-                       "path": os.path.join(folder, "sample" + case.main)})
+                       "path": os.path.join(folder, "sample" + case.main),
+                       "access": case.access})
     print(answer["outcome"], answer["detail"])
     return 0 if answer["outcome"] in GOOD else 1
 
@@ -134,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="fuzz-findings", help="where findings are saved")
     parser.add_argument("--replay", default=None, help="SEED:INDEX of one case to run here")
     parser.add_argument("--save", default=None, help="with --replay: folder for its files")
+    parser.add_argument("--coverage", default=None, metavar="DIR",
+                        help="measure coverage of voxelio and its plugins into DIR "
+                             "(needs the coverage package)")
     args = parser.parse_args(argv)
     if args.replay:
         return replay(args.replay, args.save)
@@ -142,8 +204,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"fuzzing with seed {seed} ({args.workers} workers, {args.timeout:g} s and "
           f"+{args.memory_mb} MiB per case)", flush=True)
     start = time.monotonic()
-    results = run(seed, args.cases, seconds, args.workers, args.timeout, args.memory_mb)
+    results = run(seed, args.cases, seconds, args.workers, args.timeout, args.memory_mb,
+                  args.coverage)
     print(summary(results, time.monotonic() - start))
+    if args.coverage:
+        print(coverage_report(args.coverage).rsplit("\n\n", 1)[-1].strip())
     findings = [r for r in results if r.outcome not in GOOD]
     for result in findings:
         text = describe(result)

@@ -8,8 +8,12 @@ header fields are, so that mutations can set them to extreme values.
 
 from __future__ import annotations
 
+import bz2
 import gzip
+import io
 import os
+import struct
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +36,8 @@ class Sample:
 
     ``files`` maps each file's suffix (``'.nii'``, ``'.hdr'``...) to its
     plain (uncompressed) bytes; ``gzipped`` lists the suffixes stored
-    gzip-compressed. ``header`` is the suffix of the file holding the
+    compressed, all with ``codec`` (see :data:`CODECS`). ``header`` is the
+    suffix of the file holding the
     header, ``fields`` its fields. ``mode`` is 'load' (``voxelio.load``
     on the file named ``sample`` + first suffix) or 'bytes'
     (``klass.from_bytes`` on the first file).
@@ -46,12 +51,66 @@ class Sample:
     mode: str = "load"
     klass: str = ""
     extra: dict = field(default_factory=dict)
+    codec: str = "gzip"
 
     def stored(self, suffix: str, content: bytes) -> tuple[str, bytes]:
         """The name suffix and bytes a file is written with (compressed if the sample says)."""
         if suffix in self.gzipped:
-            return suffix + (".gz" if suffix != ".mgz" else ""), gzip.compress(content, 6, mtime=0)
+            name = suffix if suffix == ".mgz" else suffix + CODECS[self.codec]
+            return name, compress(self.codec, content)
         return suffix, content
+
+
+#: codec -> the suffix a compressed file gets. 'gzip' is one ordinary gzip
+#: stream (other writers' .gz), 'blocked' voxelio's own blocked gzip (a member
+#: table in FEXTRA subfields), 'bgzf' bgzip's blocked gzip (BC subfields).
+CODECS = {"gzip": ".gz", "blocked": ".gz", "bgzf": ".gz", "bz2": ".bz2", "zstd": ".zst"}
+#: uncompressed bytes per member of the blocked samples: small, so that even
+#: the corpus's small files have several members to corrupt
+BLOCK_SIZE = 256
+
+
+def compress(codec: str, content: bytes) -> bytes:
+    """``content`` compressed with ``codec`` (see :data:`CODECS`), reproducibly."""
+    if codec == "gzip":
+        return gzip.compress(content, 6, mtime=0)
+    if codec == "blocked":
+        from voxelio.codecs.writers import BlockedGzipWriter
+
+        out = io.BytesIO()
+        writer = BlockedGzipWriter(out, 6, block_size=BLOCK_SIZE)
+        writer.write(content)
+        writer.finish()
+        writer.close()
+        return out.getvalue()
+    if codec == "bgzf":
+        return bgzf(content)
+    if codec == "bz2":
+        return bz2.compress(content, 9)
+    if codec == "zstd":
+        import zstandard
+
+        return zstandard.ZstdCompressor(level=3).compress(content)
+    raise ValueError(codec)
+
+
+def bgzf(content: bytes, block_size: int = BLOCK_SIZE) -> bytes:
+    """BGZF (bgzip's layout): members with a ``BC`` subfield holding the member size - 1."""
+    parts = []
+    for start in range(0, len(content), block_size):
+        block = content[start : start + block_size]
+        comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+        body = comp.compress(block) + comp.flush()
+        size = 18 + len(body) + 8
+        head = struct.pack("<2sBBIBBH2sHH", b"\x1f\x8b", 8, 4, 0, 0, 255, 6, b"BC", 2, size - 1)
+        parts.append(head + body + struct.pack("<II", zlib.crc32(block), len(block)))
+    # bgzip ends every file with an empty member
+    comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+    body = comp.compress(b"") + comp.flush()
+    head = struct.pack("<2sBBIBBH2sHH", b"\x1f\x8b", 8, 4, 0, 0, 255, 6, b"BC", 2,
+                       18 + len(body) + 8 - 1)
+    parts.append(head + body + struct.pack("<II", 0, 0))
+    return b"".join(parts)
 
 
 def _fields(header) -> list[Field]:
@@ -68,13 +127,14 @@ def _fields(header) -> list[Field]:
     return out
 
 
-def _single(name: str, img, suffix: str, gz: bool = False) -> Sample:
+def _single(name: str, img, suffix: str, gz: bool = False, codec: str = "gzip") -> Sample:
     raw = img.to_bytes()
     hdr = type(img.header).from_fileobj(_bytes_io(raw))
-    return Sample(name, {suffix: raw}, suffix, _fields(hdr), (suffix,) if gz else ())
+    return Sample(name, {suffix: raw}, suffix, _fields(hdr), (suffix,) if gz else (),
+                  codec=codec)
 
 
-def _pair(name: str, img, gz: bool = False) -> Sample:
+def _pair(name: str, img, gz: bool = False, codec: str = "gzip") -> Sample:
     import io
     import zipfile
 
@@ -82,7 +142,8 @@ def _pair(name: str, img, gz: bool = False) -> Sample:
         files = {os.path.splitext(n)[1]: archive.read(n) for n in archive.namelist()}
     hdr = type(img.header).from_fileobj(_bytes_io(files[".hdr"]))
     ordered = {".hdr": files[".hdr"], ".img": files[".img"]}
-    return Sample(name, ordered, ".hdr", _fields(hdr), (".hdr", ".img") if gz else ())
+    return Sample(name, ordered, ".hdr", _fields(hdr), (".hdr", ".img") if gz else (),
+                  codec=codec)
 
 
 def _bytes_io(raw: bytes):
@@ -193,7 +254,15 @@ def _nifti1_samples(data, affine) -> list[Sample]:
         _single("nifti1-scaled", scaled, ".nii"),
         _pair("nifti1-pair", Nifti1Pair(data, affine)),
         _pair("nifti1-pair-gz", Nifti1Pair(data, affine, big.copy()), gz=True),
+        # voxelio's own .nii.gz (blocked: a member table), bgzip's, bzip2, zstd
+        _single("nifti1-4d-blocked", four_d, ".nii", gz=True, codec="blocked"),
+        _single("nifti1-ext-bgzf", with_ext, ".nii", gz=True, codec="bgzf"),
+        _single("nifti1-scaled-bz2", scaled, ".nii", gz=True, codec="bz2"),
+        _pair("nifti1-pair-blocked", Nifti1Pair(four_d.get_fdata(), affine, dtype=np.int16),
+              gz=True, codec="blocked"),
     ]
+    if _have_zstd():
+        samples.append(_single("nifti1-4d-zst", four_d, ".nii", gz=True, codec="zstd"))
     archive = _pair("nifti1-pair-bytes", Nifti1Pair(data, affine))
     archive.files = {".zip": Nifti1Pair(data, affine).to_bytes()}
     archive.mode, archive.klass = "bytes", "voxelio_nifti1.image:Nifti1Pair"
@@ -205,12 +274,29 @@ def _nifti1_samples(data, affine) -> list[Sample]:
 def _nifti2_samples(data, affine) -> list[Sample]:
     try:
         from voxelio_nifti1.extensions import Nifti1Extension
-        from voxelio_nifti2.image import Nifti2Image
+        from voxelio_nifti2.header import Nifti2Header
+        from voxelio_nifti2.image import Nifti2Image, Nifti2Pair
     except ImportError:
         return []
     img = Nifti2Image(data, affine)
     img.header.extensions.append(Nifti1Extension("comment", "NIfTI-2 comment"))
-    return [_single("nifti2-ext", img, ".nii"), _single("nifti2-gz", img, ".nii", gz=True)]
+    big = Nifti2Header(endianness=">")
+    big.extensions.append(Nifti1Extension(4, "<AFNI_attributes/>"))
+    four_d = Nifti2Image(np.stack([data, data[::-1]], axis=-1).astype(np.float32) / 3, affine,
+                         big)
+    return [
+        _single("nifti2-ext", img, ".nii"), _single("nifti2-gz", img, ".nii", gz=True),
+        _single("nifti2-4d-be-blocked", four_d, ".nii", gz=True, codec="blocked"),
+        _pair("nifti2-pair", Nifti2Pair(data, affine)),
+    ]
+
+
+def _have_zstd() -> bool:
+    try:
+        import zstandard  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _analyze_samples(data, affine) -> list[Sample]:
@@ -224,6 +310,8 @@ def _analyze_samples(data, affine) -> list[Sample]:
         _pair("analyze", AnalyzeImage(data, affine)),
         _pair("analyze-be-gz", AnalyzeImage(data.astype(np.float32), affine, big), gz=True),
     ]
+    if _have_zstd():
+        samples.append(_pair("analyze-zst", AnalyzeImage(data, affine), gz=True, codec="zstd"))
     archive = _pair("analyze-bytes", AnalyzeImage(data, affine))
     archive.files = {".zip": AnalyzeImage(data, affine).to_bytes()}
     archive.mode, archive.klass = "bytes", "voxelio_analyze.image:AnalyzeImage"
@@ -243,9 +331,10 @@ def _mgh_samples(data, affine) -> list[Sample]:
     tagged.header.tags.append(MGHTag.from_text("PEDIR", "LR"))
     tagged.header.tags.append(MGHTag(42, bytes(range(200))))
     samples = [_single("mgh", img, ".mgh"), _single("mgh-tags", tagged, ".mgh")]
-    mgz = _single("mgz-tags", tagged, ".mgz")
-    mgz.gzipped = (".mgz",)
-    samples.append(mgz)
+    for name, codec in (("mgz-tags", "gzip"), ("mgz-tags-blocked", "blocked")):
+        mgz = _single(name, tagged, ".mgz", codec=codec)
+        mgz.gzipped = (".mgz",)
+        samples.append(mgz)
     for sample in samples:
         # the footer's fields follow the data, not the 90-byte header
         footer = MGHImage.header_class.from_fileobj(_bytes_io(sample.files[sample.header]))

@@ -3,8 +3,12 @@
 A case is fully determined by ``(seed, index)``: the same pair always
 gives the same files, so any finding can be replayed. Steps work on the
 plain (decompressed) bytes, so that they reach the parsers behind the
-compression, and then on the stored bytes (gzip truncation, corruption,
-wrapping, junk after the stream).
+compression, and then on the stored bytes (truncation, corruption,
+wrapping, junk or a second stream after the first, for any codec; gzip
+bombs; for blocked gzip and BGZF the member table: size subfields,
+trailers, members cut short, dropped, repeated or swapped). How a case
+reaches its file (name, file object, URL, command line) is drawn from a
+random stream of its own, so it never changes the files.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from fuzz_corpus import Field, Sample
+from fuzz_corpus import Field, Sample, compress
 
 
 @dataclass
@@ -33,6 +37,7 @@ class Case:
     mode: str
     klass: str
     main: str  # the suffix of the file to load
+    access: str = "path"  # how a 'load' case reaches it (see fuzz_worker)
 
     @property
     def key(self) -> str:
@@ -244,36 +249,117 @@ def gzip_bomb(mib: int) -> bytes:
     return _BOMB[mib]
 
 
+def _generic_stored_steps(rng: random.Random, stored: bytes, codec: str) -> tuple[bytes, str]:
+    """Damage any compressed stream: truncation, a bit flip, junk, a second stream, wrapping."""
+    kind = rng.choice(["truncate", "flip", "tail", "junk", "concat", "wrap"])
+    data = bytearray(stored)
+    if kind == "truncate":
+        cut = rng.randrange(len(data))
+        return bytes(data[:cut]), f"{codec} truncated at {cut}"
+    if kind == "flip":
+        pos = rng.randrange(len(data))
+        data[pos] ^= 1 << rng.randrange(8)
+        return bytes(data), f"{codec} bit flip at {pos}"
+    if kind == "tail":
+        pos = len(data) - rng.randint(1, min(8, len(data)))
+        data[pos] ^= 0xFF
+        return bytes(data), f"{codec} byte {pos} of the last 8 changed"
+    if kind == "junk":
+        return bytes(data) + rng.randbytes(rng.choice([1, 10, 1000])), f"junk after the {codec}"
+    if kind == "concat":
+        extra = compress(codec, rng.randbytes(rng.choice([0, 10, 5000])))
+        return bytes(data) + extra, f"a second {codec} stream after the first"
+    return compress(codec, bytes(data)), f"{codec} wrapped twice"
+
+
 def _gzip_steps(rng: random.Random, stored: bytes) -> tuple[bytes, str]:
-    kind = rng.choice(["truncate", "flip", "trailer", "junk", "concat", "wrap", "unwrap",
-                       "bomb"])
+    kind = rng.choice(["generic", "generic", "unwrap", "bomb"])
     if kind == "bomb":
         # a second member: decompressed, the file goes on with that many zeros
         mib = rng.choice([64, 512])
         return stored + gzip_bomb(mib), f"gzip bomb: {mib} MiB of zeros after the content"
-    data = bytearray(stored)
-    if kind == "truncate":
-        cut = rng.randrange(len(data))
-        return bytes(data[:cut]), f"gzip truncated at {cut}"
-    if kind == "flip":
-        pos = rng.randrange(len(data))
-        data[pos] ^= 1 << rng.randrange(8)
-        return bytes(data), f"gzip bit flip at {pos}"
-    if kind == "trailer":
-        pos = len(data) - rng.randint(1, 8)
-        data[pos] ^= 0xFF
-        return bytes(data), f"gzip trailer byte {pos} changed"
-    if kind == "junk":
-        return bytes(data) + rng.randbytes(rng.choice([1, 10, 1000])), "junk after the gzip stream"
-    if kind == "concat":
-        extra = gzip.compress(rng.randbytes(rng.choice([0, 10, 5000])), mtime=0)
-        return bytes(data) + extra, "a second gzip member"
-    if kind == "wrap":
-        return gzip.compress(bytes(data), mtime=0), "gzip wrapped twice"
+    if kind == "generic":
+        return _generic_stored_steps(rng, stored, "gzip")
     try:
-        return zlib.decompress(bytes(data), 47), "stored uncompressed under its gzip name"
+        return zlib.decompress(bytes(stored), 47), "stored uncompressed under its gzip name"
     except zlib.error:
-        return bytes(data), "unwrap failed"
+        return bytes(stored), "unwrap failed"
+
+
+def gzip_members(data: bytes) -> list[tuple[int, int]]:
+    """``(offset, size)`` of each member of a blocked gzip file, from their size subfields."""
+    members = []
+    pos = 0
+    while pos + 18 <= len(data) and data[pos : pos + 2] == b"\x1f\x8b" and data[pos + 3] & 4:
+        sid = bytes(data[pos + 12 : pos + 14])
+        if sid == b"VX":
+            size = struct.unpack_from("<I", data, pos + 16)[0]
+        elif sid == b"BC":
+            size = struct.unpack_from("<H", data, pos + 16)[0] + 1
+        else:
+            break
+        if size < 18 or pos + size > len(data):
+            break
+        members.append((pos, size))
+        pos += size
+    return members
+
+
+def _blocked_steps(rng: random.Random, stored: bytes, codec: str) -> tuple[bytes, str]:
+    """Damage a blocked gzip file's member table: sizes, trailers, members cut, lost, moved."""
+    members = gzip_members(stored)
+    if len(members) < 2 or rng.random() < 0.25:
+        return _generic_stored_steps(rng, stored, codec)
+    data = bytearray(stored)
+    k = rng.randrange(len(members))
+    at, size = members[k]
+    kind = rng.choice(["size", "size", "usize", "crc", "isize", "cut", "drop", "dup", "swap",
+                       "subfield"])
+    if kind == "size":
+        width, spot = (4, at + 16) if codec == "blocked" else (2, at + 16)
+        value = rng.choice([0, 1, 17, 18, 24, size - 1, size + 1, size + 256, 2**(8 * width) - 1,
+                            rng.randrange(2**(8 * width))])
+        value = max(0, min(value, 2**(8 * width) - 1))
+        data[spot : spot + width] = value.to_bytes(width, "little")
+        return bytes(data), f"member {k} of {len(members)}: size field {size} -> {value}"
+    if kind == "usize" and codec == "blocked":
+        value = rng.choice([0, 1, 255, 257, 64 << 20, (64 << 20) + 1, 2**32 - 1,
+                            rng.randrange(2**32)])
+        data[at + 20 : at + 24] = value.to_bytes(4, "little")
+        return bytes(data), f"member {k} of {len(members)}: uncompressed size field = {value}"
+    if kind in ("crc", "isize", "usize"):
+        spot = at + size - (8 if kind == "crc" else 4)
+        value = rng.choice([0, 1, 2**32 - 1, rng.randrange(2**32)])
+        data[spot : spot + 4] = value.to_bytes(4, "little")
+        return bytes(data), f"member {k} of {len(members)}: trailer {kind} = {value}"
+    if kind == "cut":
+        keep = rng.randrange(1, size)
+        del data[at + keep : at + size]
+        return bytes(data), f"member {k} of {len(members)} cut to {keep} of {size} bytes"
+    if kind == "drop":
+        del data[at : at + size]
+        return bytes(data), f"member {k} of {len(members)} removed"
+    if kind == "dup":
+        data[at:at] = data[at : at + size]
+        return bytes(data), f"member {k} of {len(members)} repeated"
+    if kind == "swap" and k + 1 < len(members):
+        nat, nsize = members[k + 1]
+        data[at : nat + nsize] = data[nat : nat + nsize] + data[at : at + size]
+        return bytes(data), f"members {k} and {k + 1} of {len(members)} swapped"
+    # the subfield's identifier: the member becomes one without a size (or the other kind)
+    data[at + 12 : at + 14] = rng.choice([b"XX", b"BC", b"VX"])
+    sid = bytes(data[at + 12 : at + 14])
+    return bytes(data), f"member {k} of {len(members)}: subfield id {sid}"
+
+
+def _stored_steps(rng: random.Random, stored: bytes, codec: str) -> tuple[bytes, str]:
+    if codec == "gzip":
+        return _gzip_steps(rng, stored)
+    if codec in ("blocked", "bgzf"):
+        if rng.random() < 0.1:
+            return _gzip_steps(rng, stored)
+        return _blocked_steps(rng, stored, codec)
+    return _generic_stored_steps(rng, stored, codec)
 
 
 def make_case(corpus: list[Sample], seed: str, index: int) -> Case:
@@ -292,8 +378,9 @@ def make_case(corpus: list[Sample], seed: str, index: int) -> Case:
     stored: dict[str, bytes] = {}
     for suffix, content in plain.items():
         name, data = sample.stored(suffix, bytes(content))
-        if suffix in sample.gzipped and rng.random() < 0.3:
-            data, what = _gzip_steps(rng, data)
+        if suffix in sample.gzipped and rng.random() < (
+                0.3 if sample.codec == "gzip" else 0.6):
+            data, what = _stored_steps(rng, data, sample.codec)
             steps.append(f"{name}: {what}")
         elif suffix not in sample.gzipped and rng.random() < 0.05:
             data = gzip.compress(data, mtime=0)
@@ -304,4 +391,20 @@ def make_case(corpus: list[Sample], seed: str, index: int) -> Case:
         del stored[dropped]
         steps.append(f"{dropped}: removed")
     main = next(iter(stored))
-    return Case(seed, index, sample.name, steps, stored, sample.mode, sample.klass, main)
+    return Case(seed, index, sample.name, steps, stored, sample.mode, sample.klass, main,
+                _access(seed, index, sample, stored))
+
+
+#: how 'load' cases reach their files (see fuzz_worker), with weights
+ACCESS = {"path": 55, "fileobj": 15, "url": 15, "cli": 15}
+
+
+def _access(seed: str, index: int, sample: Sample, stored: dict[str, bytes]) -> str:
+    # a random stream of its own: the files of a (seed, index) do not depend on it
+    if sample.mode != "load":
+        return "path"
+    access = random.Random(f"{seed}:{index}:access").choices(
+        list(ACCESS), list(ACCESS.values()))[0]
+    if access == "fileobj" and len(stored) > 1:  # one object holds one file of a pair
+        return "path"
+    return access

@@ -38,21 +38,30 @@ class Result:
 
 
 class _Worker:
-    def __init__(self, memory_mb: int) -> None:
+    def __init__(self, memory_mb: int, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, WORKER, str(memory_mb)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            text=True, bufsize=1,
+            text=True, bufsize=1, env=env,
         )
         self.busy: tuple[Case, str, float] | None = None
         self.ready = False
 
     def send(self, case: Case, folder: str) -> None:
         path = os.path.join(folder, "sample" + case.main)
-        message = {"key": case.key, "mode": case.mode, "path": path, "klass": case.klass}
+        message = {"key": case.key, "mode": case.mode, "path": path, "klass": case.klass,
+                   "access": case.access}
         self.proc.stdin.write(json.dumps(message) + "\n")
         self.proc.stdin.flush()
         self.busy = (case, folder, time.monotonic())
+
+    def stop(self) -> None:
+        """Close the worker's input (it saves its coverage data and exits), then kill it."""
+        with contextlib.suppress(OSError):
+            self.proc.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=10 if self.busy is None else 0.1)
+        self.kill()
 
     def kill(self) -> None:
         if self.proc.poll() is None:
@@ -67,7 +76,8 @@ class WorkerPool:
     """``workers`` worker processes; :meth:`run` yields one Result per case."""
 
     def __init__(self, workers: int = 2, timeout: float = 20.0, memory_mb: int = 1024,
-                 start_timeout: float = 120.0) -> None:
+                 start_timeout: float = 120.0, env: dict[str, str] | None = None) -> None:
+        self.env = env
         self.n = workers
         self.timeout = timeout
         self.memory_mb = memory_mb
@@ -76,7 +86,7 @@ class WorkerPool:
 
     def run(self, cases: Iterable[Case]) -> Iterator[Result]:
         pending = iter(cases)
-        workers = [_Worker(self.memory_mb) for _ in range(self.n)]
+        workers = [_Worker(self.memory_mb, self.env) for _ in range(self.n)]
         selector = selectors.DefaultSelector()
         for w in workers:
             selector.register(w.proc.stdout, selectors.EVENT_READ, w)
@@ -115,7 +125,7 @@ class WorkerPool:
                         raise RuntimeError("fuzz workers did not start (see fuzz_worker.py)")
         finally:
             for w in workers:
-                w.kill()
+                w.stop()
             shutil.rmtree(self.root, ignore_errors=True)
 
     def _write(self, case: Case) -> str:
@@ -135,7 +145,7 @@ class WorkerPool:
             detail = f"worker killed after {self.timeout:g} s" if why == "timeout" else (
                 f"worker died: {_describe_exit(code)}")
             yield Result(case, why, detail, time.monotonic() - t0)
-        fresh = _Worker(self.memory_mb)
+        fresh = _Worker(self.memory_mb, self.env)
         workers[workers.index(w)] = fresh
         selector.register(fresh.proc.stdout, selectors.EVENT_READ, fresh)
 

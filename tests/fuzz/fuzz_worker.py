@@ -6,16 +6,38 @@ it uses plus ``MEMORY_MB`` (``RLIMIT_AS``), so an unbounded allocation
 becomes a MemoryError here instead of trouble for the machine. The
 parent enforces the time limit (it kills a worker that does not answer).
 
-A case is ``{"key", "mode", "path", "klass"}``; the answer is
+A case is ``{"key", "mode", "path", "klass", "access"}``; the answer is
 ``{"key", "outcome", "detail"}`` with outcome ``ok`` (loaded and read),
 ``voxelio-error`` (a VoxelioError), ``memory`` (MemoryError) or
 ``other-error`` (any other exception, with its traceback).
+
+``access`` says how a ``load`` case reaches its file:
+
+``path``     ``voxelio.sniff`` and ``voxelio.load`` on the file name
+``fileobj``  ``voxelio.load`` on an open binary file object
+``url``      ``voxelio.load`` on a ``memory://`` URL (fsspec's in-memory
+             file system holds the case's files: the remote read path)
+``cli``      ``voxelio info -v`` and ``voxelio check`` in this process,
+             with ``--debug`` so that any exception reaches the classifier
+
+Whatever loads is then read (:func:`_exercise`): the whole array, random
+index tuples on ``dataobj`` (each must equal the same index of the whole
+array, and on a file whose full read fails each must read or fail with a
+voxelio error too), ``get_fdata`` and its cache, and a save to bytes.
+
+With the environment variable ``VOXELIO_FUZZ_COVERAGE`` set to a data
+file name, the worker measures line and branch coverage of voxelio and
+its first-party plugins (``coverage`` must be installed) and saves it
+every few cases and at the end (``fuzz.py --coverage``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import random
 import sys
 import traceback
 import warnings
@@ -23,40 +45,173 @@ import warnings
 #: images whose data take more than this are read in part only: a large
 #: image the file really holds is not a finding, only the parsers are
 READ_ALL_LIMIT = 32 << 20
+#: random index tuples tried on each loaded image's dataobj
+SLICES_PER_IMAGE = 6
+COVERAGE_ENV = "VOXELIO_FUZZ_COVERAGE"
+#: the packages whose coverage a campaign measures
+COVERED = ["voxelio", "voxelio_nifti1", "voxelio_nifti2", "voxelio_analyze", "voxelio_mgh"]
 
 
-def _exercise(img) -> None:
+class SliceMismatchError(AssertionError):
+    """A dataobj index read something else than the same index of the whole array."""
+
+
+def _random_index(rng: random.Random, shape: tuple[int, ...], small: bool) -> tuple:
+    """A valid numpy basic index for ``shape`` (ints, slices with steps, Ellipsis, None).
+
+    ``small`` keeps the selection to one line at most (for images too
+    large to read whole).
+    """
+    items: list = []
+    for axis, n in enumerate(shape):
+        last = axis == len(shape) - 1
+        if small and not last:
+            items.append(rng.randrange(-n, n))
+            continue
+        kind = rng.choice(["int", "slice", "full", "step"])
+        if kind == "int":
+            items.append(rng.randrange(-n, n))
+        elif kind == "full":
+            items.append(slice(None))
+        else:
+            start = rng.choice([None, rng.randrange(-n - 2, n + 2)])
+            stop = rng.choice([None, rng.randrange(-n - 2, n + 2)])
+            step = rng.choice([None, 1, 2, 3, -1, -2]) if kind == "step" else None
+            items.append(slice(start, stop, step))
+    if small and shape:
+        n = shape[-1]
+        start = rng.randrange(n)
+        items[-1] = slice(start, min(n, start + rng.randint(1, 64)))
+    if not small and items and rng.random() < 0.3:
+        cut = rng.randrange(len(items) + 1)
+        items = [*items[:cut], Ellipsis, *items[cut + rng.randint(0, len(items) - cut):]]
+    if rng.random() < 0.15:
+        items.insert(rng.randrange(len(items) + 1), None)
+    return tuple(items)
+
+
+def _same(a, b) -> bool:
     import numpy as np
+
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind in "fc":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))
+
+
+def _check_slices(proxy, shape: tuple[int, ...], whole, rng: random.Random, small: bool) -> None:
+    """Random indices of ``proxy``: equal to ``whole[index]`` when the whole array was read."""
+    import numpy as np
+
+    from voxelio.errors import VoxelioError
+
+    for _ in range(SLICES_PER_IMAGE):
+        index = _random_index(rng, shape, small)
+        try:
+            part = np.asarray(proxy[index])
+        except VoxelioError:
+            if whole is not None:  # the whole array read, so every part of it must too
+                raise
+            continue
+        if whole is not None and not _same(part, np.asarray(whole[index])):
+            raise SliceMismatchError(f"dataobj[{index!r}] differs from np.asarray(dataobj)[...]")
+
+
+def _exercise(img, rng: random.Random) -> None:
+    import numpy as np
+
+    from voxelio.errors import VoxelioError
 
     _ = img.shape, img.affine, img.header.get_data_dtype(), str(img.header)
     proxy = img.dataobj
+    shape = tuple(int(n) for n in img.shape)
     nbytes = int(getattr(proxy, "nbytes", 0))
-    if nbytes <= READ_ALL_LIMIT:
+    if not all(shape):
         np.asarray(proxy)
-        if len(img.shape) >= 3 and all(img.shape):
-            proxy[:, :, img.shape[2] // 2]
-        # what was loaded can be saved again (in memory), or says why not
-        type(img).from_bytes(img.to_bytes())
-    elif all(img.shape):
-        proxy[(0,) * (len(img.shape) - 1)]
+        return
+    if nbytes > READ_ALL_LIMIT:
+        _check_slices(proxy, shape, None, rng, small=True)
+        return
+    try:
+        whole = np.asarray(proxy)
+    except VoxelioError:
+        # reading only parts of a file whose whole read fails must fail as cleanly
+        _check_slices(proxy, shape, None, rng, small=False)
+        raise
+    _check_slices(proxy, shape, whole, rng, small=False)
+    if len(shape) >= 3:
+        proxy[:, :, shape[2] // 2]
+    if whole.dtype.fields is None:
+        fdata = img.get_fdata()
+        if fdata is not img.get_fdata() or fdata.shape != shape:
+            raise AssertionError("get_fdata's cache did not return the same array")
+        img.uncache()
+        img.get_fdata(caching="unchanged", dtype=np.float32)
+    # what was loaded can be saved again (in memory), or says why not
+    type(img).from_bytes(img.to_bytes())
+
+
+def _load_memory_url(case: dict):
+    """Copy the case's files into fsspec's memory file system and load them by URL."""
+    import fsspec
+
+    import voxelio as vx
+
+    fs = fsspec.filesystem("memory")
+    folder = os.path.dirname(case["path"])
+    root = f"/fuzz/{case['key'].replace(':', '-')}"
+    try:
+        for name in os.listdir(folder):
+            with open(os.path.join(folder, name), "rb") as f:
+                fs.pipe_file(f"{root}/{name}", f.read())
+        return vx.load(f"memory://{root}/{os.path.basename(case['path'])}")
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            fs.rm(root, recursive=True)
+
+
+def _run_cli(path: str) -> None:
+    """``voxelio info -v`` and ``voxelio check`` on the file; every exception propagates."""
+    from voxelio import cli
+
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        for argv in (["info", "-v", "--debug", path], ["check", "--debug", path]):
+            status = cli.main(argv)
+            if status not in (cli.EXIT_OK, cli.EXIT_FAILED, cli.EXIT_WARNINGS):
+                raise AssertionError(f"voxelio {argv[0]} exited {status}: {sink.getvalue()}")
+
+
+def _load(case: dict, stack: contextlib.ExitStack):
+    import voxelio as vx
+
+    access = case.get("access", "path")
+    if case["mode"] == "bytes":
+        from voxelio.registry.spec import resolve_ref
+
+        with open(case["path"], "rb") as f:
+            return resolve_ref(case["klass"]).from_bytes(f.read())
+    if access == "fileobj":  # the file stays open while the image is read
+        f = stack.enter_context(open(case["path"], "rb"))  # noqa: SIM115
+        return vx.load(io.BytesIO(f.read()) if case["key"][-1] in "02468" else f)
+    if access == "url":
+        return _load_memory_url(case)
+    if access == "cli":
+        _run_cli(case["path"])
+    vx.sniff(case["path"])
+    return vx.load(case["path"])
 
 
 def run_case(case: dict) -> dict:
-    import voxelio as vx
     from voxelio.errors import VoxelioError
 
+    rng = random.Random(f"exercise:{case['key']}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.ExitStack() as stack:
             warnings.simplefilter("ignore")
-            if case["mode"] == "bytes":
-                from voxelio.registry.spec import resolve_ref
-
-                with open(case["path"], "rb") as f:
-                    img = resolve_ref(case["klass"]).from_bytes(f.read())
-            else:
-                vx.sniff(case["path"])
-                img = vx.load(case["path"])
-            _exercise(img)
+            img = _load(case, stack)
+            _exercise(img, rng)
             del img
         return {"key": case["key"], "outcome": "ok", "detail": ""}
     except VoxelioError as err:
@@ -78,10 +233,24 @@ def _cap_memory(extra_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
+def _start_coverage():
+    """A running coverage measurement when ``VOXELIO_FUZZ_COVERAGE`` names a data file."""
+    data_file = os.environ.get(COVERAGE_ENV)
+    if not data_file:
+        return None
+    import coverage
+
+    cov = coverage.Coverage(data_file=data_file, data_suffix=True, branch=True,
+                            source_pkgs=COVERED)
+    cov.start()
+    return cov
+
+
 def main() -> int:
     extra_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
     answers = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1)
     sys.stdout = sys.stderr  # nothing a parser prints may corrupt the answers
+    cov = _start_coverage()
     import numpy  # noqa: F401 - imported before the cap: counted in the baseline
 
     import voxelio as vx
@@ -89,11 +258,20 @@ def main() -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         vx.formats()  # discovery and plugin imports, before the cap
+    with contextlib.suppress(ImportError):  # fsspec: 'url' cases; imported before the cap
+        import fsspec.implementations.memory  # noqa: F401
+
     if sys.platform.startswith("linux"):
         _cap_memory(extra_mb)
     answers.write(json.dumps({"ready": True}) + "\n")
-    for line in sys.stdin:
-        answers.write(json.dumps(run_case(json.loads(line))) + "\n")
+    for count, line in enumerate(sys.stdin, 1):
+        answer = run_case(json.loads(line))
+        if cov is not None and count % 25 == 0:
+            cov.save()  # a worker killed on a timeout keeps what it measured before
+        answers.write(json.dumps(answer) + "\n")
+    if cov is not None:
+        cov.stop()
+        cov.save()
     return 0
 
 

@@ -38,8 +38,8 @@ def test_cases_are_reproducible_from_seed_and_index():
     assert make_case(corpus, SEED, 18).files != first.files
 
 
-def test_the_pool_reports_timeouts_crashes_and_memory(tmp_path):
-    """The classifier itself: a hanging, a dying and a greedy case are findings."""
+def test_the_pool_reports_timeouts_crashes_memory_and_wrong_slices(tmp_path):
+    """The classifier itself: a hanging, a dying, a greedy and a lying case are findings."""
     from fuzz_mutate import Case
     from fuzz_pool import WorkerPool
 
@@ -47,7 +47,12 @@ def test_the_pool_reports_timeouts_crashes_and_memory(tmp_path):
         return Case("pool", index, "probe", [], {".zip": b"PK\x03\x04"}, "bytes", klass, ".zip")
 
     probes = [case(0, "fuzz_probes:Hang"), case(1, "fuzz_probes:Die"),
-              case(2, "fuzz_probes:Greedy"), case(3, "fuzz_probes:Fine")]
+              case(2, "fuzz_probes:Greedy"), case(3, "fuzz_probes:Fine"),
+              case(4, "fuzz_probes:Liar")]
     pool = WorkerPool(workers=2, timeout=3.0, memory_mb=256)
-    outcomes = {r.case.index: r.outcome for r in pool.run(probes)}
-    assert outcomes == {0: "timeout", 1: "crash", 2: "memory", 3: "voxelio-error"}
+    results = {r.case.index: r for r in pool.run(probes)}
+    outcomes = {index: r.outcome for index, r in results.items()}
+    assert outcomes == {0: "timeout", 1: "crash", 2: "memory", 3: "voxelio-error",
+                        4: "other-error"}
+    # an index of dataobj that reads other values than the whole array is a finding
+    assert "SliceMismatchError" in results[4].detail
