@@ -38,13 +38,17 @@ import atheris
 import numpy as np
 
 with atheris.instrument_imports():
+    # the codec modules voxelio imports lazily: here, so that atheris instruments them
+    import voxelio.codecs.access
+    import voxelio.codecs.decompressors
+    import voxelio.codecs.gzip_layout
+    import voxelio.codecs.gzip_reader
+    import voxelio.codecs.opening
+    import voxelio.codecs.reader
+    import voxelio.codecs.seek_index
+    import voxelio.codecs.sources
     import voxelio.limits
     from voxelio import codecs
-    # imported lazily by voxelio: imported here so that atheris instruments them
-    from voxelio.codecs import (  # noqa: F401
-        access, decompressors, gzip_layout, gzip_reader, opening, reader, seek_index,
-    )
-    from voxelio.codecs import sources as codec_sources  # noqa: F401
     from voxelio.errors import VoxelioError
     from voxelio_analyze.header import AnalyzeHeader
     from voxelio_mgh.header import MGHHeader

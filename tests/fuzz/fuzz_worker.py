@@ -23,7 +23,11 @@ A case is ``{"key", "mode", "path", "klass", "access"}``; the answer is
 Whatever loads is then read (:func:`_exercise`): the whole array, random
 index tuples on ``dataobj`` (each must equal the same index of the whole
 array, and on a file whose full read fails each must read or fail with a
-voxelio error too), ``get_fdata`` and its cache, and a save to bytes.
+voxelio error too), ``get_fdata`` and its cache, a save to bytes and, for
+some cases loaded by name, a save over an existing file of the same kind:
+what it writes must load back with the same shape (integer data equal),
+and a save that fails must leave the old file as it was and no files
+behind.
 
 With the environment variable ``VOXELIO_FUZZ_COVERAGE`` set to a data
 file name, the worker measures line and branch coverage of voxelio and
@@ -118,7 +122,45 @@ def _check_slices(proxy, shape: tuple[int, ...], whole, rng: random.Random, smal
             raise SliceMismatchError(f"dataobj[{index!r}] differs from np.asarray(dataobj)[...]")
 
 
-def _exercise(img, rng: random.Random) -> None:
+class SaveDamageError(AssertionError):
+    """A save failed and the file it was to replace changed, or what it wrote does not load."""
+
+
+#: what the file a resave targets holds before (a failed save must leave it so)
+OLD_CONTENT = b"the file a failed save must leave as it was\n"
+
+
+def _save_to_file(img, whole, path: str) -> None:
+    """Save ``img`` over an existing file: it loads back, or the old file is untouched."""
+    import numpy as np
+
+    import voxelio as vx
+    from voxelio.errors import VoxelioError
+
+    folder = os.path.dirname(path)
+    before = set(os.listdir(folder))
+    with open(path, "wb") as f:
+        f.write(OLD_CONTENT)
+    try:
+        vx.save(img, path)
+    except VoxelioError:
+        with open(path, "rb") as f:
+            if f.read() != OLD_CONTENT:
+                raise SaveDamageError(f"a failed save changed {path}") from None
+        left = set(os.listdir(folder)) - before - {os.path.basename(path)}
+        if left:
+            raise SaveDamageError(f"a failed save left {sorted(left)} behind") from None
+        raise
+    again = vx.load(path)
+    if tuple(again.shape) != tuple(img.shape):
+        raise SaveDamageError(f"saved shape {img.shape}, read back {again.shape}")
+    back = np.asarray(again.dataobj)
+    if (whole is not None and whole.dtype == back.dtype and whole.dtype.kind in "iu"
+            and not np.array_equal(back, whole)):
+        raise SaveDamageError("the saved integer data read back differently")
+
+
+def _exercise(img, rng: random.Random, resave: str | None = None) -> None:
     import numpy as np
 
     from voxelio.errors import VoxelioError
@@ -128,7 +170,9 @@ def _exercise(img, rng: random.Random) -> None:
     shape = tuple(int(n) for n in img.shape)
     nbytes = int(getattr(proxy, "nbytes", 0))
     if not all(shape):
-        np.asarray(proxy)
+        whole = np.asarray(proxy)
+        if resave:
+            _save_to_file(img, whole, resave)
         return
     if nbytes > READ_ALL_LIMIT:
         _check_slices(proxy, shape, None, rng, small=True)
@@ -150,6 +194,8 @@ def _exercise(img, rng: random.Random) -> None:
         img.get_fdata(caching="unchanged", dtype=np.float32)
     # what was loaded can be saved again (in memory), or says why not
     type(img).from_bytes(img.to_bytes())
+    if resave:
+        _save_to_file(img, whole, resave)
 
 
 def _load_memory_url(case: dict):
@@ -203,6 +249,14 @@ def _load(case: dict, stack: contextlib.ExitStack):
     return vx.load(case["path"])
 
 
+def _resave_target(case: dict, rng: random.Random) -> str | None:
+    """For some cases loaded by name: a file to save the image to (its name, compression kept)."""
+    if case["mode"] != "load" or case.get("access", "path") != "path" or rng.random() > 0.3:
+        return None
+    name = os.path.basename(case["path"])
+    return os.path.join(os.path.dirname(case["path"]), "resaved" + name[name.index("."):])
+
+
 def run_case(case: dict) -> dict:
     from voxelio.errors import VoxelioError
 
@@ -211,7 +265,7 @@ def run_case(case: dict) -> dict:
         with warnings.catch_warnings(), contextlib.ExitStack() as stack:
             warnings.simplefilter("ignore")
             img = _load(case, stack)
-            _exercise(img, rng)
+            _exercise(img, rng, _resave_target(case, rng))
             del img
         return {"key": case["key"], "outcome": "ok", "detail": ""}
     except VoxelioError as err:
