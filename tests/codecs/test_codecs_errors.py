@@ -123,3 +123,76 @@ def test_stdlib_mode_without_zstd_explains_the_switch(monkeypatch):
     monkeypatch.setenv("VOXELIO_STDLIB_CODECS", "1")
     with pytest.raises(ImageFileError, match="VOXELIO_STDLIB_CODECS"):
         compress(b"abc", "zstd")
+
+
+# -- found by the fuzzer ------------------------------------------------------------------
+@pytest.mark.parametrize(("codec", "blocks"), VARIANTS)
+def test_reads_after_a_corrupt_stream_failed_fail_the_same_way(payload, codec, blocks, backend):
+    # bz2's decompressor refuses any call after an error: a second read went on
+    # from the failed one and raised RuntimeError ("Invalid sequence of commands")
+    raw = bytearray(_raw(payload[:200_000], codec, blocks))
+    raw[-3] ^= 0xFF  # the stream's end: its checksum
+    with codecs.open_indexed(io.BytesIO(bytes(raw))) as reader:
+        for offset in (0, 150_000, 199_000, 0):
+            with pytest.raises(ImageFileError, match="corrupt|truncated"):
+                reader.read_range(offset, 1000) and reader.read_range(0, 200_000)
+
+
+def _vx_members(raw: bytes) -> list[int]:
+    """Offsets of the members of a blocked gzip file voxelio wrote (its VX size subfields)."""
+    offsets, pos = [], 0
+    while pos < len(raw):
+        offsets.append(pos)
+        pos += int.from_bytes(raw[pos + 16 : pos + 20], "little")
+    return offsets
+
+
+def _with_usize(payload: bytes, usize: int) -> bytes:
+    raw = bytearray(compress(payload[:40_000], "gzip", gzip_blocks=4096))
+    member = _vx_members(bytes(raw))[3]
+    raw[member + 20 : member + 24] = usize.to_bytes(4, "little")
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("usize", [2**32 - 1, 65 << 20, 2**31])
+def test_a_member_claiming_more_than_it_can_hold_is_not_allocated(payload, usize):
+    # the size subfield's uncompressed size was trusted as the output buffer to
+    # allocate: 4 GiB for a 3 KB member (MemoryError under a memory cap)
+    import tracemalloc
+
+    raw = _with_usize(payload, usize)
+    tracemalloc.start()
+    try:
+        with codecs.open_indexed(io.BytesIO(raw)) as reader:
+            # the members from there on are streamed: their own bytes say what they hold
+            assert reader.read_range(0, 40_000) == payload[:40_000]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20
+
+
+def test_a_member_claiming_a_wrong_size_it_could_hold_is_corrupt(payload):
+    with pytest.raises(ImageFileError, match="corrupt.*5000"), \
+            codecs.open_indexed(io.BytesIO(_with_usize(payload, 5000))) as reader:
+        reader.read_range(0, 40_000)
+
+
+@pytest.mark.parametrize("isize", [2**32 - 1, 2**20])
+def test_a_bgzf_member_whose_trailer_claims_more_than_64_kib_is_not_allocated(payload, isize):
+    import tracemalloc
+
+    from test_codecs_gzip import _bgzf
+
+    raw = bytearray(_bgzf(payload[:40_000], 4096))
+    bsize = int.from_bytes(raw[16:18], "little") + 1
+    raw[bsize - 4 : bsize] = isize.to_bytes(4, "little")  # the first member's ISIZE
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageFileError, match="corrupt"), codecs.open_indexed(
+                io.BytesIO(bytes(raw))) as reader:
+            reader.read_range(0, 40_000)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20

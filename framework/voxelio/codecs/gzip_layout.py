@@ -27,6 +27,10 @@ from collections.abc import Callable
 #: or three members.
 DEFAULT_BLOCK_SIZE = 512 * 1024
 MAX_BLOCK_SIZE = 64 * 1024 * 1024
+#: the most a BGZF member holds uncompressed (the format's limit)
+BGZF_MAX_BLOCK_SIZE = 64 * 1024
+#: deflate inflates at most about 1032 bytes per compressed byte
+MAX_DEFLATE_RATIO = 1100
 GZIP_MAGIC = b"\x1f\x8b"
 _FEXTRA = 0x04
 _OS_UNKNOWN = 255
@@ -107,7 +111,9 @@ def member_at(
     """``(member size, uncompressed size)`` of the blocked member at ``pos``, read by ``pread``.
 
     None when no blocked member starts there (a plain gzip member, other
-    bytes, the end of the file) or its declared size does not fit the file.
+    bytes, the end of the file), its declared size does not fit the file, or
+    its uncompressed size is not plausible (see :func:`plausible_size`; BGZF:
+    more than 64 KiB).
     """
     head = pread(pos, 64)
     if len(head) >= 12 and head[:2] == GZIP_MAGIC and head[3] & _FEXTRA:
@@ -125,7 +131,20 @@ def member_at(
         if len(trailer) < 4:
             return None
         (usize,) = struct.unpack("<I", trailer)
-    return total, usize
+        if usize > BGZF_MAX_BLOCK_SIZE:
+            return None
+    return (total, usize) if plausible_size(total, usize) else None
+
+
+def plausible_size(total: int, usize: int) -> bool:
+    """Whether a member of ``total`` bytes may hold ``usize`` bytes uncompressed.
+
+    A size no writer makes (more than :data:`MAX_BLOCK_SIZE`) or that the
+    member's bytes cannot inflate to is not trusted: readers allocate it as
+    their output buffer. Such a member is streamed instead, and its own
+    bytes say what it holds.
+    """
+    return usize <= min(MAX_BLOCK_SIZE, MAX_DEFLATE_RATIO * total)
 
 
 def members_in(
@@ -161,6 +180,10 @@ def members_in(
             if at + total > len(window):
                 break
             (usize,) = struct.unpack_from("<I", window, at + total - 4)
+            if usize > BGZF_MAX_BLOCK_SIZE:
+                return members, True
+        if not plausible_size(total, usize):
+            return members, True
         members.append((total, usize))
         at += total
     return members, pos + at >= file_size
