@@ -721,6 +721,7 @@ class StreamSource:
             try:
                 out, used = self._codec.step(st.d, feed, want)
             except self._codec.errors as err:
+                self._forget(st)
                 raise ImageFileError(
                     f"{self._access.name} is corrupt: invalid {self.codec} data near "
                     f"compressed byte {st.cin} ({err})"
@@ -746,6 +747,18 @@ class StreamSource:
                 raise ImageFileError(
                     f"{self._access.name} is corrupt: the {self.codec} decoder makes no progress"
                 )
+
+    def _forget(self, st: _State) -> None:
+        """Let go of a state whose decoder failed: no read may go on from it.
+
+        A failed decoder is in no state to go on (bz2's refuses any further
+        call with a RuntimeError); a later read starts again from the
+        stream's start and meets the corruption as an ImageFileError again.
+        """
+        if self._state is st:
+            self._state = _State(None, self._start[1], self._start[0])
+        if self._fast is st:
+            self._fast = None
 
     def _maybe_copy(self, st: _State) -> None:
         if (st.u - self._start[0]) % self.spacing:
