@@ -61,12 +61,22 @@ def io_orientation(affine: Any, tol: float | None = None) -> np.ndarray:
     ornt : (p, 2) ndarray
         Row ``i``: world axis of voxel axis ``i`` and its direction (+1/-1),
         or NaN for a voxel axis without a direction.
+
+    Raises
+    ------
+    OrientationError
+        If ``affine`` is not 2-D or its direction part holds infinite or
+        NaN values.
     """
     affine = np.asarray(affine, dtype=np.float64)
     if affine.ndim != 2 or min(affine.shape) < 2:
         raise OrientationError(f"an affine must be a 2-D (q+1, p+1) array, not {affine.shape}")
     n_world, n_vox = affine.shape[0] - 1, affine.shape[1] - 1
     directions = affine[:n_world, :n_vox].copy()
+    if not np.isfinite(directions).all():  # the SVD below would not converge
+        raise OrientationError(
+            f"the affine has infinite or NaN values, so no orientation: {affine.tolist()}"
+        )
     lengths = np.linalg.norm(directions, axis=0)
     directions /= np.where(lengths == 0, 1.0, lengths)
     left, singular, right = np.linalg.svd(directions, full_matrices=False)

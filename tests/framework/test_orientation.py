@@ -290,3 +290,15 @@ def test_as_closest_canonical_of_a_flipped_image(affine):
     oblique[0, 1] = 1.0
     with pytest.raises(OrientationError, match="diagonal"):
         vx.as_closest_canonical(ToyImage(data, oblique), enforce_diag=True)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_an_affine_with_nan_or_inf_has_no_orientation(bad):
+    # found by the fuzzer: a corrupted header's affine made the SVD fail to
+    # converge (numpy LinAlgError) in io_orientation and as_closest_canonical
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    affine[1, 0] = bad
+    with pytest.raises(OrientationError, match="infinite or NaN"):
+        io_orientation(affine)
+    with pytest.raises(OrientationError):
+        vx.as_closest_canonical(ToyImage(np.zeros((2, 3, 4), np.int16), affine))
