@@ -140,3 +140,12 @@ def test_a_loaded_bomb_does_not_keep_the_inflated_junk(tmp_path):
     # the reader's window of the stream's end (80 MiB of zeros) was let go
     assert retained < 16 * MiB
     np.testing.assert_array_equal(img.get_fdata(), DATA)
+
+
+def test_a_singular_vox2ras_has_no_ras2vox():
+    # found by the fuzzer: zero direction cosines (Mdc) made get_ras2vox raise
+    # numpy's LinAlgError
+    hdr = MGHHeader()
+    hdr["Mdc"][0] = 0.0
+    with pytest.raises(HeaderDataError, match="cannot be inverted"):
+        hdr.get_ras2vox()

@@ -439,7 +439,14 @@ class MGHHeader(StructHeader):
 
     def get_ras2vox(self) -> np.ndarray:
         """Scanner RAS to voxel: the inverse of :meth:`get_vox2ras` (in float32, like it)."""
-        inverse = np.linalg.inv(self.get_vox2ras().astype(np.float32))
+        vox2ras = self.get_vox2ras().astype(np.float32)
+        try:
+            inverse = np.linalg.inv(vox2ras)
+        except np.linalg.LinAlgError:
+            raise HeaderDataError(
+                "the vox2ras affine cannot be inverted (direction cosines Mdc or voxel sizes "
+                f"delta make it singular): {vox2ras.tolist()}"
+            ) from None
         return inverse.astype(np.float64)
 
     get_affine = get_vox2ras
