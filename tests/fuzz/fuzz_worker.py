@@ -23,7 +23,10 @@ A case is ``{"key", "mode", "path", "klass", "access"}``; the answer is
 Whatever loads is then read (:func:`_exercise`): the whole array, random
 index tuples on ``dataobj`` (each must equal the same index of the whole
 array, and on a file whose full read fails each must read or fail with a
-voxelio error too), ``get_fdata`` and its cache, a save to bytes and, for
+voxelio error too), every ``get_*`` method of the header that takes no
+argument, ``as_closest_canonical`` (its indices equal the reoriented whole
+array's) and ``img.slicer`` (its data equal the same index of the whole
+array), ``get_fdata`` and its cache, a save to bytes and, for
 some cases loaded by name, a save over an existing file of the same kind:
 what it writes must load back with the same shape (integer data equal),
 and a save that fails must leave the old file as it was and no files
@@ -160,12 +163,78 @@ def _save_to_file(img, whole, path: str) -> None:
         raise SaveDamageError("the saved integer data read back differently")
 
 
+def _header_getters(header) -> None:
+    """Every public ``get_*`` method of the header that needs no argument (voxelio errors ok)."""
+    import inspect
+
+    from voxelio.errors import VoxelioError
+
+    for name in sorted(dir(header)):
+        if not name.startswith("get_"):
+            continue
+        method = getattr(header, name)
+        try:
+            params = inspect.signature(method).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        if any(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in params):
+            continue
+        with contextlib.suppress(VoxelioError):
+            method()
+    header.copy() == header  # noqa: B015 - comparing runs the header's __eq__
+
+
+def _reoriented(img, whole, rng: random.Random) -> None:
+    """The closest canonical view: its indices equal the reoriented whole array's."""
+    import numpy as np
+
+    from voxelio.errors import VoxelioError
+    from voxelio.orientation import apply_orientation, as_closest_canonical, io_orientation
+
+    try:
+        canonical = as_closest_canonical(img)
+    except VoxelioError:
+        return
+    if canonical is img:
+        return
+    expected = apply_orientation(whole, io_orientation(img.affine))
+    shape = tuple(int(n) for n in canonical.shape)
+    for _ in range(2):
+        index = _random_index(rng, shape, small=False)
+        if not _same(np.asarray(canonical.dataobj[index]), np.asarray(expected[index])):
+            raise SliceMismatchError(f"canonical dataobj[{index!r}] differs from the "
+                                     "reoriented whole array")
+
+
+def _sliced(img, whole, rng: random.Random) -> None:
+    """``img.slicer`` with a random index of slices: the data of the same index."""
+    import numpy as np
+
+    from voxelio.errors import VoxelioError
+
+    index = []
+    for n in img.shape:
+        start = rng.randrange(n)
+        stop = rng.randrange(start + 1, n + 1)
+        index.append(rng.choice([slice(start, stop), slice(start, stop, rng.randint(1, 3)),
+                                 slice(None, None, -1), slice(None)]))
+    index = tuple(index)
+    try:
+        sub = img.slicer[index]
+    except (IndexError, VoxelioError):  # an empty result or a refused index: said so
+        return
+    if not _same(np.asarray(sub.dataobj), np.asarray(whole[index])):
+        raise SliceMismatchError(f"img.slicer[{index!r}] holds other data than dataobj[...]")
+
+
 def _exercise(img, rng: random.Random, resave: str | None = None) -> None:
     import numpy as np
 
     from voxelio.errors import VoxelioError
 
     _ = img.shape, img.affine, img.header.get_data_dtype(), str(img.header)
+    _header_getters(img.header)
     proxy = img.dataobj
     shape = tuple(int(n) for n in img.shape)
     nbytes = int(getattr(proxy, "nbytes", 0))
@@ -186,6 +255,9 @@ def _exercise(img, rng: random.Random, resave: str | None = None) -> None:
     _check_slices(proxy, shape, whole, rng, small=False)
     if len(shape) >= 3:
         proxy[:, :, shape[2] // 2]
+        if img.affine is not None:
+            _reoriented(img, whole, rng)
+            _sliced(img, whole, rng)
     if whole.dtype.fields is None:
         fdata = img.get_fdata()
         if fdata is not img.get_fdata() or fdata.shape != shape:
