@@ -32,7 +32,9 @@ class Config:
 
     repeats: int = 5
     warmup: int = 1
-    process_repeats: int = 6
+    # rounds of voxelio / NiBabel / numpy-only processes (~0.35 s a round): the
+    # start-up row is decided by 1-3 ms, which 6 rounds could not tell apart
+    process_repeats: int = 24
     memory_repeats: int = 2
     further_volumes: int = 5
     open_repeats: int = 20
@@ -403,10 +405,9 @@ def process_tiny(data: Data, cfg: Config) -> Result:
     path = data["tiny_int16"].path("nibabel", ".nii")
     libs.voxelio_format(".nii")
     python, where = _process_python(cfg)
-    pair = process.compare(path, cfg.process_repeats, python=python)
+    pair, floor = process.compare(path, cfg.process_repeats, cfg.warmup, python=python)
     res = Result("", "", "", pair=pair, checks=[Check("vs NiBabel", pair.ratio, 0.6)],
                  notes={"interpreter": where})
-    floor = timing.repeat(process.numpy_only(python), cfg.process_repeats, cfg.warmup)
     res.add_floor("python + import numpy", floor, judge=False)
     return res
 

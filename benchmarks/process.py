@@ -32,7 +32,12 @@ def numpy_only(python: str = sys.executable) -> Callable[[], None]:
 
 
 def compare(path: str, repeats: int, warmup: int = 1,
-            python: str = sys.executable) -> timing.Pair:
-    """Alternate voxelio and NiBabel one-liners on ``path`` (both run by ``python``)."""
+            python: str = sys.executable) -> tuple[timing.Pair, timing.Stats]:
+    """Alternate voxelio, NiBabel and numpy-only processes (all run by ``python``).
+
+    Returns the voxelio/NiBabel pair on ``path`` and the numpy-only floor,
+    timed in the same loop (each of the three in turn first, second and
+    last), so a slow spell of the machine meets all three alike.
+    """
     return timing.alternate(runner("voxelio", path, python), runner("nibabel", path, python),
-                            repeats, warmup)
+                            repeats, warmup, 0.0, floor=numpy_only(python))
