@@ -217,3 +217,22 @@ def test_text_placeholder_named_like_an_image_says_so(tmp_path):
     message = str(info.value)
     assert "plain text" in message and "git-lfs" in message
     assert "not compressed" in message
+
+
+def test_a_refusal_for_missing_magic_names_the_rules_it_tried():
+    def spec(*rules):
+        return vx.FormatSpec(name="fmt", image_class="pkg.mod:Image", extensions=(".fmt",),
+                             magic=rules)
+
+    def refusal(spec):
+        said = dispatch.content_verdict(spec, b"\0" * 16, None)
+        assert said.verdict == "no"
+        return said.evidence
+
+    assert refusal(spec((4, b"AB"))) == "no magic b'AB' at offset 4"
+    assert refusal(spec((4, b"AB"), (4, b"CD"))) == "no magic b'AB' or b'CD' at offset 4"
+    assert (refusal(spec((0, b"AB"), (4, b"CD")))
+            == "no magic b'AB' at offset 0 or b'CD' at offset 4")
+    many = spec(*((i, b"X") for i in range(5)))
+    assert refusal(many) == ("no magic b'X' at offset 0 or b'X' at offset 1 or b'X' at offset 2"
+                             " (nor 2 other magic rules)")

@@ -142,9 +142,7 @@ def content_verdict(spec: FormatSpec, prefix: bytes, filespec: str | None) -> Sn
     if spec.magic:
         hits = [rule for rule in spec.magic if rule.matches(prefix)]
         if not hits:
-            rule = spec.magic[0]
-            more = f" (nor {len(spec.magic) - 1} other magic rules)" if len(spec.magic) > 1 else ""
-            return SniffResult(NO, f"no magic {rule.data!r} at offset {rule.offset}{more}")
+            return SniffResult(NO, _no_magic(spec.magic))
         best = max(hits, key=lambda r: len(r.data))
         verdict = SniffResult(YES, f"magic {best.data!r} at offset {best.offset}", len(best.data))
     if spec.sniff is not None:
@@ -154,6 +152,20 @@ def content_verdict(spec: FormatSpec, prefix: bytes, filespec: str | None) -> Sn
             evidence = "; ".join(e for e in (verdict and verdict.evidence, said.evidence) if e)
             verdict = SniffResult(said.verdict, evidence or f"sniff says {said.verdict}", strength)
     return verdict
+
+
+def _no_magic(rules: tuple) -> str:
+    """The refusal when no magic rule matches, naming up to three of the rules."""
+    shown = rules[:3]
+    texts = []
+    for i, rule in enumerate(shown):
+        # rules at one offset share it: "b'AB' or b'CD' at offset 4"
+        if i + 1 < len(shown) and shown[i + 1].offset == rule.offset:
+            texts.append(repr(rule.data))
+        else:
+            texts.append(f"{rule.data!r} at offset {rule.offset}")
+    more = f" (nor {len(rules) - 3} other magic rules)" if len(rules) > 3 else ""
+    return f"no magic {' or '.join(texts)}{more}"
 
 
 # -- reading prefixes ------------------------------------------------------------

@@ -22,11 +22,17 @@ _EXPORTS = {
     "Nifti2PairHeader": "voxelio_nifti2.header:Nifti2PairHeader",
 }
 
+# Either magic at byte 4 (the sniff weighs the other kind as 'weak'): a file
+# with neither, a NIfTI-1 file say, is refused without importing the sniffer.
+_SINGLE_FIRST = ((layout.MAGIC_OFFSET, layout.SINGLE_MAGIC_ON_DISK),
+                 (layout.MAGIC_OFFSET, layout.PAIR_MAGIC_ON_DISK))
+
 NIFTI2 = FormatSpec(
     name="nifti2",
     image_class="voxelio_nifti2.image:Nifti2Image",
     extensions=layout.SINGLE_EXTENSIONS,
     files_types=layout.SINGLE_FILES_TYPES,
+    magic=_SINGLE_FIRST,
     sniff=sniff_single,
     sniff_bytes=layout.HEADER_SIZE,
     sniff_trusted=True,  # fixed fields compared: bounded
@@ -41,6 +47,7 @@ NIFTI2_PAIR = FormatSpec(
     image_class="voxelio_nifti2.image:Nifti2Pair",
     extensions=layout.PAIR_EXTENSIONS,
     files_types=layout.PAIR_FILES_TYPES,
+    magic=_SINGLE_FIRST[::-1],
     sniff=sniff_pair,
     sniff_bytes=layout.HEADER_SIZE,
     sniff_trusted=True,
