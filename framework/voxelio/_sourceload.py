@@ -14,13 +14,7 @@ from typing import Any, BinaryIO
 
 from .errors import ImageFileError, VoxelioError
 from .filemaps import FileHolder
-from .registry.dispatch import (
-    _VERDICT_RANK,
-    claimed_message,
-    claims,
-    content_verdict,
-    preference,
-)
+from .registry.dispatch import _VERDICT_RANK, content_verdict, preference
 from .registry.health import describe_exception
 from .registry.spec import NO
 
@@ -145,6 +139,8 @@ def load_from(
     if owned:
         _close(list(opened.values()))
     if ranked and not format_chosen:
+        from .registry.refusals import claimed_message, claims
+
         key, entry, _ = ranked[0]
         refusal = refusals.get(entry.spec.name)
         if refusal is not None and claims(key, (k for k, _, _ in ranked[1:])):

@@ -167,7 +167,7 @@ def _first_reader(
     other than an image marks its format broken. KeyboardInterrupt and
     other BaseExceptions propagate. When every candidate fails, the error
     is the refusal of the format that claimed the file, if one did
-    (:func:`.dispatch.claims`), else the whole story of the attempt.
+    (:func:`.refusals.claims`), else the whole story of the attempt.
     """
     failures: list[tuple[str, str]] = []
     refusals: dict[str, VoxelioError] = {}
@@ -197,15 +197,17 @@ def _first_reader(
             failures.append((cand.name, str(cause)))
             continue
         return img, entry
+    from .registry.refusals import claimed_message, claims, no_match_message
+
     accepted = [c for c in trial.candidates if c.accepted]
-    if accepted and accepted[0].name in refusals and dispatch.claims(
+    if accepted and accepted[0].name in refusals and claims(
         accepted[0].key, (c.key for c in accepted[1:])
     ):
         refusal = refusals[accepted[0].name]
         others = [name for name, _ in failures]
-        text = dispatch.claimed_message(repr(filename), accepted[0].name, refusal, others)
+        text = claimed_message(repr(filename), accepted[0].name, refusal, others)
         raise ImageFileError(text) from refusal
-    raise ImageFileError(dispatch.no_match_message(filename, trial.candidates, failures, reg))
+    raise ImageFileError(no_match_message(filename, trial.candidates, failures, reg))
 
 
 def _is_image(obj: Any, entry: FormatEntry) -> bool:

@@ -462,7 +462,7 @@ def _header_details(header: Any) -> list[str]:
 def cmd_sniff(args: argparse.Namespace, out: TextIO) -> int:
     """``voxelio sniff``: ranked candidates with their evidence; exit 1 if none accepts."""
     from .api import sniff
-    from .registry.dispatch import content_hints
+    from .registry.refusals import content_hints
     from .registry.store import get_registry
 
 

@@ -1,4 +1,4 @@
-"""Calling plugin code with a time budget (sniff functions).
+"""Calling plugin code with a time budget on a worker thread (untrusted sniffs).
 
 :func:`call_with_deadline`: a sniff function runs on a worker thread while
 the caller waits at most the budget. Python cannot stop a thread, so a sniff that never returns
@@ -8,62 +8,24 @@ broken, and later calls get a fresh worker. A sniff that spins in Python
 code still takes its share of the interpreter lock for as long as it runs;
 that cost, unlike a stall, cannot be removed from the outside.
 
-:func:`call_timed`: a sniff its plugin vouches for (``FormatSpec.sniff_trusted``)
-runs on the caller's thread and is timed; an answer that came later than the
-budget is refused as a timeout would be. Handing a call to a thread and
-back costs more than a whole small-file load spends elsewhere in dispatch.
-
-Budget: ``VOXELIO_SNIFF_TIMEOUT`` seconds (default 2); ``0`` runs sniffs on
-the caller's thread without a budget.
+A sniff its plugin vouches for (``FormatSpec.sniff_trusted``) runs on the
+caller's thread instead and is timed there (:func:`.dispatch.call_timed`):
+handing a call to a thread and back costs more than a whole small-file load
+spends elsewhere in dispatch, and a load that only meets trusted sniffs does
+not import this module. The budget is read by :func:`.dispatch.sniff_budget`.
 """
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from queue import SimpleQueue
 
-ENV_SNIFF_TIMEOUT = "VOXELIO_SNIFF_TIMEOUT"
-DEFAULT_SNIFF_TIMEOUT = 2.0
-
 
 class SniffTimeoutError(TimeoutError):
     """The plugin code did not return within its budget."""
-
-
-def sniff_budget() -> float:
-    """The sniff budget in seconds from ``VOXELIO_SNIFF_TIMEOUT`` (0: none)."""
-    text = os.environ.get(ENV_SNIFF_TIMEOUT, "")
-    try:
-        value = float(text) if text.strip() else DEFAULT_SNIFF_TIMEOUT
-    except ValueError:
-        return DEFAULT_SNIFF_TIMEOUT
-    return value if value > 0 else 0.0
-
-
-def call_timed(function: Callable[..., Any], args: tuple, seconds: float) -> Any:
-    """``function(*args)`` on this thread, refused if it took over ``seconds`` (0: no limit).
-
-    Raises
-    ------
-    SniffTimeoutError
-        If the call returned after its budget (its result is dropped, as a
-        late answer from a worker thread would be).
-    BaseException
-        Whatever ``function`` raised.
-    """
-    if not seconds:
-        return function(*args)
-    start = time.perf_counter()
-    result = function(*args)
-    took = time.perf_counter() - start
-    if took > seconds:
-        raise SniffTimeoutError(f"answered after {took:.3g} s, over its budget of {seconds:g} s")
-    return result
 
 
 class _Job:

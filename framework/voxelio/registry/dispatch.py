@@ -25,45 +25,45 @@ as many as the most demanding spec needs; every spec sees exactly its own
 ``sniff_bytes`` of them (fewer for a short file). For multi-file formats
 the file holding the magic (``sniff_file_type``) is examined.
 
-A plugin's sniff function runs with a time budget (:mod:`.deadline`): one
-that raises, or does not answer in time, is reported once and its format
-is marked broken for the session (the candidate declines). A sniff whose
-spec declares ``sniff_trusted`` runs on the caller's thread and is judged
-by the time it took; any other runs on a worker thread the caller stops
-waiting for when the budget is spent.
+A plugin's sniff function runs with a time budget (:func:`sniff_budget`):
+one that raises, or does not answer in time, is reported once and its
+format is marked broken for the session (the candidate declines). A sniff
+whose spec declares ``sniff_trusted`` runs on the caller's thread and is
+judged by the time it took (:func:`call_timed`); any other runs on a worker
+thread the caller stops waiting for when the budget is spent
+(:mod:`.deadline`, imported only then).
 
 The same tail of the key (suffix length, ``supersedes``, priority, name)
 ranks writers in :func:`choose_writer`: one ranking for both directions.
 
 When every format fails, the message depends on whether one of them
-*claimed* the file (:func:`claims`): its suffix matched the name, its
-content rules said 'yes', and its evidence beats every other accepted
+*claimed* the file (:func:`.refusals.claims`): its suffix matched the name,
+its content rules said 'yes', and its evidence beats every other accepted
 format's. Its clear refusal (a voxelio error) is then the error the user
-sees (:func:`claimed_message`), the other formats that failed only named;
-otherwise :func:`no_match_message` lists every format and its reason.
+sees (:func:`.refusals.claimed_message`), the other formats that failed
+only named; otherwise :func:`.refusals.no_match_message` lists every format
+and its reason. That code, with the hints, lives in :mod:`.refusals`, which
+only a failed load imports; its names are offered here too.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from .._lazy import lazy_attributes
 from .._records import FrozenRecord
 from ..errors import ImageFileError
 from ..filemaps import FileHolder, filespec_to_file_map
-from .deadline import (
-    ENV_SNIFF_TIMEOUT,
-    SniffTimeoutError,
-    call_timed,
-    call_with_deadline,
-    sniff_budget,
-)
 from .health import Cause, describe_exception
 from .spec import NO, VERDICTS, YES, FormatSpec, SniffResult
 from .store import FormatEntry, Registry
 
+ENV_SNIFF_TIMEOUT = "VOXELIO_SNIFF_TIMEOUT"
+DEFAULT_SNIFF_TIMEOUT = 2.0
 EXTENSION_ONLY = "extension"
 _VERDICT_RANK = {"yes": 2, "weak": 1, EXTENSION_ONLY: 0}
 
@@ -227,6 +227,39 @@ def _plan(entry: FormatEntry, path: str, suffix: str | None = None) -> _Plan:
         return _Plan(entry, suffix, None, why)
 
 
+def sniff_budget() -> float:
+    """The sniff budget in seconds from ``VOXELIO_SNIFF_TIMEOUT`` (0: none)."""
+    text = os.environ.get(ENV_SNIFF_TIMEOUT, "")
+    try:
+        value = float(text) if text.strip() else DEFAULT_SNIFF_TIMEOUT
+    except ValueError:
+        return DEFAULT_SNIFF_TIMEOUT
+    return value if value > 0 else 0.0
+
+
+def call_timed(function: Callable[..., Any], args: tuple, seconds: float) -> Any:
+    """``function(*args)`` on this thread, refused if it took over ``seconds`` (0: no limit).
+
+    Raises
+    ------
+    SniffTimeoutError
+        If the call returned after its budget (its result is dropped, as a
+        late answer from a worker thread would be).
+    BaseException
+        Whatever ``function`` raised.
+    """
+    if not seconds:
+        return function(*args)
+    start = time.perf_counter()
+    result = function(*args)
+    took = time.perf_counter() - start
+    if took > seconds:
+        from .deadline import SniffTimeoutError
+
+        raise SniffTimeoutError(f"answered after {took:.3g} s, over its budget of {seconds:g} s")
+    return result
+
+
 def _examine(
     plan: _Plan, prefix: bytes, note: str, registry: Registry, budget: float
 ) -> tuple[str, str, int]:
@@ -236,15 +269,20 @@ def _examine(
         budget = 0.0
     # magic rules are voxelio's own code, and a trusted sniff's plugin vouches
     # for it: neither needs a worker thread to be walked away from
-    call = call_timed if spec.sniff_trusted else call_with_deadline
+    if spec.sniff_trusted or not budget:
+        call = call_timed
+    else:
+        from .deadline import call_with_deadline as call
     try:
         said = call(content_verdict, (spec, prefix, plan.examined), budget)
-    except SniffTimeoutError as exc:
-        cause = Cause(f"sniff {exc} ({ENV_SNIFF_TIMEOUT})")
-        registry.mark_format_broken(plan.entry, cause)
-        return NO, str(cause), 0
     except Exception as exc:
-        cause = Cause.from_exception("sniff raised", exc)
+        # a timeout's class comes from .deadline: imported only when one is raised
+        from .deadline import SniffTimeoutError
+
+        if isinstance(exc, SniffTimeoutError):
+            cause = Cause(f"sniff {exc} ({ENV_SNIFF_TIMEOUT})")
+        else:
+            cause = Cause.from_exception("sniff raised", exc)
         registry.mark_format_broken(plan.entry, cause)
         return NO, str(cause), 0
     if note:
@@ -402,11 +440,13 @@ def choose_writer(img: Any, filename: str, registry: Registry) -> FormatEntry:
     )
     lines = [f"cannot save {filename!r}: no installed format writes files named like this"]
     lines.append(f"writable suffixes: {', '.join(writable) or '(none)'}")
+    from .refusals import install_hints
+
     lines += [f"hint: {h}" for h in install_hints(filename, registry)]
     raise ImageFileError("\n".join(lines))
 
 
-# -- the failure message --------------------------------------------------------------
+# -- before reading -------------------------------------------------------------------
 def check_readable_file(path: str) -> None:
     """Raise FileNotFoundError for a missing file, ImageFileError for an empty one or
     one that is not a regular file (a FIFO would block)."""
@@ -423,153 +463,10 @@ def check_readable_file(path: str) -> None:
         raise ImageFileError(f"{path!r} is empty (0 bytes): there is no image to read")
 
 
-def install_hints(path: str, registry: Registry) -> list[str]:
-    """Advice for file names that a known but unavailable plugin would read."""
-    from .known import known_for_filename  # here: only failed loads need the table
-
-    hints = []
-    for known in known_for_filename(os.path.basename(path)):
-        entry = registry.entries.get(known.name)
-        if entry is not None and entry.ok:
-            continue
-        plugin = next((p for p in registry.plugins if p.distribution == known.distribution), None)
-        if entry is not None:
-            state = f"is installed but broken ({entry.status})"
-        elif plugin is not None:
-            state = f"is installed but {plugin.status}"
-        else:
-            state = f"is not installed: pip install {known.distribution}"
-        hints.append(
-            f"format {known.name!r} (files {', '.join(known.suffixes)}) comes with "
-            f"{known.distribution}, which {state}"
-        )
-    return hints
-
-
-def content_hints(path: str, registry: Registry | None = None) -> list[str]:
-    """What the raw leading bytes say when no format accepts a file (text, wrong suffix)."""
-    from .. import codecs
-
-    try:
-        from .._fileidentity import open_regular
-
-        with open_regular(path) as f:
-            raw = f.read(4096)
-    except (OSError, ImageFileError):
-        return []
-    hints = []
-    known = _known_content(raw, registry)
-    if known is not None:
-        return [known]
-    named = codecs.compression_from_name(path)
-    if named is not None and codecs.detect_compression(raw) is None:
-        hints.append(f"the name says {named}-compressed, but the content is not compressed")
-    if raw and all(32 <= b < 127 or b in b"\t\r\n" for b in raw):
-        first = raw.decode("ascii").strip().splitlines()[0][:80] if raw.strip() else ""
-        hints.append(
-            "the file holds plain text, not image data (a Git LFS pointer, a download "
-            f"error page?): it starts {first!r}"
-        )
-    return hints
-
-
-def _known_content(raw: bytes, registry: Registry | None) -> str | None:
-    """'this looks like X...' when the leading bytes carry a known format's signature."""
-    import zlib
-
-    from .known import known_by_content
-
-    prefix = raw
-    if raw[:2] == b"\x1f\x8b":  # gzip: look at what it holds
-        try:
-            prefix = zlib.decompressobj(47).decompress(raw, 1024)
-        except zlib.error:
-            return None
-    sig = known_by_content(prefix)
-    if sig is None:
-        return None
-    entry = registry.entries.get(sig.format_name) if registry and sig.format_name else None
-    if entry is not None and entry.ok:
-        return None  # a plugin reads it: the file itself is at fault
-    text = f"this looks like {sig.label}; no installed plugin reads {sig.label.split()[0]}"
-    if sig.distribution:
-        text += f" (pip install {sig.distribution})"
-    return text
-
-
-def claims(key: tuple, others: Iterable[tuple]) -> bool:
-    """Whether the candidate ranked by ``key`` claims the file over the ``others``.
-
-    A claim: the name ends in one of the format's suffixes, its content
-    rules said 'yes', and no other accepted candidate has evidence as
-    strong (same name match, verdict and strength). Two formats with equal
-    evidence claim nothing: neither refusal is more telling than the other.
-    """
-    evidence = key[:3]
-    if evidence[:2] != (0, -_VERDICT_RANK[YES]):
-        return False
-    return all(other[:3] > evidence for other in others)
-
-
-def claimed_message(shown: str, name: str, refusal: BaseException, others: list[str]) -> str:
-    """The ImageFileError text when format ``name``, which claimed the file, refused it.
-
-    ``refusal`` is the format's own error (its message names the problem);
-    ``others`` are the formats that also tried and failed, named in a hint.
-    A one-line refusal that names the file already is not prefixed with it.
-    """
-    text = str(refusal)
-    if shown in text and "\n" not in text:
-        lines = [f"{text} (read as {name})"]
-    else:
-        lines = [f"cannot read {shown} as {name}: {text}"]
-    if others:
-        also = ", ".join(dict.fromkeys(n for n in others if n != name))
-        if also:
-            lines.append(
-                f"hint: {also} also tried the file and failed "
-                "(`voxelio sniff FILE` shows how each format judges it)"
-            )
-    return "\n".join(lines)
-
-
-def no_match_message(
-    path: str,
-    candidates: list[Candidate],
-    failures: list[tuple[str, str]],
-    registry: Registry,
-) -> str:
-    """The ImageFileError text when no format could read ``path``."""
-    hints = content_hints(path, registry) + install_hints(path, registry)
-    looks_like = [h for h in hints if h.startswith("this looks like")]
-    why = looks_like[0] if looks_like else "no installed format could read it"
-    lines = [f"cannot read {path!r}: {why}"]
-    if failures:
-        lines.append("formats that tried and failed:")
-        lines += [f"  - {name}: {why}" for name, why in failures]
-    tried = {name for name, _ in failures}
-    rest = [c for c in candidates if c.name not in tried]
-    if rest:
-        lines.append("formats that declined:")
-        lines += [f"  - {c.name}: {c.evidence}" for c in rest]
-    if not candidates and not failures:
-        lines.append("no formats are installed (see `voxelio formats`)")
-    # a plugin that broke while this load consulted it is listed above only
-    consulted = tried | {c.name for c in candidates}
-    seen = [registry.entries[n].plugin for n in consulted if n in registry.entries]
-    broken = [p for p in registry.broken_plugins() if not any(p is s for s in seen)]
-    broken_formats = [
-        e for e in registry.entries.values()
-        if not e.ok and e.plugin.ok and e.name not in consulted
-    ]
-    if broken or broken_formats:
-        lines.append("broken plugins (not consulted):")
-        lines += [f"  - {p.label}: {p.state.cause}" for p in broken]
-        lines += [
-            f"  - format {e.name!r} of {e.plugin.label}: {e.state.cause}" for e in broken_formats
-        ]
-    hints = [h for h in hints if h not in looks_like]
-    if hints:
-        lines.append("hint:")
-        lines += [f"  - {h}" for h in hints]
-    return "\n".join(lines)
+# the failure messages and hints, imported when a load fails (see the docstring)
+_REFUSALS = {
+    name: "voxelio.registry.refusals"
+    for name in ("claims", "claimed_message", "content_hints", "install_hints",
+                 "no_match_message")
+}
+__getattr__, __dir__ = lazy_attributes(globals(), _REFUSALS)
