@@ -33,10 +33,9 @@ def _check_complete(got: int, wanted: int, where: str) -> None:
         )
 
 
-#: a read of at least this many bytes from a plain file is split over the codec threads
-PARALLEL_MIN = 8 << 20
-#: parts of such a read start at multiples of this in memory (numpy gives large
-#: arrays huge pages of this size: each part faults in its own)
+#: the parts of a read split over the codec threads (see voxelio.proxy.PARALLEL_MIN)
+#: start at multiples of this in memory (numpy gives large arrays huge pages of
+#: this size: each part faults in its own)
 PART_ALIGN = 2 << 20
 
 

@@ -30,15 +30,6 @@ import numpy as np
 
 from . import codecs
 from ._fileidentity import FileIdentity, changed_message, identify, open_regular
-from ._rangeread import (
-    PARALLEL_MIN,
-    read_exact,
-    readinto_exact,
-    readinto_exact_range,
-    readinto_parallel,
-    stored_size,
-    take_range,
-)
 from .codecs.handoff import ReaderHandOff
 from .errors import ImageDataError, ImageFileError
 from .slicing import (
@@ -55,6 +46,10 @@ from .slicing import (
 
 #: bytes converted per step when reading and scaling a contiguous run
 CHUNK_BYTES = 8 * 1024 * 1024
+#: a read (or a conversion) of at least this many bytes of a plain file is split
+#: over the codec threads; the reads themselves are in voxelio._rangeread, imported
+#: where a read needs them (a memory-mapped load reads nothing through it)
+PARALLEL_MIN = 8 << 20
 #: a strided read of the slowest axis is split into one read per pick when
 #: reading through would fetch more than this many times the bytes needed
 SPARSE_FACTOR = 2
@@ -449,7 +444,12 @@ class ArrayProxy:
         """
         # a named file's size is in its identity, checked unchanged just before
         identity = self._identity if isinstance(self.file_like, str) else None
-        available = identity.size if identity is not None else stored_size(self.file_like)
+        if identity is not None:
+            available = identity.size
+        else:
+            from ._rangeread import stored_size
+
+            available = stored_size(self.file_like)
         needed = self.offset + self.nbytes
         if available is None or needed <= available:
             return  # no codec shrinks data: a file this long holds it either way
@@ -476,6 +476,8 @@ class ArrayProxy:
     def _read_box(
         self, fobj: BinaryIO, plan: IndexPlan, out_dtype: np.dtype, slope: float, inter: float
     ) -> np.ndarray:
+        from ._rangeread import read_exact, take_range
+
         itemsize = self._dtype.itemsize
         strides = layout_strides(self._shape, itemsize, self.order)
         contiguous = is_contiguous_box(plan.picks, self._shape, self.order)
@@ -534,6 +536,8 @@ class ArrayProxy:
         self, fobj: BinaryIO, start: int, flat_out: np.ndarray, slope: float, inter: float
     ) -> None:
         """Read a contiguous run of stored values into ``flat_out``, scaling as it goes."""
+        from ._rangeread import readinto_exact
+
         stored = self._dtype
         if flat_out.dtype == stored.newbyteorder("=") and slope == 1 and inter == 0:
             raw = flat_out.view(np.uint8)
@@ -571,6 +575,7 @@ class ArrayProxy:
             or not hasattr(os, "preadv")
         ):
             return False
+        from ._rangeread import readinto_parallel
         from .codecs.backends import thread_count, thread_pool
 
         executor = thread_pool()
@@ -589,6 +594,8 @@ class ArrayProxy:
         whole values), so no part is decompressed twice and each part is
         converted while its bytes are still in cache.
         """
+        from ._rangeread import readinto_exact_range
+
         stored = self._dtype
         size = stored.itemsize
         end = start + flat_out.size * size
