@@ -1,10 +1,11 @@
-"""Module attributes imported on first access (a module ``__getattr__``).
+"""Module and class attributes imported on first access.
 
 Several modules promise names whose code is heavy (numpy, the codec
 machinery, reader code) while importing them must stay cheap: a plugin's
 entry module imports :mod:`voxelio.plugin`, every process imports
 :mod:`voxelio`. They build their module ``__getattr__`` and ``__dir__`` here
-from a table of where each name lives.
+from a table of where each name lives. Classes whose rarely used methods
+are long (saving, conversions) name them with :class:`LazyMember`.
 """
 
 from __future__ import annotations
@@ -57,3 +58,51 @@ def lazy_attributes(
         return sorted(set(namespace) | set(where))
 
     return get_attribute, list_names
+
+
+class LazyMember:
+    """A class attribute whose object lives in another module, imported on first use.
+
+    ``to_filename = LazyMember("voxelio._image_writing:to_filename")`` in a
+    class body (or ``"module:Mixin.name"``: a method as that class holds it):
+    the first lookup of the name (on the class, on an instance, or through
+    ``super()``) imports the module, puts the object in the class's namespace
+    in place of this placeholder and returns it bound as a class attribute
+    is: a function becomes a method, a ``classmethod`` binds to the class
+    looked up. From then on the class holds the object itself
+    (``Cls.to_filename`` is ``voxelio._image_writing.to_filename``), so code
+    a process never runs (saves, conversions) is never unmarshalled.
+
+    The function is written as a plain function of ``self`` (or of ``cls``,
+    wrapped in ``classmethod`` there); it cannot use the zero-argument
+    ``super()``, which needs the class body around it.
+    """
+
+    __slots__ = ("name", "owner", "ref")
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner, self.name = owner, name
+
+    def resolve(self) -> Any:
+        """The object named by ``ref``, now in the owner class's namespace."""
+        module, _, attr = self.ref.partition(":")
+        value: Any = import_module(module)
+        # "module:Class.name" takes the object as that class holds it (a mixin's)
+        *path, last = attr.split(".")
+        for part in path:
+            value = getattr(value, part)
+        value = vars(value)[last] if path else getattr(value, last)
+        func = getattr(value, "__func__", value)  # classmethod / staticmethod
+        if getattr(func, "__qualname__", None) == attr:  # as the class body would name it
+            func.__qualname__ = f"{self.owner.__qualname__}.{self.name}"
+        if vars(self.owner).get(self.name) is self:
+            setattr(self.owner, self.name, value)
+        return value
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        value = self.resolve()
+        bind = getattr(type(value), "__get__", None)
+        return value if bind is None else bind(value, obj, owner)

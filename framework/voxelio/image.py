@@ -14,9 +14,7 @@ conversion) comes from here.
 from __future__ import annotations
 
 import contextvars
-import io
 import os
-import sys
 import warnings
 from collections.abc import Mapping
 from typing import Any, BinaryIO, ClassVar
@@ -25,15 +23,15 @@ import numpy as np
 
 from . import filemaps as _filemaps
 from . import imagefiles as _imagefiles
+from ._lazy import LazyMember
 from .codecs.detect import COMPRESSED_SUFFIXES
 from .codecs.handoff import ReaderHandOff
-from .errors import ConversionWarning, HeaderDataError, ImageDataError, ImageFileError
+from .errors import HeaderDataError, ImageDataError
 from .filemaps import FileHolder, FileMap
 from .header import Header
 from .proxy import is_proxy
 from .slicing import is_fancy, plan_index
 
-_ZIP_MAGIC = b"PK\x03\x04"
 #: seconds :meth:`SpatialImage.from_url` waits for the server by default (here, not
 #: in imagestreams, which a load does not import)
 URL_TIMEOUT = 5.0
@@ -413,215 +411,22 @@ class SpatialImage:
 
         return _streams.from_url(cls, url, timeout, **kwargs)
 
-    def to_file_map(
-        self, file_map: Mapping[str, FileHolder] | None = None, dtype: Any = None, **options: Any
-    ) -> None:
-        """Write the image to a file map (default: its own).
-
-        The steps every format shares: check that the map names every file
-        of the format, make the header agree with data and affine, copy it
-        and set ``dtype`` on the copy, let the format plan the stored
-        values (:meth:`_plan_storage`) before any file is opened, then open
-        every file for writing (compressed as its name says, written aside
-        and moved over the target only when complete) and let the format
-        write them (:meth:`_write_files`). The image's file map then points
-        at the files written.
-
-        Parameters
-        ----------
-        file_map : mapping, optional
-            Where to write; defaults to the image's own ``file_map``.
-        dtype : dtype-like, optional
-            On-disk data type for this write; defaults to the header's.
-        **options
-            Compressor options such as ``compresslevel``.
-
-        Raises
-        ------
-        ImageFileError
-            If the file map lacks one of the format's files.
-        HeaderDataError
-            If the format cannot store ``dtype``.
-        WriterError
-            If the data cannot be stored as planned (values out of range).
-        NotImplementedError
-            For a class that does not write files.
-        """
-        if type(self)._write_files is SpatialImage._write_files:
-            raise NotImplementedError(f"{type(self).__name__} cannot write files")
-        source = self.file_map if file_map is None else file_map
-        targets = _imagefiles.file_map_to_write(source, self.files_types, type(self).__name__)
-        _check_save_options(options, targets)
-        self.update_header()
-        self._warn_affine_not_kept()
-        header = self._header.copy()
-        if dtype is not None:
-            header.set_data_dtype(dtype)
-        plan = self._plan_storage(header)
-        from .openfiles import writing
-
-        with writing(targets, self.compression_aliases, **options) as files:
-            self._write_files(files, header, plan)
-        self.file_map = targets
-
-    def _warn_affine_not_kept(self) -> None:
-        """ConversionWarning when the format stores less of the affine than the image has.
-
-        Not again for a loss :meth:`from_image` already reported.
-        """
-        lost = [loss for loss in self._affine_losses() if loss not in self.conversion_report]
-        if lost:
-            warnings.warn(
-                ConversionWarning(
-                    f"{type(self).__name__} cannot keep: {'; '.join(lost)} (the file will "
-                    "give back the affine the format can store)",
-                    lost,
-                ),
-                stacklevel=3,
-            )
-
-    def _plan_storage(self, header: Header) -> Any:
-        """How the data will be stored in ``header``'s dtype (before any file opens).
-
-        The default scales only as ``can_store_slope`` and
-        ``can_store_intercept`` allow; a format that stores the scaling
-        records it in ``header`` here.
-        """
-        from .writing import plan_storage
-
-        return plan_storage(
-            self.data_for_write(), header.get_data_dtype(),
-            can_slope=self.can_store_slope, can_inter=self.can_store_intercept,
-        )
+    # -- saving, bytes and conversion -------------------------------------------------------
+    # in modules of their own, imported on first use (voxelio._lazy.LazyMember): a
+    # process that only loads never unmarshals them
+    to_file_map = LazyMember("voxelio._image_writing:to_file_map")
+    _warn_affine_not_kept = LazyMember("voxelio._image_writing:_warn_affine_not_kept")
+    _plan_storage = LazyMember("voxelio._image_writing:_plan_storage")
+    to_filename = LazyMember("voxelio._image_writing:to_filename")
+    instance_to_filename = LazyMember("voxelio._image_writing:instance_to_filename")
+    to_bytes = LazyMember("voxelio._image_writing:to_bytes")
+    from_bytes = LazyMember("voxelio._image_writing:from_bytes")
+    from_image = LazyMember("voxelio._image_conversion:from_image")
+    _affine_losses = LazyMember("voxelio._image_conversion:_affine_losses")
 
     def _write_files(self, files: Mapping[str, Any], header: Header, plan: Any) -> None:
         """Write header and data to the open ``files`` (file type -> stream); per format."""
         raise NotImplementedError(f"{type(self).__name__} cannot write files")
-
-    def to_filename(self, filename: str | os.PathLike, **options: Any) -> None:
-        """Write the image to the file(s) implied by ``filename``.
-
-        ``options`` go to :meth:`to_file_map` (``dtype``, ``compresslevel``...).
-        The image's file map then points at the new files.
-        """
-        file_map = self.filespec_to_file_map(filename)
-        self.to_file_map(file_map, **options)
-        self.file_map = file_map
-
-    @classmethod
-    def instance_to_filename(cls, img: Any, filename: str | os.PathLike, **options: Any) -> None:
-        """Save any image in this class's format under ``filename``."""
-        cls.from_image(img).to_filename(filename, **options)
-
-    # -- bytes -------------------------------------------------------------------------------
-    def to_bytes(self, **options: Any) -> bytes:
-        """The image as the bytes of its file.
-
-        A format stored in one file gives exactly that file's bytes. A
-        format stored in several files (header + image pairs) gives an
-        uncompressed ZIP archive holding one member per file type, named
-        ``image`` plus the file type's extension (``image.hdr``,
-        ``image.img``): unzipped, it is a valid file set.
-        """
-        file_map = {ft: FileHolder(fileobj=io.BytesIO()) for ft, _ in self.files_types}
-        self.to_file_map(file_map, **options)
-        if len(self.files_types) == 1:
-            return file_map[self.files_types[0][0]].fileobj.getvalue()
-        from ._archive import pack_members
-
-        return pack_members({
-            f"image{ext or '.' + file_type}": file_map[file_type].fileobj.getvalue()
-            for file_type, ext in self.files_types
-        })
-
-    @classmethod
-    def from_bytes(cls, bytestring: bytes, **kwargs: Any) -> SpatialImage:
-        """An image from bytes made by :meth:`to_bytes` (loaded fully into memory).
-
-        Raises
-        ------
-        ImageFileError
-            For a multi-file format, when the bytes are not a readable ZIP
-            archive with exactly one member per file type (found by
-            extension; other members are ignored).
-        """
-        data = bytes(bytestring)
-        if len(cls.files_types) == 1:
-            file_map = {cls.files_types[0][0]: FileHolder(fileobj=io.BytesIO(data))}
-            return cls.from_file_map(file_map, **kwargs)
-        if not data.startswith(_ZIP_MAGIC):
-            raise ImageFileError(
-                f"{cls.__name__} bytes must be the ZIP archive to_bytes() makes "
-                f"(one member per file type: {[t for t, _ in cls.files_types]})"
-            )
-        wanted = {file_type: ext or "." + file_type for file_type, ext in cls.files_types}
-        from ._archive import unpack_members
-
-        members = unpack_members(data, wanted, cls.__name__)
-        file_map = {t: FileHolder(fileobj=io.BytesIO(content)) for t, content in members.items()}
-        return cls.from_file_map(file_map, **kwargs)
-
-    # -- conversion ----------------------------------------------------------------------------
-    @classmethod
-    def from_image(cls, img: Any, *, dtype: Any = None) -> SpatialImage:
-        """An image of this class with the data, affine, header and extras of ``img``.
-
-        Parameters
-        ----------
-        img : image
-            Any object with ``dataobj``, ``affine``, ``header`` and ``extra``.
-        dtype : dtype-like, optional
-            On-disk dtype for the new image. By default the source's dtype is
-            kept; if this format cannot store it, HeaderDataError says which
-            dtypes it can store, rather than losing precision silently.
-
-        Notes
-        -----
-        A NiBabel image whose class a voxelio format names as its
-        counterpart first becomes that format's voxelio image through the
-        NiBabel bridge (:func:`voxelio.integrations.nibabel.from_nibabel`):
-        its header bytes, NIfTI extensions, MGH footer and scaling carry
-        over, and a NiBabel proxy becomes a voxelio proxy of the same file.
-        That image is then converted as any voxelio image is.
-        """
-        if _is_nibabel_image(img):
-            img = _bridged_from_nibabel(img)
-        header = cls.header_class.from_header(img.header)
-        wanted = np.dtype(dtype) if dtype is not None else _source_dtype(img)
-        if wanted is not None:
-            try:
-                header.set_data_dtype(wanted)
-            except HeaderDataError as err:
-                raise HeaderDataError(
-                    _conversion_message(cls, wanted, err, chosen=dtype is not None)) from None
-        new = cls(img.dataobj, img.affine, header, extra=getattr(img, "extra", None))
-        new._data_cache = getattr(img, "_data_cache", None)
-        # the constructor stored the affine in the header as the format can
-        new.conversion_report = _conversion_losses(img.header, new.header) + new._affine_losses()
-        if new.conversion_report:
-            warnings.warn(
-                ConversionWarning(
-                    f"{type(img).__name__} -> {cls.__name__} cannot keep: "
-                    + "; ".join(new.conversion_report)
-                    + " (listed in the new image's conversion_report)",
-                    new.conversion_report,
-                ),
-                stacklevel=2,
-            )
-        return new
-
-    def _affine_losses(self) -> tuple[str, ...]:
-        """What of the affine the header (as updated from it) gives back differently."""
-        best = getattr(self._header, "get_best_affine", None)
-        if self._affine is None or best is None:
-            return ()
-        try:
-            stored = best()
-        except Exception:  # a header that cannot build an affine: nothing to compare
-            return ()
-        from .geometry import affine_losses
-
-        return affine_losses(self._affine, stored)
 
     def to_nibabel(self) -> Any:
         """The NiBabel image of this image: same header bytes, affine, extras, lazy data.
@@ -645,63 +450,7 @@ class SpatialImage:
 
         return to_dask(self, chunks, dtype=dtype)
 
-    def as_reoriented(self, ornt: Any) -> SpatialImage:
-        """This image with its voxel axes flipped and transposed by ``ornt``.
-
-        Parameters
-        ----------
-        ornt : (n, 2) array-like
-            An orientation (see :mod:`voxelio.orientation`): row ``i`` gives
-            the new position of voxel axis ``i`` and -1 to reverse it. Only
-            the first ``n`` axes move (time and later axes stay).
-
-        Returns
-        -------
-        SpatialImage
-            ``self`` if ``ornt`` changes nothing; else a new image of the
-            same class whose affine maps the moved voxels to the same world
-            points. A proxy image stays lazy: the new ``dataobj`` is a view
-            that reads only what an index needs. The header follows (shape,
-            zooms, and format fields such as NIfTI's q/sform and dim_info).
-            ``new.as_reoriented(voxelio.orientation.inverse_ornt(ornt))``
-            gives back the original data and affine.
-        """
-        from . import orientation
-        from .reoriented import reorient_dataobj
-
-        ornt = orientation._as_ornt(ornt)
-        n = len(ornt)
-        if n > self.ndim:
-            raise orientation.OrientationError(
-                f"orientation has {n} rows for a {self.ndim}-d image"
-            )
-        if n > 3:
-            if not orientation.is_identity(ornt[3:] - [[3, 0]]):
-                raise orientation.OrientationError(
-                    "only the three spatial axes can be reoriented; rows 3 and later of "
-                    f"the orientation must leave their axes in place, not {ornt[3:].tolist()}"
-                )
-            ornt, n = ornt[:3], 3
-        if orientation.is_identity(ornt):
-            return self
-        transform = orientation.inv_ornt_aff(ornt, self.shape)
-        # the same transform on the three spatial axes of a 4x4 affine
-        full = np.eye(4)
-        full[:n, :n] = transform[:n, :n]
-        full[:n, 3] = transform[:n, n]
-        affine = None if self._affine is None else self._affine @ full
-        data = reorient_dataobj(self.data_for_write(), ornt)
-        header = self._header.copy()
-        zooms = list(header.get_zooms())
-        moved = list(zooms)
-        for axis, target in enumerate(ornt[:, 0].astype(int)):
-            if axis < len(zooms) and target < len(zooms):
-                moved[target] = zooms[axis]
-        header.reorient_fields(ornt, full)  # format fields first: they see the old axes
-        header.set_data_shape(data.shape)
-        header.set_zooms(moved)
-        new = type(self)(data, affine, header, extra=dict(self._extra))
-        return new
+    as_reoriented = LazyMember("voxelio._image_conversion:as_reoriented")
 
     def data_for_write(self) -> Any:
         """What a save writes: the ``get_data`` cache if filled, else ``dataobj``."""
@@ -829,73 +578,7 @@ def _check_caching(caching: str) -> None:
         raise ValueError(f"caching must be 'fill' or 'unchanged', not {caching!r}")
 
 
-def _is_nibabel_image(img: Any) -> bool:
-    """True for an instance of a NiBabel class (or a subclass of one).
-
-    NiBabel is never imported for this: its images exist only once it has been.
-    """
-    if "nibabel" not in sys.modules:
-        return False
-    return any(klass.__module__.startswith("nibabel.") for klass in type(img).__mro__)
-
-
-def _bridged_from_nibabel(nib_img: Any) -> Any:
-    """The voxelio image of ``nib_img``'s counterpart format; ``nib_img`` if none exists."""
-    from .integrations.nibabel import NibabelBridgeError, from_nibabel
-
-    try:
-        return from_nibabel(nib_img)
-    except NibabelBridgeError:
-        return nib_img  # no format claims its class: the generic conversion reads it
-
-
-def _source_dtype(img: Any) -> np.dtype | None:
-    try:
-        return np.dtype(img.get_data_dtype())
-    except (AttributeError, TypeError):
-        dataobj = getattr(img, "dataobj", None)
-        return np.dtype(dataobj.dtype) if hasattr(dataobj, "dtype") else None
-
-
-def _conversion_losses(source: Any, target: Header) -> tuple[str, ...]:
-    """What ``source`` (a header of another class) holds that ``target`` cannot."""
-    if type(source) is type(target):
-        return ()
-    hook = getattr(source, "conversion_losses", None)
-    return tuple(hook(target)) if hook is not None else ()
-
-
 #: the options to_file_map passes to the compressor (besides ``dtype``)
 SAVE_OPTIONS = ("compresslevel", "gzip_blocks")
 
 
-def _check_save_options(options: Mapping[str, Any], targets: Mapping[str, Any]) -> None:
-    """Refuse unknown save options, naming the target and the options that exist."""
-    unknown = sorted(set(options) - set(SAVE_OPTIONS))
-    if unknown:
-        names = [getattr(h, "filename", None) or "a file object" for h in targets.values()]
-        raise TypeError(
-            f"cannot save {', '.join(str(n) for n in names)}: unknown save option"
-            f"{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-            f"valid options: dtype, {', '.join(SAVE_OPTIONS)}"
-        )
-
-
-def _conversion_message(cls: type, dtype: np.dtype, err: Exception, chosen: bool) -> str:
-    """Why ``cls`` cannot store ``dtype``: the stored dtypes once, advice if none was chosen."""
-    try:
-        from .dtypes import supported_np_types
-
-        names = ", ".join(sorted(str(np.dtype(t)) for t in supported_np_types(cls)))
-    except Exception:  # the listing is a courtesy; the conversion error is what matters
-        names = None
-    text = f"{cls.__name__} cannot store {dtype} data; it stores {names}" if names else (
-        f"{cls.__name__} cannot store {dtype} data ({err})")
-    if chosen:  # the caller named this dtype: advice to name one would be noise
-        return text
-    from .writing import _CHOOSE_DTYPE
-
-    if _CHOOSE_DTYPE.get(None) is not None:  # a caller with its own words (the CLI)
-        return f"{text}. Choose one: {_CHOOSE_DTYPE.get().format(dtype='...')}"
-    return (text + ". Choose one: voxelio.save(img, path, dtype=...), "
-            "Klass.from_image(img, dtype=...) or `voxelio convert IN OUT --dtype ...`")
