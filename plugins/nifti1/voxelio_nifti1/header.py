@@ -25,6 +25,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
+from voxelio._lazy import LazyMember
 from voxelio.plugin import NATIVE, CodeTable, HeaderDataError, ImageFileError
 from voxelio_analyze.header import (
     AnalyzeHeader,
@@ -44,8 +45,6 @@ from ._layout import (
     SINGLE_MAGIC,
 )
 from .codes import DATATYPES, INTENT_CODES, SLICE_ORDER_CODES, XFORM_CODES
-from .conversion import ConversionMixin, adopt_foreign
-from .metadata import MetadataMixin
 from .qsform import XformMixin
 
 #: FreeSurfer stores the 163842 vertices of an order-7 icosahedron as (27307, 1, 6)
@@ -97,7 +96,15 @@ header_dtype = np.dtype(
 assert header_dtype.itemsize == HEADER_SIZE
 
 
-class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
+def _metadata(name: str) -> LazyMember:
+    return LazyMember(f"voxelio_nifti1.metadata:MetadataMixin.{name}")
+
+
+def _conversion(name: str) -> LazyMember:
+    return LazyMember(f"voxelio_nifti1.conversion:ConversionMixin.{name}")
+
+
+class Nifti1Header(XformMixin, AnalyzeHeader):
     """Header of a single-file NIfTI-1 image (``.nii``, magic ``n+1``).
 
     Parameters
@@ -119,6 +126,8 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
 
     template_dtype: ClassVar[np.dtype] = header_dtype
     data_types = DATATYPES
+    #: the intent codes this header names (NIfTI-2 adds CIFTI-2's)
+    intent_codes: ClassVar[CodeTable] = INTENT_CODES
     field_aliases: ClassVar[dict] = {}
     #: the name used in messages
     format_label: ClassVar[str] = "NIfTI-1"
@@ -152,6 +161,33 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
         _checks.check_qfac, _checks.check_magic, _checks.check_offset,
         _checks.check_scl_inter, _checks.check_qform_code, _checks.check_sform_code,
     )
+
+    # units, intent, dim_info, slice timing (voxelio_nifti1.metadata) and conversions to
+    # and from other formats (voxelio_nifti1.conversion): their mixins' methods, imported
+    # on first use (a load asks none of them)
+    get_xyzt_units = _metadata("get_xyzt_units")
+    set_xyzt_units = _metadata("set_xyzt_units")
+    get_dim_info = _metadata("get_dim_info")
+    set_dim_info = _metadata("set_dim_info")
+    get_intent = _metadata("get_intent")
+    set_intent = _metadata("set_intent")
+    _slice_axis = _metadata("_slice_axis")
+    get_n_slices = _metadata("get_n_slices")
+    get_slice_duration = _metadata("get_slice_duration")
+    set_slice_duration = _metadata("set_slice_duration")
+    get_slice_times = _metadata("get_slice_times")
+    set_slice_times = _metadata("set_slice_times")
+    get_world_space = _conversion("get_world_space")
+    conversion_losses = _conversion("conversion_losses")
+    _space_losses = _conversion("_space_losses")
+
+    def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
+        """Move qform and sform (see XformMixin) and dim_info and the slice order
+        (:func:`voxelio_nifti1.metadata.reorient_metadata`) with the voxel axes."""
+        super().reorient_fields(ornt, voxel_transform)
+        from .metadata import reorient_metadata
+
+        reorient_metadata(self, ornt)
 
     def __init__(
         self,
@@ -240,6 +276,8 @@ class Nifti1Header(ConversionMixin, XformMixin, MetadataMixin, AnalyzeHeader):
             for name in ("descrip", "aux_file", "cal_max", "cal_min"):
                 obj[name] = header[name]
         # units (time in seconds) and the world space the other format names
+        from .conversion import adopt_foreign
+
         adopt_foreign(obj, header)
         return obj
 

@@ -55,6 +55,31 @@ def _times_for(code: int, n: int, duration: float) -> np.ndarray:
     return times
 
 
+def reorient_metadata(header: Any, ornt: np.ndarray) -> None:
+    """Move a NIfTI header's dim_info with the voxel axes; a reversed slice axis
+    reverses the slice order.
+
+    A flipped slice axis swaps ``slice_start``/``slice_end`` around the axis
+    and turns each slice-order code into its mirror (increasing <->
+    decreasing), so every slice keeps its acquisition time. The header still
+    describes the old axes (see ``Header.reorient_fields``).
+    """
+    moved = []
+    slice_axis = header.get_dim_info()[2]
+    for axis in header.get_dim_info():
+        moved.append(None if axis is None or axis >= len(ornt) else int(ornt[axis, 0]))
+    header.set_dim_info(*moved)
+    if slice_axis is not None and slice_axis < len(ornt) and ornt[slice_axis, 1] < 0:
+        code = int(header["slice_code"])
+        if code in _MIRRORED_SLICE_CODE:
+            header["slice_code"] = _MIRRORED_SLICE_CODE[code]
+        shape = header.get_data_shape()
+        n = int(shape[slice_axis]) if slice_axis < len(shape) else 0
+        start, end = int(header["slice_start"]), int(header["slice_end"])
+        if n and (start or end) and 0 <= start <= end < n:
+            header["slice_start"], header["slice_end"] = n - 1 - end, n - 1 - start
+
+
 class MetadataMixin:
     """Units, intent, dim_info and slice timing of a NIfTI-1 header."""
 
@@ -103,24 +128,9 @@ class MetadataMixin:
     def reorient_fields(self, ornt: np.ndarray, voxel_transform: np.ndarray) -> None:
         """dim_info follows the axes; a reversed slice axis reverses the slice order.
 
-        A flipped slice axis swaps ``slice_start``/``slice_end`` around the
-        axis and turns each slice-order code into its mirror (increasing <->
-        decreasing), so every slice keeps its acquisition time.
+        See :func:`reorient_metadata`.
         """
-        moved = []
-        slice_axis = self.get_dim_info()[2]
-        for axis in self.get_dim_info():
-            moved.append(None if axis is None or axis >= len(ornt) else int(ornt[axis, 0]))
-        self.set_dim_info(*moved)
-        if slice_axis is not None and slice_axis < len(ornt) and ornt[slice_axis, 1] < 0:
-            code = int(self["slice_code"])
-            if code in _MIRRORED_SLICE_CODE:
-                self["slice_code"] = _MIRRORED_SLICE_CODE[code]
-            shape = self.get_data_shape()
-            n = int(shape[slice_axis]) if slice_axis < len(shape) else 0
-            start, end = int(self["slice_start"]), int(self["slice_end"])
-            if n and (start or end) and 0 <= start <= end < n:
-                self["slice_start"], self["slice_end"] = n - 1 - end, n - 1 - start
+        reorient_metadata(self, ornt)
         super().reorient_fields(ornt, voxel_transform)  # type: ignore[misc]
 
     # -- intent -----------------------------------------------------------------------
