@@ -4,32 +4,38 @@ Every function here finds formats through the registry (plugins discovered
 on first use); none knows a format by name. How ``load`` ranks candidate
 formats is documented in :mod:`voxelio.registry.dispatch`.
 
-(Slightly over 500 lines on purpose: the whole public surface of the
-framework reads in one module.)
+``load`` and what it needs are here; ``save`` (:mod:`voxelio._api_save`) and
+``sniff``, ``formats`` and registration (:mod:`voxelio._api_registry`) are
+imported on first use, under these same names: a process that only loads
+never unmarshals their code.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .errors import HeaderDataError, ImageFileError, VoxelioError, WriterError
+from ._lazy import lazy_attributes
+from .errors import ImageFileError, VoxelioError
 from .registry import dispatch
-from .registry.dispatch import Candidate
 from .registry.health import Cause, describe_exception, warn_once
-from .registry.spec import FormatSpec
 from .registry.store import (
     FormatEntry,
     Registry,
-    add_runtime_format,
     get_registry,
-    refresh,
-    remove_format,
 )
 
 if TYPE_CHECKING:
+    from ._api_registry import (
+        environment_report,
+        formats,
+        refresh_plugins,
+        register_format,
+        sniff,
+        unregister_format,
+    )
+    from ._api_save import save
     from .registry.info import FormatInfo
     from .registry.validation import spec_from_class
 
@@ -258,358 +264,6 @@ def _after_load(img: Any, entry: FormatEntry, reg: Registry, filename: str) -> N
     reg.call_each("voxelio_after_load", image=img, path=filename, format_name=entry.name)
 
 
-# -- save ------------------------------------------------------------------------------
-def save(
-    img: Any,
-    path: str | os.PathLike | Any,
-    *,
-    format: str | None = None,
-    dtype: Any = None,
-    storage_options: dict[str, Any] | None = None,
-    **options: Any,
-) -> None:
-    """Save an image in the format its target name implies.
-
-    Parameters
-    ----------
-    img : SpatialImage
-        Any image; converted with ``Klass.from_image`` when the target
-        format's class differs from the image's.
-    path : str, os.PathLike, URL or writable binary file object
-        Target file name; its suffix chooses the format (``.nii.gz``...).
-        A URL (``s3://...``, through fsspec) is written locally, then
-        uploaded one object per file (atomic per object; the two files of
-        a pair are two uploads). A file object receives the file's bytes
-        from its current position; its format comes from ``format`` or
-        its ``name`` attribute.
-    format : str, optional
-        A format name, overriding the choice by name.
-    dtype : dtype-like, optional
-        On-disk data type.
-    storage_options : dict, optional
-        URLs only: passed to the fsspec filesystem.
-    **options
-        Passed to ``to_filename`` (``compresslevel``...).
-
-    Raises
-    ------
-    ImageFileError
-        If no installed format writes files named like ``path``.
-
-    Notes
-    -----
-    Among writable formats whose suffixes fit the name, the image's own
-    class is preferred, then the format that read it, then the longest
-    matching suffix, ``supersedes`` depth, ``priority`` and name (the
-    ranking of :func:`voxelio.registry.dispatch.choose_writer`).
-    """
-    from . import sources
-
-    if sources.is_file_object(path) or sources.is_url(path):
-        _save_source(img, path, format, dtype, storage_options, options)
-        return
-    filename = _filename(path)
-    reg = get_registry()
-    if format:
-        entry = _entry_for(format, reg, "write")
-    else:
-        entry = dispatch.choose_writer(img, filename, reg)
-    klass = _image_class(entry, reg)
-    if dtype is not None:  # before from_image, whose error would not name the target
-        _check_declared_dtype(entry, dtype, filename)
-    out = img if type(img) is klass else _converted(klass, img, dtype, filename, entry.name)
-    stored = out.get_data_dtype()
-    # a pending alias ('compat'...) is the image's to resolve from its data when it writes
-    if dtype is None and not isinstance(stored, str):
-        _check_declared_dtype(entry, stored, filename)
-    reg.call_each("voxelio_before_save", image=out, path=filename, format_name=entry.name)
-    if dtype is not None:
-        options["dtype"] = dtype
-    file_map = entry.spec.file_map(filename)
-    out.to_file_map(file_map, **options)
-    out.file_map = file_map
-    out.format_name = entry.name
-
-
-def _converted(klass: type, img: Any, dtype: Any, filename: str, format_name: str) -> Any:
-    """``klass.from_image(img)``; a dtype the caller chose and it cannot store is a WriterError."""
-    if dtype is None:
-        return klass.from_image(img)
-    try:
-        return klass.from_image(img, dtype=dtype)
-    except HeaderDataError as err:  # a format whose spec declares no dtypes
-        raise WriterError(f"cannot save {filename} as {format_name}: {err}") from None
-
-
-def _check_declared_dtype(entry: Any, dtype: Any, filename: str) -> None:
-    """Refuse a dtype the target format's spec does not declare (WriterError).
-
-    A spec's ``dtypes`` is the format's promise; a writer never sees a dtype
-    outside it, so a plugin cannot fail deep inside its own tables.
-    """
-    declared = entry.spec.dtypes
-    if not declared:
-        return
-    import numpy as np
-
-    from .registry.spec import parse_dtype
-
-    try:
-        wanted = np.dtype(dtype)
-    except TypeError as err:
-        raise WriterError(f"cannot save {filename}: {dtype!r} is not a dtype ({err})") from None
-    if any(parse_dtype(name).newbyteorder("=") == wanted.newbyteorder("=")
-           for name in declared):
-        return
-    from .dtypes import dtype_label
-
-    raise WriterError(
-        f"cannot save {filename} as {entry.name}: it does not store {dtype_label(wanted)}; "
-        f"it stores {', '.join(dtype_label(name) for name in declared)}"
-    )
-
-
-def _save_source(
-    img: Any, target: Any, format: str | None, dtype: Any,
-    storage_options: dict[str, Any] | None, options: dict[str, Any],
-) -> None:
-    """Save to a URL or a file object: an ordinary save to a staging folder, then a copy."""
-    from . import sources
-
-    if sources.is_url(target):
-        remote = sources.resolve_url(target, storage_options)
-        if remote.is_local:
-            save(img, sources.local_path(remote), format=format, dtype=dtype, **options)
-            return
-        name = remote.path
-    else:
-        name = sources.object_name(target) or ""
-        if format is None and not name:
-            raise ImageFileError(
-                f"cannot choose a format for a {type(target).__name__} without a name: "
-                "pass format=..."
-            )
-        if format is not None:
-            spec = _entry_for(format, get_registry(), "write").spec
-            if not spec.match_suffix(os.path.basename(name)):
-                name = "image" + spec.extensions[0]
-    kept_map = getattr(img, "file_map", None)
-    with sources.staged_save(name) as staged, _staging_retold(staged, target):
-        save(img, staged, format=format, dtype=dtype, **options)
-        if kept_map is not None:  # the staged file goes away: not where the image lives
-            img.file_map = kept_map
-        written = sources.written_files(staged)
-        if sources.is_url(target):
-            sources.upload(remote, written, staged)
-        elif len(written) > 1:
-            which = f"format {format!r}" if format else f"the format of {name!r}"
-            raise ImageFileError(
-                f"{which} writes {len(written)} files; a single file object cannot hold them: "
-                "save to a file name or URL"
-            )
-        else:
-            sources.copy_into(target, written[0])
-
-
-@contextlib.contextmanager
-def _staging_retold(staged: str, target: Any) -> Iterator[None]:
-    """Errors of a staged save told about ``target`` (a URL or file object), not the stage."""
-    from . import sources
-    from ._retell import replacing, retold
-
-    folder = os.path.dirname(staged) + os.sep
-    if sources.is_url(target):
-        url = str(target)
-        names = {staged: url, folder: url[: url.rfind("/") + 1]}
-    else:
-        shown = sources.object_name(target) or f"the {type(target).__name__} object"
-        names = {staged: shown, folder: ""}
-    try:
-        yield
-    except (OSError, VoxelioError, TypeError, ValueError) as err:
-        new = retold(err, replacing(names))
-        if new is None:
-            raise
-        raise new from None
-
-
-# -- sniff and formats ---------------------------------------------------------------
-def sniff(path: str | os.PathLike) -> tuple[Candidate, ...]:
-    """How every usable format judges a file, in the order ``load`` would try them.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-
-    Returns
-    -------
-    tuple of Candidate
-        Accepted candidates first (``verdict`` 'yes', 'weak' or
-        'extension'), in trial order; then those that declined ('no'), by
-        name. Each has its ``evidence``.
-    """
-    filename = _filename(path)
-    dispatch.check_readable_file(filename)
-    return tuple(dispatch.rank(filename, get_registry()))
-
-
-def formats() -> tuple[FormatInfo, ...]:
-    """Every format known to this session, usable or not, sorted by name.
-
-    Each usable format's image class is imported, so a format whose reader
-    code cannot be imported shows as broken here (not only at the first
-    load). Plugins that are broken, disabled or shadowed before declaring
-    any format appear as rows of their own, with the plugin's name and
-    status; so do formats not adopted because an earlier plugin provides a
-    format of the same name.
-    """
-    from .registry.info import FormatInfo
-
-    reg = get_registry()
-    for entry in reg.ok_entries():
-        with contextlib.suppress(ImageFileError):  # marks the format broken, with the cause
-            _image_class(entry, reg)
-    rows = [_info(entry) for _, entry in sorted(reg.entries.items())]
-    rows += [_info(entry) for entry in reg.shadowed]
-    providers = {id(e.plugin) for e in (*reg.entries.values(), *reg.shadowed)}
-    for record in reg.plugins:
-        if not record.ok and id(record) not in providers:
-            rows.append(
-                FormatInfo(record.name, record.distribution, record.version, record.label,
-                           status=record.status, state=record.state)
-            )
-    return tuple(sorted(rows, key=lambda r: r.name))
-
-
-def _info(entry: FormatEntry) -> Any:
-    from .registry.info import FormatInfo
-
-    spec, plugin = entry.spec, entry.plugin
-    return FormatInfo(
-        name=spec.name,
-        distribution=plugin.distribution,
-        version=plugin.version,
-        plugin=plugin.label,
-        image_class=spec.image_class_ref,
-        extensions=spec.suffixes,
-        files_types=spec.files_types,
-        dtypes=spec.dtypes,
-        can_read=spec.can_read,
-        can_write=spec.can_write,
-        status=entry.status,
-        description=spec.description,
-        state=entry.state,
-    )
-
-
-def environment_report() -> dict[str, dict[str, str]]:
-    """Versions and plugin-reported facts, for bug reports.
-
-    Returns
-    -------
-    dict
-        Section name ('voxelio' or a plugin label) -> facts.
-    """
-    import platform
-
-    import pluggy
-
-    from . import __version__
-
-    core = {
-        "voxelio": __version__,
-        "python": platform.python_version(),
-        "pluggy": pluggy.__version__,
-    }
-    report = {"voxelio": core, "codecs": _codec_report()}
-    for record, facts in get_registry().call_each("voxelio_environment_report"):
-        if facts:
-            report[record.label] = {str(k): str(v) for k, v in dict(facts).items()}
-    return report
-
-
-def _codec_report() -> dict[str, str]:
-    """Which library does each codec (``VOXELIO_STDLIB_CODECS`` and threads included)."""
-    from .codecs import backends
-
-    facts = dict(backends.available_codecs())
-    facts["gzip seek index"] = backends.seek_index_codec()
-    facts["threads"] = str(backends.thread_count())
-    if backends.stdlib_only():
-        facts["restricted"] = f"{backends.STDLIB_ENV}=1: standard library only"
-    return facts
-
-
-# -- registration ----------------------------------------------------------------------
-def register_format(obj: Any = None, /, *, replace: bool = False, **fields: Any) -> Any:
-    """Register a format in this session (also a class decorator).
-
-    Parameters
-    ----------
-    obj : FormatSpec or image class
-        A spec, or a :class:`~voxelio.image.SpatialImage` subclass from
-        whose attributes a spec is built (see Notes).
-    replace : bool
-        Allow replacing a plugin's format of the same name. An earlier
-        runtime registration of the same name is always replaced.
-    **fields
-        :class:`FormatSpec` fields overriding those of ``obj``.
-
-    Returns
-    -------
-    obj
-        Unchanged, so that ``@register_format`` and
-        ``@register_format(magic=[(0, b'LAB1')])`` both work on classes.
-
-    Notes
-    -----
-    A spec built from an image class takes ``name`` from the class
-    attribute ``format_name`` (default: the class name in lower case),
-    ``extensions`` from ``files_types`` and ``valid_exts``, ``files_types``,
-    ``compressed_suffixes``, ``aliases`` from ``compression_aliases``,
-    ``can_write`` from ``rw``, and ``dtypes`` by probing the header class.
-    Any other field ``f`` comes from a class attribute ``format_<f>``
-    (``format_magic``, ``format_sniff``, ``format_sniff_bytes``,
-    ``format_priority``, ``format_supersedes``, ``format_description``...).
-    Runtime formats survive :func:`refresh_plugins`.
-    """
-    if obj is None:
-        return lambda target: register_format(target, replace=replace, **fields)
-    if isinstance(obj, FormatSpec):
-        import dataclasses
-
-        spec = dataclasses.replace(obj, **fields) if fields else obj
-    elif isinstance(obj, type):
-        from .registry.validation import spec_from_class
-
-        spec = spec_from_class(obj, **fields)
-    else:
-        raise TypeError(f"register_format needs a FormatSpec or an image class, not {obj!r}")
-    add_runtime_format(spec, replace=replace)
-    return obj
-
-
-def unregister_format(name: str) -> None:
-    """Remove the format ``name`` from this session.
-
-    A plugin's format comes back at the next :func:`refresh_plugins`.
-
-    Raises
-    ------
-    KeyError
-        If no format has that name.
-    """
-    try:
-        remove_format(name)
-    except KeyError:
-        raise KeyError(f"no format named {name!r}") from None
-
-
-def refresh_plugins() -> None:
-    """Discover plugins again, e.g. after ``pip install`` in a running session."""
-    refresh()
-
-
 # -- helpers ---------------------------------------------------------------------------
 def _maybe_source(path: Any) -> bool:
     """False for what can only be a file name (text without '://', or a path object)."""
@@ -655,17 +309,21 @@ def _image_class(entry: FormatEntry, reg: Registry) -> Callable[..., Any]:
         raise ImageFileError(f"format {entry.name!r}: {cause}") from exc
 
 
-def __getattr__(name: str) -> Any:
+# save, sniff, formats and registration live in modules of their own, imported when
+# first asked for: a process that only loads never unmarshals them
+_ELSEWHERE = {
+    "save": "voxelio._api_save",
+    "sniff": "voxelio._api_registry",
+    "formats": "voxelio._api_registry",
+    "environment_report": "voxelio._api_registry",
+    "register_format": "voxelio._api_registry",
+    "unregister_format": "voxelio._api_registry",
+    "refresh_plugins": "voxelio._api_registry",
     # FormatInfo lives with the registry; made (a dataclass) only when asked for
-    if name == "FormatInfo":
-        from .registry.info import FormatInfo
-
-        return FormatInfo
-    if name == "spec_from_class":  # with the spec checks, which a load never runs
-        from .registry.validation import spec_from_class
-
-        return spec_from_class
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    "FormatInfo": "voxelio.registry.info",
+    "spec_from_class": "voxelio.registry.validation",  # with the spec checks
+}
+__getattr__, __dir__ = lazy_attributes(globals(), _ELSEWHERE)
 
 
 __all__ = [

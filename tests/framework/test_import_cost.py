@@ -110,14 +110,16 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 #: (mmap: the memory-mapped data; errno and __future__ are small, and already
 #: imported at start-up in an editable install)
 ALLOWED_OTHERS = {"__future__", "errno", "mmap"}
-#: voxelio and plugin modules a tiny .nii load imports (45 at the time of writing;
-#: 48 with NIfTI-2's sniffer run on NIfTI-1 files,
-#: 57 with the plugins' entry modules imported for their sniffers and the modules
-#: of other paths imported by the modules that use them there, 60 with the
-#: writing, stream and archive code imported by every load, 77 before dataclasses
-#: and named tuples left the import); each costs a process 0.05-0.5 ms, so a new
-#: one on this path should be a choice
-MAX_VOXELIO_MODULES = 45
+#: voxelio and plugin modules a tiny .nii load imports (41 at the time of writing;
+#: 43 with NIfTI-1's metadata and conversion mixins as bases of its header, 45 with
+#: the sniff worker threads' module and the plain-read helpers imported by every
+#: load, 48 with NIfTI-2's sniffer run on NIfTI-1 files, 57 with the plugins' entry
+#: modules imported for their sniffers and the modules of other paths imported by
+#: the modules that use them there, 60 with the writing, stream and archive code
+#: imported by every load, 77 before dataclasses and named tuples left the
+#: import); each costs a process 0.05-0.5 ms, so a new one on this path should be
+#: a choice
+MAX_VOXELIO_MODULES = 41
 #: code a load never runs: saves, streams and URLs, ZIP archives of pairs, the
 #: plugins' entry modules (their format declarations: the sniffers have modules
 #: of their own), the hook marker, the codec threads (a small read has none);
@@ -125,8 +127,20 @@ MAX_VOXELIO_MODULES = 45
 #: quaternion maths (this file has an sform), the metadata limits and the
 #: extension records (it has no extensions), the wrappers of streams that cannot
 #: seek (it is read by name); NIfTI-2's sniffer (its magic rules refuse a
-#: NIfTI-1 file first)
+#: NIfTI-1 file first); the worker threads of untrusted sniffs (every sniff here
+#: is trusted); the plain-file range reads (the data are memory-mapped); the
+#: failure messages, save, sniff/formats/registration, the images' save and
+#: conversion methods, NIfTI-1's metadata and conversion methods (voxelio._lazy)
 NOT_FOR_A_TINY_LOAD = {
+    "voxelio.registry.refusals",
+    "voxelio._api_save",
+    "voxelio._api_registry",
+    "voxelio._image_writing",
+    "voxelio._image_conversion",
+    "voxelio_nifti1.metadata",
+    "voxelio_nifti1.conversion",
+    "voxelio.registry.deadline",
+    "voxelio._rangeread",
     "voxelio_nifti2",
     "voxelio_nifti2.sniffing",
     "voxelio_nifti2._layout",
