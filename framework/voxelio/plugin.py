@@ -37,6 +37,10 @@ ReaderHandOff
 limits, MetadataBudget, read_upto
     The memory bounds readers respect (module attributes, adjustable), the
     budget of a header's variable-length metadata, and a bounded read.
+LazyMember
+    A class attribute whose function lives in another module, imported on
+    first use: long methods a load never calls (conversions, rarely used
+    fields) stay out of every process that only loads.
 
 Names for reading and writing a format (imported on first use; need numpy):
 
@@ -71,7 +75,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._lazy import lazy_attributes
+from ._lazy import LazyMember, lazy_attributes
 from .codecs.detect import COMPRESSED_SUFFIXES, detect_compression
 from .codecs.handoff import ReaderHandOff
 from .errors import (
@@ -187,6 +191,7 @@ __all__ = [
     "ImageDataError",
     "ImageFileError",
     "InvalidSpecError",
+    "LazyMember",
     "MagicRule",
     "MetadataBudget",
     "ReaderHandOff",

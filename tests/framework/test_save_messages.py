@@ -75,7 +75,9 @@ _OUT_OF_DESCRIPTORS = textwrap.dedent("""
     import voxelio as vx
     resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
     img = vx.Nifti1Image(np.zeros((4, 4, 4), np.int16), np.eye(4))
-    vx.save(img, "warm.nii.gz")  # imports and thread pools made before counting
+    # imports and thread pools made before counting (the pair: its conversion's code)
+    vx.save(img, "warm.nii.gz")
+    vx.save(img, "warm.img")
     for target in ("t.nii.gz", "p.img"):
         for free in range(4):
             held = []

@@ -25,8 +25,7 @@ from typing import Any, BinaryIO, ClassVar
 
 import numpy as np
 
-from voxelio._lazy import LazyMember
-from voxelio.plugin import NATIVE, CodeTable, HeaderDataError, ImageFileError
+from voxelio.plugin import NATIVE, CodeTable, HeaderDataError, ImageFileError, LazyMember
 from voxelio_analyze.header import (
     AnalyzeHeader,
     check_bitpix,
