@@ -412,6 +412,7 @@ class ArrayProxy:
         shorter one is read at its start: uncompressed, it is truncated;
         compressed, the codec's largest expansion is the bound.
         """
+        from ._rangeread import stored_size
         from ._streams import SpooledStream, is_seekable
 
         fobj = self.file_like
