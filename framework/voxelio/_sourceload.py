@@ -21,12 +21,18 @@ from .registry.spec import NO
 Opener = Callable[[str], BinaryIO]
 
 
-def _prefix(fobj: BinaryIO, nbytes: int) -> bytes:
-    """The first ``nbytes`` decompressed bytes of ``fobj`` (its position is restored)."""
+def _prefix(fobj: BinaryIO, nbytes: int) -> tuple[bytes, str]:
+    """The first ``nbytes`` decompressed bytes of ``fobj`` and a note if reading stopped early.
+
+    The position of ``fobj`` is restored. A damaged compressed stream keeps
+    what was read; the note says where and why it stopped, so that a format
+    refusing the short prefix does not hide the damage (as for a load by
+    name).
+    """
     from .openfiles import reading
 
     here = fobj.tell()
-    chunks, got = [], 0
+    chunks, got, note = [], 0, ""
     try:
         with reading(FileHolder(fileobj=fobj)) as stream:
             while got < nbytes:
@@ -35,12 +41,10 @@ def _prefix(fobj: BinaryIO, nbytes: int) -> bytes:
                     break
                 chunks.append(chunk)
                 got += len(chunk)
-    except VoxelioError:
-        pass  # a damaged stream: judge what was read
-    except (OSError, EOFError, ValueError):
-        pass
+    except (VoxelioError, OSError, EOFError, ValueError) as exc:
+        note = f"reading stopped after {got} bytes: {describe_exception(exc)}"
     fobj.seek(here)
-    return b"".join(chunks)
+    return b"".join(chunks), note
 
 
 def _file_names(spec: Any, name: str | None, main: str) -> dict[str, str] | None:
@@ -72,7 +76,7 @@ def load_from(
     """
     opened: dict[str, BinaryIO] = {}
     starts: dict[str, int] = {}
-    prefixes: dict[str, bytes] = {}
+    prefixes: dict[str, tuple[bytes, str]] = {}
 
     def get(path: str) -> BinaryIO:
         if path not in opened:
@@ -98,13 +102,14 @@ def load_from(
         except (FileNotFoundError, VoxelioError) as exc:
             failures.append((spec.name, f"cannot read {examined!r}: {describe_exception(exc)}"))
             continue
-        if examined not in prefixes or len(prefixes[examined]) < spec.sniff_bytes:
+        if examined not in prefixes or len(prefixes[examined][0]) < spec.sniff_bytes:
             # as much as any candidate needs, in one read: each read opens the
             # file's decompression again (over a network, requests again)
             most = max((e.spec.sniff_bytes for e in entries), default=0)
             prefixes[examined] = _prefix(fobj, max(spec.sniff_bytes, most, 512))
+        prefix, note = prefixes[examined]
         try:
-            said = content_verdict(spec, prefixes[examined], name)
+            said = content_verdict(spec, prefix, name)
         except Exception as exc:
             failures.append((spec.name, f"sniff raised {describe_exception(exc)}"))
             continue
@@ -114,7 +119,7 @@ def load_from(
                 continue
             verdict, strength = "extension", 0
         elif said.verdict == NO:
-            failures.append((spec.name, said.evidence))
+            failures.append((spec.name, f"{said.evidence} ({note})" if note else said.evidence))
             continue
         else:
             verdict, strength = said.verdict, said.strength
