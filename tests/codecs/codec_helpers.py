@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import threading
 
 import numpy as np
 
 from voxelio import codecs
+from voxelio.codecs import seek_index
 
 
 def smooth_noise(nbytes: int, seed: int = 0) -> bytes:
@@ -108,3 +110,27 @@ def damaged_gzip(raw: bytes, damage: str, *, keep_trailer: bool = False) -> byte
     else:
         raise ValueError(f"unknown damage {damage!r}")
     return bytes(out)
+
+
+class HeldIndexer:
+    """Holds every indexing pass at its start until released (a pass a busy machine runs
+    late), and counts the decompressed bytes the indexing passes produce."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.release = threading.Event()
+        self.started = threading.Event()
+        self.bytes = 0  # decompressed bytes the indexing passes produced
+        monkeypatch.setattr(seek_index, "_lower_priority_of_this_thread", self._hold)
+        produce = seek_index.StreamSource._produce
+
+        def counted(source, state, max_out):
+            chunk = produce(source, state, max_out)
+            if threading.current_thread().name == "voxelio-gzip-index":
+                self.bytes += len(chunk)
+            return chunk
+
+        monkeypatch.setattr(seek_index.StreamSource, "_produce", counted)
+
+    def _hold(self) -> None:
+        self.started.set()
+        assert self.release.wait(60), "the test never released the indexing pass"

@@ -10,7 +10,7 @@ import threading
 
 import numpy as np
 import pytest
-from codec_helpers import smooth_noise
+from codec_helpers import HeldIndexer, smooth_noise
 
 import voxelio as vx
 from voxelio import codecs
@@ -24,30 +24,6 @@ pytestmark = pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="coun
 
 def _open_fds() -> set[str]:
     return set(os.listdir("/proc/self/fd"))
-
-
-class LateIndexer:
-    """Holds the indexing pass at its start (a pass a busy machine runs late) until
-    released, and counts what it inflates after that."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.release = threading.Event()
-        self.started = threading.Event()
-        self.bytes_after_release = 0
-        monkeypatch.setattr(seek_index, "_lower_priority_of_this_thread", self._hold)
-        produce = seek_index.StreamSource._produce
-
-        def counted(source, state, max_out):
-            chunk = produce(source, state, max_out)
-            if threading.current_thread().name == "voxelio-gzip-index":
-                self.bytes_after_release += len(chunk)
-            return chunk
-
-        monkeypatch.setattr(seek_index.StreamSource, "_produce", counted)
-
-    def _hold(self) -> None:
-        self.started.set()
-        assert self.release.wait(60), "the test never released the indexing pass"
 
 
 @pytest.fixture
@@ -68,7 +44,7 @@ def _close_in_a_thread(close) -> threading.Thread:
 
 
 def test_close_does_not_wait_for_a_late_indexing_pass(single, monkeypatch):
-    late = LateIndexer(monkeypatch)
+    late = HeldIndexer(monkeypatch)
     before = _open_fds()
     r = codecs.open_indexed(single)
     assert r.read_range(300_000, 2000) == DATA[300_000:302_000]
@@ -83,7 +59,7 @@ def test_close_does_not_wait_for_a_late_indexing_pass(single, monkeypatch):
     indexer.join(30)
     assert not indexer.is_alive()
     # it stopped at its first step boundary, and closed the descriptor it read through
-    assert late.bytes_after_release <= SPACING
+    assert late.bytes <= SPACING
     assert _open_fds() == before
 
 
@@ -96,7 +72,7 @@ def test_closing_an_image_does_not_wait_for_the_indexing_pass(tmp_path, monkeypa
     vx.save(vx.Nifti1Image(data, np.eye(4)), str(path))
     with open(path, "rb") as src, gzip.open(f"{path}.gz", "wb", 6) as dst:
         dst.write(src.read())  # one gzip stream, as other tools write it
-    late = LateIndexer(monkeypatch)
+    late = HeldIndexer(monkeypatch)
     before = _open_fds()
     img = vx.load(f"{path}.gz", keep_file_open=True)
     assert np.array_equal(np.asarray(img.dataobj[..., 150]), data[..., 150])

@@ -13,7 +13,7 @@ import tracemalloc
 import zlib
 
 import pytest
-from codec_helpers import smooth_noise
+from codec_helpers import HeldIndexer, smooth_noise
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -35,29 +35,6 @@ def single(tmp_path, monkeypatch):
     path = tmp_path / "single.gz"
     path.write_bytes(gzip.compress(DATA, compresslevel=6, mtime=0))
     return str(path)
-
-
-class HeldIndexer:
-    """Holds every indexing pass at its start until released (a pass running late)."""
-
-    def __init__(self, monkeypatch) -> None:
-        self.release = threading.Event()
-        self.started = threading.Event()
-        self.bytes = 0  # decompressed bytes the indexing passes produced
-        monkeypatch.setattr(seek_index, "_lower_priority_of_this_thread", self._hold)
-        produce = seek_index.StreamSource._produce
-
-        def counted(source, state, max_out):
-            chunk = produce(source, state, max_out)
-            if threading.current_thread().name == "voxelio-gzip-index":
-                self.bytes += len(chunk)
-            return chunk
-
-        monkeypatch.setattr(seek_index.StreamSource, "_produce", counted)
-
-    def _hold(self) -> None:
-        self.started.set()
-        assert self.release.wait(30), "the test never released the indexing pass"
 
 
 def _cost(reader, offset, n):
