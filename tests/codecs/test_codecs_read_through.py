@@ -13,29 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from voxelio import codecs
-from voxelio.codecs import backends, seek_index
+from voxelio.codecs import backends
 from voxelio.errors import ImageFileError
 
 DATA = smooth_noise(1_500_000, seed=5)
-BIG = 64 * 1024  # FAST_READ_MIN for these tests: reads at least this large may go through
+BIG = 64 * 1024  # the FAST_READ_MIN fast_readers_made sets: reads this large may go through
 
 
 @pytest.fixture
-def counted(monkeypatch):
+def counted(fast_readers_made):
     """Readers made, counted (empty without ISA-L's gzip reader)."""
-    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
-    monkeypatch.setattr(seek_index, "FAST_READ_MIN", BIG)
-    made: list[object] = []
-    real = backends.fast_gzip_reader
-
-    def spy(*args):
-        reader = real(*args)
-        if reader is not None:
-            made.append(reader)
-        return reader
-
-    monkeypatch.setattr(backends, "fast_gzip_reader", spy)
-    return made
+    return fast_readers_made
 
 
 def _file(tmp_path, raw: bytes) -> str:

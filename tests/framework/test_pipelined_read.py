@@ -136,29 +136,15 @@ def test_a_truncated_stream_fails_cleanly_and_the_reader_reads_on(tmp_path, smal
 
 
 # -- the hint that lets small pieces use the fast full-stream inflater --------------------
-BIG = 64 * 1024
+BIG = 64 * 1024  # the FAST_READ_MIN fast_readers_made sets (tests/conftest.py)
 
 
 @pytest.fixture
-def readers_made(monkeypatch):
+def readers_made(fast_readers_made):
     """ISA-L gzip readers made (the fast pass from the start), with a small FAST_READ_MIN."""
-    from voxelio.codecs import seek_index
-
-    monkeypatch.delenv("VOXELIO_STDLIB_CODECS", raising=False)
-    monkeypatch.setattr(seek_index, "FAST_READ_MIN", BIG)
     if backends._gzip_reader_class() is None:
         pytest.skip("ISA-L's gzip reader is not installed")  # the default install has it
-    made: list[object] = []
-    real = backends.fast_gzip_reader
-
-    def spy(*args):
-        reader = real(*args)
-        if reader is not None:
-            made.append(reader)
-        return reader
-
-    monkeypatch.setattr(backends, "fast_gzip_reader", spy)
-    return made
+    return fast_readers_made
 
 
 def _pieces(reader, start: int, end: int, step: int) -> bytes:
