@@ -23,6 +23,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from index_strategies import indices
 
 import voxelio as vx
 from voxelio import codecs
@@ -78,25 +79,6 @@ def volumes(draw, kind: str) -> np.ndarray:
     return values.astype(dtype)
 
 
-def _axis_index(n: int):
-    ints = st.integers(-n, n - 1)
-    bounds = st.one_of(st.none(), st.integers(-n - 2, n + 2))
-    steps = st.one_of(st.none(), st.integers(-3, 3).filter(lambda s: s != 0))
-    return st.one_of(ints, st.builds(slice, bounds, bounds, steps))
-
-
-@st.composite
-def indices(draw, shape: tuple[int, ...]) -> tuple:
-    items = [draw(_axis_index(n)) for n in shape]
-    if draw(st.booleans()):
-        a = draw(st.integers(0, len(items)))
-        b = draw(st.integers(a, len(items)))
-        items = [*items[:a], Ellipsis, *items[b:]]
-    else:
-        items = items[: draw(st.integers(0, len(items)))]
-    if draw(st.booleans()):
-        items.insert(draw(st.integers(0, len(items))), None)
-    return tuple(items)
 
 
 def _saved(data: np.ndarray, suffix: str, options: dict, kind: str) -> str:

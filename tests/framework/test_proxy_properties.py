@@ -16,6 +16,7 @@ import tempfile
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from index_strategies import indices
 
 from voxelio.proxy import ArrayProxy
 
@@ -34,27 +35,6 @@ def stored_arrays(draw):
     return arr, order
 
 
-def _axis_index(n: int):
-    ints = st.integers(-n, n - 1)
-    bounds = st.one_of(st.none(), st.integers(-n - 2, n + 2))
-    steps = st.one_of(st.none(), st.integers(-3, 3).filter(lambda s: s != 0))
-    slices = st.builds(slice, bounds, bounds, steps)
-    return st.one_of(ints, slices)
-
-
-@st.composite
-def indices(draw, shape):
-    items = [draw(_axis_index(n)) for n in shape]
-    if draw(st.booleans()):
-        # Ellipsis stands for axes a..b-1; the items after it index the trailing axes
-        a = draw(st.integers(0, len(items)))
-        b = draw(st.integers(a, len(items)))
-        items = [*items[:a], Ellipsis, *items[b:]]
-    else:
-        items = items[: draw(st.integers(0, len(items)))]
-    if draw(st.booleans()):
-        items.insert(draw(st.integers(0, len(items))), None)
-    return tuple(items)
 
 
 def _payload(arr: np.ndarray, order: str, offset: int) -> bytes:
